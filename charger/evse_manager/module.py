@@ -1,0 +1,343 @@
+"""EvseManager: runs one connector's session on the IEC 61851-1 control pilot.
+
+The board reports pilot states (A-F) and contactor feedback; this module decides the PWM duty
+(from the current limit), when the contactors close (car in C with PWM offered, authorized) and
+open (at once on C->B, unplug, RCD trip or pilot fault; after ``pwm_stop_timeout_s`` when the car
+stays in C without PWM), and reports the session as events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from charger.framework import ErrorReport, Module, command
+from charger.iec61851 import MIN_CURRENT_A, duty_from_current
+
+ERROR_STATES = ("E", "F")
+
+
+class EvseManager(Module):
+    def init(self) -> None:
+        self.connector = self.config["connector_id"]
+        self.board = self.require("board")
+        self.rcd = self.optional("rcd")
+        self.lock = self.optional("lock")
+        self.meter = self.optional("powermeter")
+
+        self.cp = "A"
+        self.enabled = True
+        self.session_id: str | None = None
+        self.sessions = 0
+        self.token: str | None = None  # authorized token of the running transaction
+        self.transaction = False
+        self.charged = False  # contactors were closed in this transaction
+        self.paused_by_evse = False
+        self.stopped = False  # transaction stopped, waiting for unplug
+        self.faults: set[str] = set()
+        self.limit_a = 0.0 if self.config["energy_managed"] else self.config["max_current_a"]
+        self.pwm: float | str | None = None  # duty %, "F", or None for a constant +12 V
+        self.contactor_wanted = False
+        self.contactor_closed = False
+        self.state = ""
+        self.energy_at_start_wh: float | None = None
+        self.last_energy_wh: float | None = None
+        self._contactor_decisions = 0
+        self._watchdog = None  # the pending PWM-stop watchdog process
+
+        self.board.subscribe("event", self._on_board_event)
+        self.board.on_error(self._on_board_error)
+        if self.rcd:
+            self.rcd.on_error(self._on_rcd_error)
+        if self.meter:
+            self.meter.subscribe("powermeter", self._on_meter)
+
+    def ready(self) -> None:
+        self.board.send("enable", value=True)
+        self._set_pwm(None)
+        self._publish_state()
+        self._publish_limits()
+        self._publish_energy_request()
+
+    # --- commands ----------------------------------------------------------------------------
+    @command("evse", "authorize")
+    def authorize(self, token: dict) -> bool:
+        if not self._plugged() or self.token or self.stopped or not self.enabled or self.faults:
+            return False
+        connectors = token.get("connectors")
+        if connectors and self.connector not in connectors:
+            return False
+        self.token = token["id_token"]
+        self._event("Authorized", id_token=self.token)
+        self.transaction = True
+        self.energy_at_start_wh = self.last_energy_wh
+        self._event("TransactionStarted", id_token=self.token)
+        self._update()
+        return True
+
+    @command("evse", "withdraw_authorization")
+    def withdraw_authorization(self) -> bool:
+        if not self.token or self.charged:
+            return False
+        self.token = None
+        self.transaction = False
+        self._event("Deauthorized")
+        self._update()
+        return True
+
+    @command("evse", "pause_charging")
+    def pause_charging(self) -> bool:
+        if not self.transaction or self.paused_by_evse:
+            return False
+        self.paused_by_evse = True
+        self._event("ChargingPausedEVSE", reason="Requested")
+        self._update()
+        return True
+
+    @command("evse", "resume_charging")
+    def resume_charging(self) -> bool:
+        if not self.transaction or not self.paused_by_evse:
+            return False
+        self.paused_by_evse = False
+        self._update()
+        return True
+
+    @command("evse", "stop_transaction")
+    def stop_transaction(self, reason: str) -> bool:
+        if not self.transaction:
+            return False
+        self._finish_transaction(reason)
+        self._update()
+        return True
+
+    @command("evse", "enable_disable")
+    def enable_disable(self, enable: bool) -> bool:
+        if enable == self.enabled:
+            return True
+        self.enabled = enable
+        if not enable and self.transaction:
+            self._finish_transaction("Local")
+        self._event("Enabled" if enable else "Disabled")
+        self._update()
+        return True
+
+    @command("energy", "enforce_limits")
+    def enforce_limits(self, limits: dict) -> None:
+        if self.id not in limits:
+            return
+        limit = min(limits[self.id], self.config["max_current_a"])
+        if limit != self.limit_a:
+            self.limit_a = limit
+            self._publish_limits()
+            self._update()
+
+    # --- what the hardware reports -----------------------------------------------------------
+    def _on_board_event(self, value: dict) -> None:
+        event = value["event"]
+        if event == "PowerOn":
+            self.contactor_closed = True
+            if self.transaction and not self.stopped:
+                self._event("ChargingResumed" if self.charged else "ChargingStarted")
+                self.charged = True
+            self._publish_state()
+        elif event == "PowerOff":
+            self.contactor_closed = False
+            if self.transaction and self._plugged() and not self.stopped:
+                if self.paused_by_evse or self.pwm is None:
+                    pass  # the pause was announced when the PWM stopped
+                elif self.cp == "B":
+                    self._event("ChargingPausedEV")
+            self._publish_state()
+        else:
+            self._on_pilot(event)
+
+    def _on_pilot(self, state: str) -> None:
+        previous, self.cp = self.cp, state
+        if state == "A":
+            if previous != "A":
+                self._unplugged()
+            self._clear_fault("PilotFault")
+        elif state in ERROR_STATES:
+            if not (state == "F" and self.pwm == "F"):  # F we drive ourselves is no fault
+                self._set_fault("PilotFault", f"pilot in state {state}")
+        else:
+            self._clear_fault("PilotFault")
+            if previous == "A" or previous in ERROR_STATES and self.session_id is None:
+                self._plugged_in()
+            if state == "D" and not self.config["ventilation_available"]:
+                self._set_fault("VentilationNotAvailable", "car requests ventilation (state D)")
+            elif state != "D":
+                self._clear_fault("VentilationNotAvailable")
+        self._update()
+
+    def _on_board_error(self, report: ErrorReport) -> None:
+        if report.type.endswith("/DiodeFault"):
+            if report.active:
+                self._set_fault("DiodeFault", report.message or "pilot diode fault")
+            else:
+                self._clear_fault("DiodeFault")
+            self._update()
+
+    def _on_rcd_error(self, report: ErrorReport) -> None:
+        if report.active:
+            self._set_fault("RCDTrip", f"{report.type}: {report.message}".rstrip(": "))
+        else:
+            self._clear_fault("RCDTrip")
+        self._update()
+
+    def _on_meter(self, value: dict) -> None:
+        self.last_energy_wh = value["energy_wh_import"]["total"]
+
+    # --- session -------------------------------------------------------------------------------
+    def _plugged(self) -> bool:
+        return self.session_id is not None
+
+    def _plugged_in(self) -> None:
+        self.sessions += 1
+        self.session_id = f"{self.id}-{self.sessions}"
+        self._event("SessionStarted")
+        if self.lock:
+            self.lock.send("lock")
+        self._event("AuthRequired")
+        self._publish_energy_request()
+
+    def _unplugged(self) -> None:
+        if self.transaction:
+            self._finish_transaction("EVDisconnected")
+        self._event("SessionFinished")
+        self.session_id = None
+        self.token = None
+        self.transaction = self.charged = self.paused_by_evse = self.stopped = False
+        if self.lock:
+            self.lock.send("unlock")
+        if self.rcd and "RCDTrip" in self.faults:
+            self.rcd.send("reset")  # a trip is re-armed once the car is gone
+        self._publish_energy_request()
+
+    def _finish_transaction(self, reason: str) -> None:
+        if self.charged:
+            self._event("StoppingCharging", reason=reason)
+        self.stopped = self._plugged()
+        extra: dict[str, Any] = {"reason": reason, "id_token": self.token or ""}
+        if self.energy_at_start_wh is not None and self.last_energy_wh is not None:
+            extra["energy_wh"] = round(self.last_energy_wh - self.energy_at_start_wh, 3)
+        if self.charged:
+            self._event("ChargingFinished")
+        self._event("TransactionFinished", **extra)
+        self.transaction = False
+
+    def _set_fault(self, name: str, message: str) -> None:
+        if name not in self.faults:
+            self.faults.add(name)
+            self.raise_error("evse", name, message)
+            self._event("Error", reason=name)
+
+    def _clear_fault(self, name: str) -> None:
+        if name in self.faults:
+            self.faults.discard(name)
+            self.clear_error("evse", name)
+            if not self.faults:
+                self._event("AllErrorsCleared")
+
+    # --- the one place that decides pilot and contactors ---------------------------------------
+    def _charging_wanted(self) -> bool:
+        return (self.enabled and self.transaction and not self.stopped
+                and not self.paused_by_evse and not self.faults)
+
+    def _update(self) -> None:
+        offering = (self._charging_wanted() and self.limit_a >= MIN_CURRENT_A
+                    and self.cp not in ERROR_STATES)
+        if "RCDTrip" in self.faults or not self.enabled:
+            self._set_pwm("F")
+        elif offering:
+            if self.pwm is None and not self.charged:
+                self._event("PrepareCharging")
+            duty = duty_from_current(min(self.limit_a, self.config["max_current_a"]))
+            self._set_pwm(round(duty, 3))
+        else:
+            if isinstance(self.pwm, float) and self._charging_wanted():
+                self._event("ChargingPausedEVSE", reason="EnergyLimit")
+            self._set_pwm(None)
+
+        power = offering and self.cp in ("C", "D")
+        if self.contactor_wanted and not power and not self.faults and self.cp in ("C", "D"):
+            # The charger withdrew the PWM while the car is in C: the car has
+            # pwm_stop_timeout_s to stop and go to B. Faults and C->B open at once.
+            self._watch_pwm_stop()
+        else:
+            self._set_contactor(power)
+        self._publish_state()
+
+    def _watch_pwm_stop(self) -> None:
+        if self._watchdog is not None:
+            return
+        generation = self._contactor_decisions
+
+        def watchdog() -> Generator:
+            yield self.env.timeout(self.config["pwm_stop_timeout_s"])
+            if generation == self._contactor_decisions and self.contactor_wanted:
+                self._watchdog = None
+                self.log("warning", "car stayed in C after the PWM stopped; opening contactors")
+                self._set_contactor(False)
+
+        self._watchdog = self.start(watchdog())
+
+    def _set_contactor(self, closed: bool) -> None:
+        if closed != self.contactor_wanted:
+            self._contactor_decisions += 1  # supersedes a pending watchdog
+            self._watchdog = None
+            self.contactor_wanted = closed
+            self.board.send("allow_power_on", value=closed, phase_count=self.config["phases"])
+
+    def _set_pwm(self, pwm: float | str | None) -> None:
+        if pwm == self.pwm:
+            return
+        self.pwm = pwm
+        if pwm is None:
+            self.board.send("pwm_off")
+        elif pwm == "F":
+            self.board.send("pwm_f")
+        else:
+            self.board.send("pwm_on", duty_cycle_pct=pwm)
+
+    # --- publishing ----------------------------------------------------------------------------
+    def _event(self, name: str, **extra: Any) -> None:
+        value = {"event": name, "connector": self.connector, **extra}
+        if self.session_id:
+            value.setdefault("session_id", self.session_id)
+        self.publish("evse", "session_event", value)
+
+    def _publish_state(self) -> None:
+        if not self.enabled:
+            state = "Disabled"
+        elif self.faults:
+            state = "Error"
+        elif not self._plugged():
+            state = "Idle"
+        elif self.stopped:
+            state = "Finished"
+        elif not self.transaction:
+            state = "WaitingForAuthentication"
+        elif self.contactor_closed:
+            state = "Charging"
+        elif self.paused_by_evse or (self.charged and self.pwm is None):
+            state = "ChargingPausedEVSE"
+        elif self.charged and self.cp == "B":
+            state = "ChargingPausedEV"
+        else:
+            state = "PrepareCharging"
+        if state != self.state:
+            self.state = state
+            self.publish("evse", "state", state)
+
+    def _publish_limits(self) -> None:
+        self.publish("evse", "limits", {"max_current_a": float(self.limit_a),
+                                        "phases": self.config["phases"]})
+
+    def _publish_energy_request(self) -> None:
+        demand = self.config["max_current_a"] if self._plugged() else 0.0
+        self.publish("energy", "energy_flow_request", {
+            "uuid": self.id, "node_type": "Evse",
+            "max_current_a": float(self.config["max_current_a"]),
+            "min_current_a": MIN_CURRENT_A, "phases": self.config["phases"],
+            "demand_a": float(demand), "children": []})

@@ -1,0 +1,131 @@
+"""The bus interface every module talks through, and the messages it carries.
+
+A bus moves three kinds of message between module implementations, addressed by
+``(module_id, impl_id)``:
+
+* **commands**: a call with JSON arguments that completes a simpy event with the result, or
+  fails it with a :class:`CommandError` of a known :class:`CommandErrorType`;
+* **variables**: a value published by an implementation to every subscriber;
+* **errors**: an :class:`ErrorReport` raised or cleared by an implementation.
+
+Implementations (in-process on virtual time, MQTT on the wall clock) only transport; schema
+checks and handler plumbing live in :mod:`charger.framework.module`, so they happen once and the
+same way on every bus. A *tap* sees every message, which is how the recorder builds the timeline.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+import simpy
+
+# handler(args, origin) -> result value, or a simpy event whose value is the result.
+CommandHandler = Callable[[dict, str], Any]
+Tap = Callable[[str, str, str, Any], None]  # (kind, source, name, value)
+
+
+class CommandErrorType(str, Enum):
+    """Why a command produced no result."""
+
+    PARSE_FAILURE = "ParseFailure"  # the request or reply could not be decoded
+    SCHEMA_VIOLATION = "SchemaViolation"  # arguments or result do not match the interface
+    HANDLER_EXCEPTION = "HandlerException"  # the handler raised
+    TIMEOUT = "Timeout"  # no reply in time
+    NOT_READY = "NotReady"  # the target module has not signalled ready
+    UNKNOWN_COMMAND = "UnknownCommand"  # nothing serves this command at that address
+
+
+class CommandError(Exception):
+    """A command that failed, with a typed reason that crosses the bus intact."""
+
+    def __init__(self, type: CommandErrorType, message: str):
+        super().__init__(f"{type.value}: {message}")
+        self.type = type
+        self.message = message
+
+    def to_json(self) -> dict:
+        return {"type": self.type.value, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CommandError:
+        return cls(CommandErrorType(data["type"]), str(data.get("message", "")))
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """An error raised (or cleared) by an implementation, e.g. ``evse_board_support/DiodeFault``."""
+
+    type: str
+    message: str = ""
+    severity: str = "high"  # low | medium | high
+    origin: str = ""  # "module_id.impl_id" that raised it
+    active: bool = True  # False when cleared
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class Bus(ABC):
+    """Transport of commands, variables and errors between module implementations."""
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self._taps: list[Tap] = []
+        self._ready: set[str] = set()
+
+    # --- observation -----------------------------------------------------------------------
+    def add_tap(self, tap: Tap) -> None:
+        """Call ``tap(kind, source, name, value)`` for every message on this bus."""
+        self._taps.append(tap)
+
+    def _tap(self, kind: str, source: str, name: str, value: Any) -> None:
+        for tap in self._taps:
+            tap(kind, source, name, value)
+
+    def log(self, source: str, level: str, message: str) -> None:
+        """A log line from a module; recorded like any message, printed by nobody."""
+        self._tap("log", source, level, message)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def set_ready(self, module_id: str) -> None:
+        """Mark a module ready: from now on its commands are served."""
+        self._ready.add(module_id)
+        self._tap("lifecycle", module_id, "ready", None)
+
+    def is_ready(self, module_id: str) -> bool:
+        return module_id in self._ready
+
+    # --- transport -------------------------------------------------------------------------
+    @abstractmethod
+    def serve(self, module_id: str, impl_id: str, cmd: str, handler: CommandHandler) -> None:
+        """Serve calls of ``cmd`` on ``module_id.impl_id`` with ``handler``."""
+
+    @abstractmethod
+    def call(self, origin: str, module_id: str, impl_id: str, cmd: str, args: dict,
+             timeout: float | None = None) -> simpy.Event:
+        """Call a command; the event succeeds with the result or fails with CommandError."""
+
+    @abstractmethod
+    def publish(self, module_id: str, impl_id: str, var: str, value: Any) -> None:
+        """Publish a variable value to every subscriber."""
+
+    @abstractmethod
+    def subscribe(self, module_id: str, impl_id: str, var: str,
+                  callback: Callable[[Any], None]) -> None:
+        """Have ``callback(value)`` run for every value published on that variable."""
+
+    @abstractmethod
+    def report_error(self, module_id: str, impl_id: str, report: ErrorReport) -> None:
+        """Raise or clear (``report.active``) an error of an implementation."""
+
+    @abstractmethod
+    def subscribe_errors(self, module_id: str, impl_id: str,
+                         callback: Callable[[ErrorReport], None]) -> None:
+        """Have ``callback(report)`` run for every error raised or cleared by that implementation."""
+
+    def close(self) -> None:
+        """Release network resources, if any."""

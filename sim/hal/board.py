@@ -1,0 +1,216 @@
+"""SimBoard: the physics of one plug, shared by the charger's side and the car's side.
+
+The pilot voltage follows from the charger's generator (+12 V, PWM, or -12 V) and the car's
+network (IEC 61851-1 resistors behind a diode); the current that flows is what the car draws,
+on the phases both the car and the closed contactors connect, while the supply is up. The meter
+integrates energy exactly between changes (current is piecewise constant in this model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from charger.framework import Module, command
+from charger.iec61851 import pilot_high_v, pilot_low_v, state_from_voltage
+
+DIODE_FAULT_LOW_V = -10.5  # a healthy diode keeps the negative peak near -12 V
+
+
+class SimBoard(Module):
+    def init(self) -> None:
+        self.grid = self.require("grid")
+        self.supply = {"voltage_v": 230.0, "frequency_hz": 50.0, "available": False}
+        self.pilot: str | float = "off"  # "off" (+12 V), duty %, or "F" (-12 V)
+        self.ev_state = "A"
+        self.diode_ok = True
+        self.detected: str | None = None
+        self.relays_closed = False
+        self.relay_phases = self.config["phases"]
+        self._relay_target = False
+        self._relay_moves = 0
+        self.ev_draw_a = 0.0
+        self.ev_phases = 1
+        self.rcd_ma = 0.0
+        self.rcd_dc = False
+        self.rcd_tripped: str | None = None
+        self.diode_fault = False
+        self.current = [0.0, 0.0, 0.0]
+        self.voltage = [0.0, 0.0, 0.0]
+        self.energy_wh = [0.0, 0.0, 0.0]
+        self._since = 0.0
+        self._last_measurement: dict | None = None
+        self.grid.subscribe("supply", self._on_supply)
+
+    def ready(self) -> Generator:
+        self.publish("board", "capabilities", {
+            "max_current_a": float(self.config["max_current_a"]), "min_current_a": 6.0,
+            "max_phase_count": self.config["phases"], "min_phase_count": 1})
+        self.publish("lock", "locked", False)
+        self._refresh()
+        while True:
+            self._publish_meter()
+            yield self.env.timeout(self.config["meter_interval_s"])
+
+    # --- the charger's side ------------------------------------------------------------------
+    @command("board", "enable")
+    def enable(self, value: bool) -> None:
+        self.pilot = "off" if value else "F"
+        self._refresh()
+
+    @command("board", "pwm_on")
+    def pwm_on(self, duty_cycle_pct: float) -> None:
+        self.pilot = float(duty_cycle_pct)
+        self._refresh()
+
+    @command("board", "pwm_off")
+    def pwm_off(self) -> None:
+        self.pilot = "off"
+        self._refresh()
+
+    @command("board", "pwm_f")
+    def pwm_f(self) -> None:
+        self.pilot = "F"
+        self._refresh()
+
+    @command("board", "allow_power_on")
+    def allow_power_on(self, value: bool, phase_count: int) -> None:
+        self.relay_phases = min(phase_count, self.config["phases"])
+        if value == self._relay_target:
+            return
+        self._relay_target = value
+        self._relay_moves += 1
+        move = self._relay_moves
+        delay = self.config["relay_close_delay_s" if value else "relay_open_delay_s"]
+
+        def switch() -> Generator:
+            yield self.env.timeout(delay)
+            if move == self._relay_moves:
+                self.relays_closed = value
+                self.publish("board", "event", {"event": "PowerOn" if value else "PowerOff"})
+                self._refresh()
+
+        self.start(switch())
+
+    @command("rcd", "reset")
+    def rcd_reset(self) -> bool:
+        if self.rcd_tripped is None:
+            return True
+        if self._rcd_over_threshold():
+            return False
+        self.clear_error("rcd", self.rcd_tripped)
+        self.rcd_tripped = None
+        return True
+
+    @command("lock", "lock")
+    def lock(self) -> Generator:
+        yield self.env.timeout(self.config["lock_delay_s"])
+        self.publish("lock", "locked", True)
+
+    @command("lock", "unlock")
+    def unlock(self) -> Generator:
+        yield self.env.timeout(self.config["lock_delay_s"])
+        self.publish("lock", "locked", False)
+
+    # --- the car's side ----------------------------------------------------------------------
+    @command("ev_board", "set_cp_state")
+    def set_cp_state(self, cp_state: str) -> None:
+        self.ev_state = cp_state
+        self._refresh()
+
+    @command("ev_board", "diode_fail")
+    def diode_fail(self, value: bool) -> None:
+        self.diode_ok = not value
+        self._refresh()
+
+    @command("ev_board", "set_ac_draw")
+    def set_ac_draw(self, current_a: float, phases: int) -> None:
+        self.ev_draw_a = float(current_a)
+        self.ev_phases = phases
+        self._refresh()
+
+    @command("ev_board", "set_rcd_current")
+    def set_rcd_current(self, current_ma: float, dc: bool) -> None:
+        self.rcd_ma = float(current_ma)
+        self.rcd_dc = dc
+        self._refresh()
+
+    # --- physics -------------------------------------------------------------------------------
+    def _on_supply(self, supply: dict) -> None:
+        self.supply = supply
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute everything that follows from the switches, and report what changed."""
+        self._integrate()
+        pwm = isinstance(self.pilot, float)
+        if self.pilot == "F":
+            high = -12.0
+        else:
+            high = pilot_high_v(self.ev_state, self.diode_ok)
+        detected = state_from_voltage(high)
+        if detected is not None and detected != self.detected:
+            self.detected = detected
+            self.publish("board", "event", {"event": detected})
+
+        diode_fault = pwm and self.ev_state != "A" and \
+            pilot_low_v(self.ev_state, self.diode_ok) > DIODE_FAULT_LOW_V
+        if diode_fault != self.diode_fault:
+            self.diode_fault = diode_fault
+            if diode_fault:
+                self.raise_error("board", "DiodeFault", "negative pilot peak above -10.5 V")
+            else:
+                self.clear_error("board", "DiodeFault")
+
+        live = self.relays_closed and bool(self.supply["available"])
+        volts = float(self.supply["voltage_v"]) if live else 0.0
+        phases = min(self.ev_phases, self.relay_phases)
+        drawing = live and self.ev_state in ("C", "D")
+        self.voltage = [volts if p < self.relay_phases else 0.0 for p in range(3)]
+        self.current = [self.ev_draw_a if drawing and p < phases else 0.0 for p in range(3)]
+        self._check_rcd()
+
+        measurement = {
+            "cp_state": detected or self.detected or "A",
+            "cp_voltage_v": round(high, 3),
+            "pwm_duty_pct": self.pilot if pwm else None,
+            "relays_closed": self.relays_closed,
+            "current_a": list(self.current), "voltage_v": list(self.voltage),
+        }
+        if measurement != self._last_measurement:
+            self._last_measurement = measurement
+            self.publish("ev_board", "measurement", measurement)
+
+    def _rcd_over_threshold(self) -> bool:
+        limit = self.config["rcd_trip_dc_ma" if self.rcd_dc else "rcd_trip_ac_ma"]
+        return self.relays_closed and self.rcd_ma >= limit
+
+    def _check_rcd(self) -> None:
+        if self.rcd_tripped is None and self._rcd_over_threshold():
+            self.rcd_tripped = "DC" if self.rcd_dc else "AC"
+            self.publish("rcd", "rcd_current_ma", self.rcd_ma)
+            self.raise_error("rcd", self.rcd_tripped, f"residual current {self.rcd_ma:g} mA")
+
+    def _integrate(self) -> None:
+        now = self.env.now
+        hours = (now - self._since) / 3600.0
+        if hours > 0:
+            for p in range(3):
+                self.energy_wh[p] += self.voltage[p] * self.current[p] * hours
+        self._since = now
+
+    def _publish_meter(self) -> None:
+        self._integrate()
+        power = [v * i for v, i in zip(self.voltage, self.current)]
+
+        def per_phase(values: list[float], total: float, digits: int) -> dict:
+            return {"total": round(total, digits), "L1": round(values[0], digits),
+                    "L2": round(values[1], digits), "L3": round(values[2], digits)}
+
+        self.publish("meter", "powermeter", {
+            "meter_id": self.config["meter_id"],
+            "energy_wh_import": per_phase(self.energy_wh, sum(self.energy_wh), 3),
+            "power_w": per_phase(power, sum(power), 2),
+            "current_a": per_phase(self.current, sum(self.current), 3),
+            "voltage_v": per_phase(self.voltage, max(self.voltage), 2),
+            "frequency_hz": float(self.supply["frequency_hz"]),
+        })

@@ -1,0 +1,204 @@
+"""Running a scenario: the station and its world on one clock, steps driven, everything recorded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+from charger.framework.bus import CommandError
+from charger.framework.inproc import InProcessBus
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import SchemaRegistry
+from charger.framework.station import Station
+from reports.model import ExpectationResult, RunResult
+from reports.recorder import Recorder, Row, SignalSampler
+from sim.scenario.expectations import judge
+from sim.scenario.loader import load_scenario
+from sim.scenario.model import Scenario, Step
+from sim.scenario.selectors import Selector
+from sim.scenario.world import World, build_world
+
+SOURCE = "scenario"
+
+
+class ScenarioRun:
+    """One run of a scenario on the in-process bus, in virtual time."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None,
+                 registry: ModuleRegistry | None = None):
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.registry = registry or ModuleRegistry(SchemaRegistry())
+        self.world: World = build_world(scenario, self.registry)
+        self.env = simpy.Environment()
+        self.bus = InProcessBus(self.env)
+        self.recorder = Recorder(self.env)
+        self.recorder.attach(self.bus)
+        self.station = Station(self.world.station, self.registry, self.bus, seed=self.seed)
+        self.sampler = SignalSampler(self.env, self.bus, self.world.probes,
+                                     self.world.grid_supply, scenario.sample_interval_s)
+        self.finished = self.env.event()
+        self.step_failures: list[str] = []
+        self._mark = 0  # timeline rows before this index happened before the current step
+
+    # --- running ---------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        wall_start = time.perf_counter()
+        self.station.start()
+        self.sampler.start()
+        self.env.process(self._steps())
+        self.env.process(self._deadline())
+        self.env.run(until=self.finished)
+        if not self.sampler.rows or self.sampler.rows[-1][0] != self.env.now:
+            self.sampler.sample()
+        self.station.shutdown()
+        return self._result(time.perf_counter() - wall_start)
+
+    def _deadline(self) -> Generator:
+        yield self.env.timeout(self.scenario.duration_s)
+        if not self.finished.triggered:
+            self.finished.succeed()
+
+    def _steps(self) -> Generator:
+        for step in self.scenario.steps:
+            if step.at is not None:
+                if step.at < self.env.now:
+                    self.recorder.record("log", SOURCE, "warning",
+                                         f"step {step.label} at t={step.at:g} s runs late, "
+                                         f"at t={self.env.now:g} s")
+                yield self.env.timeout(max(0.0, step.at - self.env.now))
+            if step.when is not None:
+                met = yield from self._wait_for(step.when, step.timeout)
+                if not met:
+                    self._fail(step, f"condition {step.when.describe()} was not met"
+                               + (f" within {step.timeout:g} s" if step.timeout else ""))
+                    return
+            if step.after:
+                yield self.env.timeout(step.after)
+            self.recorder.record("step", SOURCE, step.action,
+                                 {"index": step.index, "id": step.id or "",
+                                  "connector": step.connector, **step.args})
+            self._mark = len(self.recorder.rows)
+            if step.action == "end":
+                if not self.finished.triggered:
+                    self.finished.succeed()
+                return
+            yield from self._perform(step)
+
+    def _fail(self, step: Step, reason: str) -> None:
+        text = f"step {step.label} (line {step.line}): {reason}"
+        self.step_failures.append(text)
+        self.recorder.record("log", SOURCE, "error", text)
+
+    def _wait_for(self, selector: Selector, timeout: float | None) -> Generator:
+        met = self.env.event()
+        world = self.world
+        if selector.is_signal:
+            def check() -> None:
+                if not met.triggered and selector.signal_holds(self.sampler.latest,
+                                                               self.sampler.grid_limit_a):
+                    met.succeed()
+            check()
+            self.sampler.on_sample(check)
+            cleanup = lambda: self.sampler._watchers.remove(check)  # noqa: E731
+        else:
+            match = selector.matcher(world.connectors)
+            # Replay history (transitions need it); only rows since the last step count.
+            hits = [i for i, row in enumerate(self.recorder.rows) if match(row)]
+            if hits and hits[-1] >= self._mark:
+                return True
+
+            def watch(row: Row) -> None:
+                if match(row) and not met.triggered:
+                    met.succeed()
+            self.recorder.watch(watch)
+            cleanup = lambda: self.recorder.unwatch(watch)  # noqa: E731
+        waits: list[simpy.Event] = [met, self.finished]
+        if timeout is not None:
+            waits.append(self.env.timeout(timeout))
+        yield self.env.any_of(waits)
+        cleanup()
+        return met.triggered
+
+    # --- actions ---------------------------------------------------------------------------------
+    def _perform(self, step: Step) -> Generator:
+        target, command, args = self._command_for(step)
+        try:
+            yield self.bus.call(SOURCE, target[0], target[1], command, args)
+        except CommandError as error:
+            self._fail(step, f"{target[0]}.{target[1]}.{command} failed: {error}")
+
+    def _command_for(self, step: Step) -> tuple[tuple[str, str], str, dict[str, Any]]:
+        world, args, action = self.world, step.args, step.action
+        car = (world.connectors.car.get(step.connector, ""), "car")
+        evse = (world.connectors.evse.get(step.connector, ""), "evse")
+        if action in ("plug_in", "unplug", "pause", "resume"):
+            return car, action, {}
+        if action == "ev_script":
+            return car, "execute_script", {"script": args["script"]}
+        if action == "set_soc":
+            return car, "set_soc", {"soc_pct": args["soc_pct"]}
+        if action == "fault":
+            active = args.get("active", True)
+            if args["fault"] == "rcd":
+                current = args.get("current_ma", 30.0) if active else 0.0
+                return car, "set_rcd_current", {"current_ma": current,
+                                                "dc": args.get("dc", False)}
+            return car, "set_fault", {"fault": args["fault"], "active": active}
+        if action == "swipe":
+            reader = args.get("reader") or world.readers[0]
+            return (reader, "control"), "present_token", {"id_token": args["token"]}
+        if action == "grid":
+            assert world.grid_control is not None
+            return world.grid_control, "set_supply", dict(args)
+        if action == "charger_pause":
+            return evse, "pause_charging", {}
+        if action == "charger_resume":
+            return evse, "resume_charging", {}
+        if action == "stop_transaction":
+            return evse, "stop_transaction", {"reason": args.get("reason", "Local")}
+        if action in ("enable", "disable"):
+            return evse, "enable_disable", {"enable": action == "enable"}
+        if action == "call":
+            return (args["module"], args["impl"]), args["command"], dict(args.get("args", {}))
+        raise AssertionError(f"unhandled action {action}")  # the loader admits no other
+
+    # --- results ---------------------------------------------------------------------------------
+    def _result(self, wall_time_s: float) -> RunResult:
+        signals = self.sampler.frame()
+        energy = {c: float(signals[signals["connector"] == c]["energy_wh"].iloc[-1])
+                  for c in sorted(self.sampler.latest)} if len(signals) else {}
+        results = [judge(e, self.recorder.rows, signals, energy, self.world.connectors)
+                   for e in self.scenario.expectations]
+        results += self._implicit_results()
+        for outcome in results:
+            self.recorder.record("expect", SOURCE, outcome.name,
+                                 {"passed": outcome.passed, "detail": outcome.detail})
+        return RunResult(
+            scenario=self.scenario.title, scenario_file=self.scenario.path,
+            station=self.scenario.station_path, seed=self.seed,
+            events=self.recorder.events_frame(), signals=signals, expectations=results,
+            sim_time_s=float(self.env.now), wall_time_s=wall_time_s, energy_wh=energy)
+
+    def _implicit_results(self) -> list[ExpectationResult]:
+        out = []
+        if self.scenario.steps:
+            out.append(ExpectationResult(
+                "every scenario step ran", not self.step_failures,
+                "; ".join(self.step_failures) or f"{len(self.scenario.steps)} steps ran", None))
+        exceptions = self.station.exceptions
+        out.append(ExpectationResult(
+            "no module raised an exception", not exceptions,
+            "; ".join(f"{m}: {e}" for m, e in exceptions) or "none raised", None))
+        return out
+
+
+def run_scenario(scenario: Scenario | str | Path, seed: int | None = None) -> RunResult:
+    """Load (if given a path) and run a scenario in virtual time; return what was recorded."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return ScenarioRun(scenario, seed).run()

@@ -1,0 +1,166 @@
+"""Putting a scenario's world (cars, grid settings) into its station, and finding connectors.
+
+A station configuration holds the charger and its hardware (simulated or real); the scenario
+adds what is outside the charger: a simulated car per connector, and settings of the simulated
+grid. The connectors are found from the wiring: each EVSE manager's board, that board's car side,
+the meter, and the car plugged into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from charger.framework.config import (
+    ModuleInstance,
+    StationConfig,
+    parse_station,
+    resolve_station,
+)
+from charger.framework.errors import ConfigError, Problem
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import document_problems
+from charger.framework.yamlio import LineDict, load_yaml
+from reports.recorder import ConnectorProbe
+from sim.scenario.model import Scenario
+from sim.scenario.selectors import ConnectorMap
+
+
+@dataclass
+class World:
+    station: StationConfig
+    connectors: ConnectorMap
+    probes: list[ConnectorProbe]
+    grid_supply: tuple[str, str] | None
+    grid_control: tuple[str, str] | None
+    readers: list[str]  # module ids of simulated RFID readers
+
+
+def _provided(registry: ModuleRegistry, inst: ModuleInstance, interface: str) -> list[str]:
+    manifest = registry.get(inst.module).manifest
+    return [impl for impl, p in manifest.provides.items() if p.interface == interface]
+
+
+def _connected(registry: ModuleRegistry, inst: ModuleInstance,
+               interface: str) -> list[tuple[str, str]]:
+    manifest = registry.get(inst.module).manifest
+    return [target for req, targets in inst.connections.items()
+            if manifest.requires[req].interface == interface for target in targets]
+
+
+def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
+    station = parse_station(load_yaml(scenario.station_path), scenario.station_path)
+    resolve_station(station, registry)  # problems here belong to the station file
+    problems: list[Problem] = []
+
+    grid_control = next(((i.id, impl) for i in station.modules.values()
+                         for impl in _provided(registry, i, "grid_simulator")), None)
+    grid_supply = next(((i.id, impl) for i in station.modules.values()
+                        for impl in _provided(registry, i, "grid_supply")), None)
+    if scenario.grid:
+        if grid_control is None:
+            problems.append(Problem(scenario.path, getattr(scenario.grid_doc, "line", None),
+                                    "world.grid is set but the station has no simulated grid"))
+        else:
+            inst = station.modules[grid_control[0]]
+            manifest = registry.get(inst.module).manifest
+            problems += document_problems(
+                scenario.grid_doc, {"type": "object", "properties": manifest.config,
+                                    "additionalProperties": False}, scenario.path)
+            inst.config.update(scenario.grid)
+
+    connectors = ConnectorMap()
+    probes: dict[int, ConnectorProbe] = {}
+    for inst in station.modules.values():
+        if not _provided(registry, inst, "evse_manager"):
+            continue
+        connector = inst.config.get("connector_id", 1)
+        boards = _connected(registry, inst, "evse_board_support")
+        if not boards:
+            continue
+        board_module, board_impl = boards[0]
+        board_inst = station.modules[board_module]
+        ev_side = _provided(registry, board_inst, "ev_board_support")
+        meters = _connected(registry, inst, "powermeter")
+        if not meters:
+            meters = [(board_module, impl)
+                      for impl in _provided(registry, board_inst, "powermeter")]
+        connectors.evse[connector] = inst.id
+        connectors.board[connector] = board_module
+        probes[connector] = ConnectorProbe(
+            connector, (board_module, board_impl),
+            (board_module, ev_side[0]) if ev_side else None,
+            meters[0] if meters else None)
+
+    car_schema = {"type": "object", "additionalProperties": False,
+                  "properties": {**registry.get("SimCar").manifest.config,
+                                 "connector": {"type": "integer"}}}
+    for car in scenario.cars:
+        line = getattr(car.doc, "line", None)
+        probe = probes.get(car.connector)
+        if probe is None:
+            problems.append(Problem(scenario.path, line,
+                                    f"the station has no connector {car.connector} "
+                                    f"(connectors: {sorted(probes) or 'none'})"))
+            continue
+        if probe.ev_board is None:
+            problems.append(Problem(scenario.path, line,
+                                    f"connector {car.connector}'s board "
+                                    f"{probe.board[0]} has no car side: a simulated car needs "
+                                    "a simulated board"))
+            continue
+        problems += document_problems(car.doc, car_schema, scenario.path)
+        car_id = _free_id(station, f"car{car.connector}")
+        doc = LineDict({"module": "SimCar", "config": car.doc})
+        doc.line, doc.key_lines = line or 0, {"config": line or 0}
+        station.modules[car_id] = ModuleInstance(
+            car_id, "SimCar", dict(car.config),
+            {"ev_board": [f"{probe.ev_board[0]}.{probe.ev_board[1]}"]}, scenario.path, doc)
+        connectors.car[car.connector] = car_id
+        probes[car.connector] = ConnectorProbe(probe.connector, probe.board, probe.ev_board,
+                                               probe.meter, (car_id, "car"))
+    if problems:
+        raise ConfigError(problems)
+    resolve_station(station, registry)
+
+    readers = [i.id for i in station.modules.values()
+               if _provided(registry, i, "rfid_simulator")]
+    _check_steps(scenario, connectors, readers, grid_control)
+    return World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
+                 grid_control, readers)
+
+
+def _free_id(station: StationConfig, wanted: str) -> str:
+    candidate, n = wanted, 1
+    while candidate in station.modules:
+        n += 1
+        candidate = f"{wanted}_{n}"
+    return candidate
+
+
+CAR_ACTIONS = {"plug_in", "unplug", "pause", "resume", "ev_script", "fault", "set_soc"}
+EVSE_ACTIONS = {"charger_pause", "charger_resume", "stop_transaction", "enable", "disable"}
+
+
+def _check_steps(scenario: Scenario, connectors: ConnectorMap, readers: list[str],
+                 grid_control: tuple[str, str] | None) -> None:
+    problems = []
+    for step in scenario.steps:
+        where = f"step {step.index} ({step.action})"
+        if step.action in CAR_ACTIONS and step.connector not in connectors.car:
+            problems.append(Problem(scenario.path, step.line,
+                                    f"{where}: no car on connector {step.connector} "
+                                    "(add one under world.cars)"))
+        if step.action in EVSE_ACTIONS and step.connector not in connectors.evse:
+            problems.append(Problem(scenario.path, step.line,
+                                    f"{where}: the station has no connector {step.connector}"))
+        if step.action == "swipe":
+            reader = step.args.get("reader")
+            if not readers or (reader and reader not in readers):
+                problems.append(Problem(scenario.path, step.line,
+                                        f"{where}: the station has no simulated RFID reader"
+                                        + (f" {reader!r}" if reader else "")))
+        if step.action == "grid" and grid_control is None:
+            problems.append(Problem(scenario.path, step.line,
+                                    f"{where}: the station has no simulated grid"))
+    if problems:
+        raise ConfigError(problems)
