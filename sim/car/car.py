@@ -48,6 +48,7 @@ class SimCar(Module):
 
     def ready(self) -> Generator:
         self._apply()
+        self._publish_state()
         if self.config["script"]:
             self.start(self._run_script(parse_script(self.config["script"])))
         while True:
