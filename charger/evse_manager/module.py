@@ -4,6 +4,10 @@ The board reports pilot states (A-F) and contactor feedback; this module decides
 (from the current limit), when the contactors close (car in C with PWM offered, authorized) and
 open (at once on C->B, unplug, RCD trip or pilot fault; after ``pwm_stop_timeout_s`` when the car
 stays in C without PWM), and reports the session as events.
+
+Faults (RCD trip, diode fault, pilot E/F, ventilation refused) stop the PWM rather than driving
+the pilot to F: with a constant +12 V the car's unplugging stays visible, which is what re-arms
+the RCD and ends the session.
 """
 
 from __future__ import annotations
@@ -247,7 +251,7 @@ class EvseManager(Module):
     def _update(self) -> None:
         offering = (self._charging_wanted() and self.limit_a >= MIN_CURRENT_A
                     and self.cp not in ERROR_STATES)
-        if "RCDTrip" in self.faults or not self.enabled:
+        if not self.enabled:
             self._set_pwm("F")
         elif offering:
             if self.pwm is None and not self.charged:

@@ -43,9 +43,13 @@ class CommandError(Exception):
     """A command that failed, with a typed reason that crosses the bus intact."""
 
     def __init__(self, type: CommandErrorType, message: str):
-        super().__init__(f"{type.value}: {message}")
-        self.type = type
+        # Both in args: simpy re-raises a failed event's exception as type(e)(*e.args).
+        super().__init__(type, message)
+        self.type = CommandErrorType(type)
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.type.value}: {self.message}"
 
     def to_json(self) -> dict:
         return {"type": self.type.value, "message": self.message}

@@ -99,9 +99,8 @@ class SimCar(Module):
         self._publish_state()
 
     @command("car", "execute_script")
-    def execute_script(self, script: str) -> bool:
+    def execute_script(self, script: str) -> None:
         self.start(self._run_script(parse_script(script)))  # a ScriptError fails the command
-        return True
 
     # --- behaviour -----------------------------------------------------------------------------
     def _plug(self, wants_power: bool) -> None:

@@ -57,6 +57,7 @@ _SCENARIO_SCHEMA = {
         "seed": {"type": "integer", "minimum": 0},
         "duration": DURATION_SCHEMA,
         "sample_interval": DURATION_SCHEMA,
+        "module_config": {"type": "object", "additionalProperties": {"type": "object"}},
         "world": {"type": "object", "additionalProperties": False, "properties": {
             "grid": {"type": "object"},
             "cars": {"type": "array", "items": {
@@ -144,6 +145,7 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.append(Problem(path, line_at(doc, ["sample_interval"]),
                                 "sample_interval must be greater than 0"))
 
+    scenario.module_config = doc.get("module_config", {})
     world = doc.get("world", {})
     scenario.grid = dict(world.get("grid", {}))
     scenario.grid_doc = world.get("grid")

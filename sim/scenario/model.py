@@ -50,6 +50,7 @@ class Scenario:
     seed: int = 0
     duration_s: float = 3600.0
     sample_interval_s: float = 1.0
+    module_config: Any = field(default_factory=dict)  # module id -> parameter overrides
     grid: dict[str, Any] = field(default_factory=dict)
     grid_doc: Any = None
     cars: list[CarSpec] = field(default_factory=list)

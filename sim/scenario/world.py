@@ -51,6 +51,18 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
     station = parse_station(load_yaml(scenario.station_path), scenario.station_path)
     resolve_station(station, registry)  # problems here belong to the station file
     problems: list[Problem] = []
+    for module_id, overrides in scenario.module_config.items():
+        line = scenario.module_config.line_of(module_id)
+        inst = station.modules.get(module_id)
+        if inst is None:
+            problems.append(Problem(scenario.path, line, f"module_config: the station has no "
+                                    f"module {module_id!r}"))
+            continue
+        manifest = registry.get(inst.module).manifest
+        problems += document_problems(overrides, {"type": "object",
+                                                  "properties": manifest.config,
+                                                  "additionalProperties": False}, scenario.path)
+        inst.config.update(overrides)
 
     grid_control = next(((i.id, impl) for i in station.modules.values()
                          for impl in _provided(registry, i, "grid_simulator")), None)

@@ -1,0 +1,82 @@
+"""Public EXI API for the V2G messages: encode and decode typed objects or infoset dicts.
+
+    encode("iso2", message)        -> bytes      (message: typed object or infoset dict)
+    decode("iso2", data)           -> typed object (e.g. iso2.V2G_Message)
+    decode_dict("iso2", data)      -> infoset dict
+    to_dict(message) / from_dict("iso2", infoset)
+
+The stream is what EXIficient writes with the options V2G uses: the header byte 0x80
+(distinguishing bits, no options, version 1), schema-informed grammars, bit-packed, not strict,
+nothing preserved, string table unbounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charger.v2g.bits import BitReader, BitWriter
+from charger.v2g.codec import StringTable, decode_element_content, encode_element_content
+from charger.v2g.errors import V2GDecodeError, V2GEncodeError
+from charger.v2g.grammar import document_grammar
+from charger.v2g.infoset import from_dict, root_use, to_dict
+from charger.v2g.namespaces import schema_of
+
+__all__ = ["EXI_HEADER", "decode", "decode_dict", "encode", "from_dict", "to_dict"]
+
+EXI_HEADER = 0x80
+# A V2GTP payload is bounded well below this; a larger input is refused before any work.
+MAX_MESSAGE_BYTES = 1 << 20
+
+
+def encode(namespace: str, message: Any) -> bytes:
+    """EXI-encode a typed root message or its infoset dict."""
+    if isinstance(message, dict):
+        message = from_dict(namespace, message)
+    schema = schema_of(namespace)
+    document = document_grammar(schema)
+    found = document.by_class.get(type(message))
+    if found is None:
+        root_use(message, namespace)  # raises the explanatory error
+        raise V2GEncodeError(f"{type(message).__name__} cannot be a {namespace} root")
+    code, use = found
+    writer = BitWriter()
+    writer.write(EXI_HEADER, 8)
+    writer.write(code, document.width)
+    encode_element_content(writer, use, message, StringTable())
+    # DocEnd has the single production ED: zero bits.
+    return writer.to_bytes()
+
+
+def _decode_root(namespace: str, data: bytes) -> tuple[str, Any]:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise V2GDecodeError(f"expected bytes, got {type(data).__name__}")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise V2GDecodeError(f"EXI message of {len(data)} bytes is too large")
+    document = document_grammar(schema_of(namespace))
+    reader = BitReader(bytes(data))
+    if not data:
+        raise V2GDecodeError("empty EXI stream")
+    header = reader.read(8)
+    if header != EXI_HEADER:
+        raise V2GDecodeError(f"unsupported EXI header 0x{header:02X}: V2G streams start with "
+                             "0x80 (no options, version 1)")
+    code = reader.read(document.width)
+    if code >= len(document.uses):
+        raise V2GDecodeError("the root element is not a global element of the schema")
+    use = document.uses[code]
+    return use.name, decode_element_content(reader, use, StringTable())
+
+
+def decode(namespace: str, data: bytes) -> Any:
+    """Decode an EXI stream into the typed object of its root element."""
+    return _decode_root(namespace, data)[1]
+
+
+def decode_dict(namespace: str, data: bytes) -> dict[str, Any]:
+    """Decode an EXI stream into its infoset dict."""
+    name, message = _decode_root(namespace, data)
+    document = document_grammar(schema_of(namespace))
+    _, use = document.by_key[name]
+    from charger.v2g.infoset import element_to_plain
+
+    return {name: element_to_plain(use, message)}
