@@ -18,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import simpy
@@ -28,7 +28,7 @@ CommandHandler = Callable[[dict, str], Any]
 Tap = Callable[[str, str, str, Any], None]  # (kind, source, name, value)
 
 
-class CommandErrorType(str, Enum):
+class CommandErrorType(StrEnum):
     """Why a command produced no result."""
 
     PARSE_FAILURE = "ParseFailure"  # the request or reply could not be decoded
@@ -129,7 +129,7 @@ class Bus(ABC):
     @abstractmethod
     def subscribe_errors(self, module_id: str, impl_id: str,
                          callback: Callable[[ErrorReport], None]) -> None:
-        """Have ``callback(report)`` run for every error raised or cleared by that implementation."""
+        """Have ``callback(report)`` run for every error raised or cleared there."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op unless the transport holds resources
         """Release network resources, if any."""

@@ -96,10 +96,9 @@ def line_at(document: Any, path: list[str | int] | tuple) -> int | None:
     line = getattr(document, "line", None)
     node = document
     for part in path:
-        if isinstance(node, LineDict) and part in node:
-            line = node.line_of(part)
-            node = node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, LineDict) and part in node
+        in_list = isinstance(node, LineList) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             line = node.line_of(part)
             node = node[part]
         else:

@@ -143,10 +143,7 @@ class SimBoard(Module):
         """Recompute everything that follows from the switches, and report what changed."""
         self._integrate()
         pwm = isinstance(self.pilot, float)
-        if self.pilot == "F":
-            high = -12.0
-        else:
-            high = pilot_high_v(self.ev_state, self.diode_ok)
+        high = -12.0 if self.pilot == "F" else pilot_high_v(self.ev_state, self.diode_ok)
         detected = state_from_voltage(high)
         if detected is not None and detected != self.detected:
             self.detected = detected
