@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from charger.framework.errors import ConfigError, EvbenchError
@@ -25,6 +27,27 @@ def main(argv: list[str] | None = None) -> int:
                      help="report directory (default: out/<scenario name>)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
+    _bus_options(run)
+
+    station = commands.add_parser("station", help="run a station on the wall clock, no scenario")
+    station.add_argument("config", type=Path, help="station configuration or scenario file")
+    station.add_argument("--until", type=float, default=None,
+                         help="stop after this many simulated seconds (default: until Ctrl-C)")
+    station.add_argument("--seed", type=int, default=0)
+    station.add_argument("--logs", type=Path, default=None,
+                         help="directory for the module processes' output (MQTT bus)")
+    _bus_options(station)
+
+    module = commands.add_parser("module", help="run some modules of a station as one process")
+    module.add_argument("module_ids", nargs="+", metavar="ID")
+    module.add_argument("--config", type=Path, required=True,
+                        help="station configuration or scenario file")
+    module.add_argument("--bus", required=True, help="mqtt://HOST:PORT")
+    module.add_argument("--factor", type=float, default=1.0)
+    module.add_argument("--seed", type=int, default=0)
+
+    monitor = commands.add_parser("monitor", help="print the live traffic of a running station")
+    monitor.add_argument("--bus", required=True, help="mqtt://HOST:PORT")
 
     validate = commands.add_parser("validate", help="check scenario or station files")
     validate.add_argument("files", type=Path, nargs="+")
@@ -37,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args.files)
+        if args.command == "station":
+            return _station(args)
+        if args.command == "module":
+            return _module(args)
+        if args.command == "monitor":
+            return _monitor(args)
         return _modules()
     except ConfigError as error:
         for problem in error.problems:
@@ -47,13 +76,41 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _bus_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bus", default="inproc",
+                        help="inproc (default: one process, virtual time for scenarios), mqtt "
+                        "(a private Mosquitto for this run), or mqtt://HOST:PORT")
+    parser.add_argument("--factor", type=float, default=1.0,
+                        help="on the wall clock: wall seconds per simulated second "
+                        "(0.1 runs ten times faster than real time)")
+
+
+@contextmanager
+def _broker(bus: str) -> Iterator[str | None]:
+    """The bus URL to use: None in-process, a private broker for 'mqtt', or the given URL."""
+    if bus == "inproc":
+        yield None
+    elif bus == "mqtt":
+        from charger.framework.broker import PrivateBroker
+
+        with PrivateBroker() as broker:
+            yield broker.url
+    else:
+        from charger.framework.mqtt import parse_bus_url
+
+        parse_bus_url(bus)
+        yield bus
+
+
 def _run(args: argparse.Namespace) -> int:
     from reports import write_report
     from sim.scenario import load_scenario, run_scenario
 
     scenario = load_scenario(args.scenario)
     out = args.out or Path("out") / args.scenario.stem
-    result = run_scenario(scenario, seed=args.seed)
+    with _broker(args.bus) as url:
+        result = run_scenario(scenario, seed=args.seed, bus_url=url, factor=args.factor,
+                              log_dir=out / "logs" if url else None)
     files = write_report(result, out)
     if not args.quiet:
         print(f"{result.scenario}  (seed {result.seed})")
@@ -68,6 +125,132 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  report: {files['report']}")
     print("PASSED" if result.passed else "FAILED")
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _station_config(path: Path, seed: int):
+    """The station a file describes: a station configuration, or a scenario's station + world."""
+    from charger.framework.config import load_station
+    from charger.framework.registry import ModuleRegistry
+    from charger.framework.schema import SchemaRegistry
+    from charger.framework.yamlio import load_yaml
+
+    registry = ModuleRegistry(SchemaRegistry())
+    doc = load_yaml(path)
+    if isinstance(doc, dict) and "active_modules" in doc:
+        return load_station(path, registry), registry
+    from sim.scenario import load_scenario
+    from sim.scenario.world import build_world
+
+    return build_world(load_scenario(path), registry).station, registry
+
+
+def _station(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from charger.framework.station import Station
+    from charger.framework.wallclock import WallClockEnvironment
+
+    config, registry = _station_config(args.config, args.seed)
+    env = WallClockEnvironment(args.factor)
+    finished = env.event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        env.post(lambda: finished.triggered or finished.succeed())
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def stop_later() -> None:
+        if args.until is not None:
+            env.timeout(args.until).callbacks.append(
+                lambda _e: finished.triggered or finished.succeed())
+
+    with _broker(args.bus) as url:
+        if url is None:
+            from charger.framework.inproc import InProcessBus
+
+            station = Station(config, registry, InProcessBus(env), seed=args.seed)
+            station.start()
+            stop_later()
+            print(f"station {config.path}: {len(station.modules)} modules running "
+                  "(in-process, wall clock); Ctrl-C stops", flush=True)
+            try:
+                env.run(until=finished)
+            finally:
+                station.shutdown()
+            return EXIT_OK
+        from charger.framework.manager import ProcessManager, process_groups
+        from charger.framework.mqtt import MqttBus
+        from sim.scenario.runner import module_command
+
+        bus = MqttBus(env, url, name="manager")
+        manager = ProcessManager(
+            process_groups(config),
+            lambda ids: module_command(ids, str(args.config), url, args.factor, args.seed),
+            log_dir=args.logs,
+            on_event=lambda group, what, detail: print(f"{group}: {what} {detail}", flush=True))
+        bus.connect()
+        bus.clear_ready_flags(sorted(config.modules))
+        manager.start()
+        try:
+            missing = bus.wait_modules_ready(set(config.modules), 60.0)
+            if missing:
+                raise EvbenchError(f"modules did not become ready: {', '.join(sorted(missing))}")
+            epoch = time.time()
+            env.start_at(epoch, epoch)
+            bus.announce_everest_ready(epoch)
+            stop_later()
+            print(f"station {config.path}: {len(config.modules)} modules in "
+                  f"{len(manager.managed)} processes on {url}; Ctrl-C stops", flush=True)
+            env.run(until=finished)
+        finally:
+            manager.stop()
+            bus.announce_everest_ready(None)
+            bus.close()
+    return EXIT_OK
+
+
+def _module(args: argparse.Namespace) -> int:
+    from charger.framework.process import run_module_process
+
+    config, registry = _station_config(args.config, args.seed)
+    return run_module_process(config, args.module_ids, args.bus, registry, factor=args.factor,
+                              seed=args.seed)
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from charger.framework import topics
+    from charger.framework.mqtt import MqttBus
+    from charger.framework.wallclock import WallClockEnvironment
+    from reports.recorder import to_json
+
+    env = WallClockEnvironment()
+    finished = env.event()
+    signal.signal(signal.SIGINT, lambda *_: env.post(lambda: finished.triggered
+                                                     or finished.succeed()))
+    bus = MqttBus(env, args.bus, name="monitor")
+
+    def show(topic: topics.Topic, payload: object) -> None:
+        entry = topics.timeline_entry(topic, payload)
+        if entry is not None:
+            kind, source, name, value = entry
+            text = to_json(value)
+            text = text if len(text) <= 160 else text[:157] + "..."
+            print(f"{env.now:10.3f}  {kind:13} {source:22} {name:28} {text}", flush=True)
+
+    bus.watch_all(show)
+    bus.connect()
+    env.start_at(time.time(), time.time())
+    print(f"monitoring {args.bus} (Ctrl-C stops)", flush=True)
+    try:
+        env.run(until=finished)
+    finally:
+        bus.close()
+    return EXIT_OK
 
 
 def _validate(files: list[Path]) -> int:

@@ -1,41 +1,37 @@
-"""Reports of a recorded run: CSV timeline and signals, summary JSON, HTML page, JUnit XML."""
+"""Reports of a recorded run: CSV timeline and signals, summary JSON, HTML page, JUnit XML.
 
-from reports.html_report import DEFAULT_MAX_EVENT_ROWS, render_html
-from reports.junit import junit_xml
-from reports.load import load_run
-from reports.model import (
-    CP_STATES,
-    EVENT_COLUMNS,
-    SIGNAL_COLUMNS,
-    ExpectationResult,
-    RunResult,
-    empty_events,
-    empty_signals,
-    events_columns,
-    session_events,
-    signals_columns,
-)
-from reports.tables import signals_csv, summary_dict, timeline_csv
-from reports.writer import FILE_NAMES, write_report
+Names load on first use (PEP 562): a module process that only records never imports pandas or
+matplotlib.
+"""
 
-__all__ = [
-    "CP_STATES",
-    "DEFAULT_MAX_EVENT_ROWS",
-    "EVENT_COLUMNS",
-    "FILE_NAMES",
-    "SIGNAL_COLUMNS",
-    "ExpectationResult",
-    "RunResult",
-    "empty_events",
-    "empty_signals",
-    "events_columns",
-    "junit_xml",
-    "load_run",
-    "render_html",
-    "session_events",
-    "signals_columns",
-    "signals_csv",
-    "summary_dict",
-    "timeline_csv",
-    "write_report",
-]
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "DEFAULT_MAX_EVENT_ROWS": "reports.html_report",
+    "render_html": "reports.html_report",
+    "junit_xml": "reports.junit",
+    "load_run": "reports.load",
+    "CP_STATES": "reports.model",
+    "EVENT_COLUMNS": "reports.model",
+    "SIGNAL_COLUMNS": "reports.model",
+    "ExpectationResult": "reports.model",
+    "RunResult": "reports.model",
+    "empty_events": "reports.model",
+    "empty_signals": "reports.model",
+    "events_columns": "reports.model",
+    "session_events": "reports.model",
+    "signals_columns": "reports.model",
+    "signals_csv": "reports.tables",
+    "summary_dict": "reports.tables",
+    "timeline_csv": "reports.tables",
+    "FILE_NAMES": "reports.writer",
+    "write_report": "reports.writer",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'reports' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is loaded only where tables are built: module processes skip it
+    import pandas as pd
 
 # Column order of the timeline table (RunResult.events and timeline.csv).
 EVENT_COLUMNS: tuple[str, ...] = ("t", "source", "kind", "name", "value")
@@ -52,6 +53,8 @@ def events_columns() -> list[str]:
 
 def empty_events() -> pd.DataFrame:
     """A timeline with the contract's columns and no rows."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "t": pd.Series(dtype="float64"),
@@ -65,6 +68,8 @@ def empty_events() -> pd.DataFrame:
 
 def empty_signals() -> pd.DataFrame:
     """A signal table with the contract's columns and no rows."""
+    import pandas as pd
+
     dtypes = {c: "float64" for c in SIGNAL_COLUMNS}
     dtypes.update(connector="int64", cp_state="object", contactor_closed="bool")
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in SIGNAL_COLUMNS})
@@ -103,9 +108,13 @@ class RunResult:
 
 def is_missing(v: Any) -> bool:
     """None, NaN and pandas' NA all mean "no value"."""
-    if v is None or v is pd.NA:
+    if v is None:
         return True
-    return isinstance(v, float) and math.isnan(v)
+    if isinstance(v, float):
+        return math.isnan(v)
+    import pandas as pd
+
+    return v is pd.NA
 
 
 def parse_value(text: Any) -> Any:
@@ -125,6 +134,8 @@ def session_events(events: pd.DataFrame) -> pd.DataFrame:
     key (the raw value when it is not a JSON object), and details is the rest of the object as
     compact JSON with sorted keys ("" when nothing is left).
     """
+    import pandas as pd
+
     rows: list[dict[str, Any]] = []
     if len(events):
         mask = (events["kind"] == SESSION_EVENT_KIND) & (events["name"] == SESSION_EVENT_NAME)

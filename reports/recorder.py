@@ -10,13 +10,15 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import simpy
 
 from charger.framework.bus import Bus
 from reports.model import EVENT_COLUMNS, SIGNAL_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SAMPLE_PRIORITY = 2  # after every NORMAL (1) event of the same instant: samples see its outcome
 
@@ -59,6 +61,8 @@ class Recorder:
         self._watchers.remove(watcher)
 
     def events_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([(r.t, r.source, r.kind, r.name, r.text) for r in self.rows],
                             columns=list(EVENT_COLUMNS))
 
@@ -133,6 +137,8 @@ class SignalSampler:
             watcher()
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=list(SIGNAL_COLUMNS))
 
     def _run(self):

@@ -95,6 +95,10 @@ class Bus(ABC):
         self._tap("log", source, level, message)
 
     # --- lifecycle -------------------------------------------------------------------------
+    def lifecycle(self, module_id: str, stage: str) -> None:
+        """A module reached a lifecycle stage (init, shutdown)."""
+        self._tap("lifecycle", module_id, stage, None)
+
     def set_ready(self, module_id: str) -> None:
         """Mark a module ready: from now on its commands are served."""
         self._ready.add(module_id)
@@ -118,9 +122,14 @@ class Bus(ABC):
         """Publish a variable value to every subscriber."""
 
     @abstractmethod
-    def subscribe(self, module_id: str, impl_id: str, var: str,
-                  callback: Callable[[Any], None]) -> None:
-        """Have ``callback(value)`` run for every value published on that variable."""
+    def subscribe(self, module_id: str, impl_id: str, var: str, callback: Callable[[Any], None],
+                  check: Callable[[Any], str | None] | None = None) -> None:
+        """Have ``callback(value)`` run for every value published on that variable.
+
+        ``check`` returns a reason when a value violates the variable's schema. A bus whose
+        publishers are all framework modules (in-process) may skip it: they checked on publish.
+        A network bus checks what arrives, since anything can publish there.
+        """
 
     @abstractmethod
     def report_error(self, module_id: str, impl_id: str, report: ErrorReport) -> None:

@@ -41,6 +41,8 @@ _STATION_SCHEMA = {
         "description": {"type": "string"},
         "settings": {"type": "object", "additionalProperties": False, "properties": {
             "call_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            "process_groups": {"type": "object", "additionalProperties": {
+                "type": "array", "items": {"type": "string"}, "minItems": 1}},
         }},
         "active_modules": {
             "type": "object", "minProperties": 1,
@@ -79,6 +81,7 @@ class StationConfig:
     description: str = ""
     modules: dict[str, ModuleInstance] = field(default_factory=dict)
     call_timeout_s: float | None = None
+    process_groups: dict[str, list[str]] = field(default_factory=dict)  # distributed mode
 
     def instances_of(self, module: str) -> list[ModuleInstance]:
         return [m for m in self.modules.values() if m.module == module]
@@ -96,10 +99,27 @@ def parse_station(doc: Any, path: str) -> StationConfig:
     problems = document_problems(doc, _STATION_SCHEMA, path)
     if problems:
         raise ConfigError(problems)
+    settings = doc.get("settings", {})
     station = StationConfig(path, doc.get("description", ""),
-                            call_timeout_s=doc.get("settings", {}).get("call_timeout_s"))
+                            call_timeout_s=settings.get("call_timeout_s"),
+                            process_groups={k: list(v) for k, v in
+                                            settings.get("process_groups", {}).items()})
     for module_id, entry in doc["active_modules"].items():
         station.modules[module_id] = instance_from_yaml(module_id, entry, path)
+    seen: dict[str, str] = {}
+    problems = []
+    for group, ids in station.process_groups.items():
+        line = line_at(doc, ["settings", "process_groups", group])
+        for module_id in ids:
+            if module_id not in station.modules:
+                problems.append(Problem(path, line, f"process group {group!r}: no module "
+                                        f"{module_id!r} in this station"))
+            elif module_id in seen:
+                problems.append(Problem(path, line, f"module {module_id!r} is in process groups "
+                                        f"{seen[module_id]!r} and {group!r}"))
+            seen[module_id] = group
+    if problems:
+        raise ConfigError(problems)
     return station
 
 

@@ -101,8 +101,8 @@ class InProcessBus(Bus):
             targets = tuple(subscribers)
             self._deliver(lambda _e: [callback(value) for callback in targets])
 
-    def subscribe(self, module_id: str, impl_id: str, var: str,
-                  callback: Callable[[Any], None]) -> None:
+    def subscribe(self, module_id: str, impl_id: str, var: str, callback: Callable[[Any], None],
+                  check: Callable[[Any], str | None] | None = None) -> None:
         self._var_subscribers[(module_id, impl_id, var)].append(callback)
 
     def report_error(self, module_id: str, impl_id: str, report: ErrorReport) -> None:

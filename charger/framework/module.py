@@ -97,7 +97,8 @@ class Requirement:
             raise ModuleDefinitionError(f"{self._owner.id}: interface {self.interface.name} "
                                         f"has no variable {var!r}")
         self._owner._ctx.bus.subscribe(self.module_id, self.impl_id, var,
-                                       self._owner._guard(callback))
+                                       self._owner._guard(callback),
+                                       self.interface.vars[var].check)
 
     def on_error(self, callback: Callable[[ErrorReport], None]) -> None:
         """Run ``callback(report)`` for every error raised or cleared by this implementation."""

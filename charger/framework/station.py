@@ -30,11 +30,20 @@ class Station:
             self.modules[inst.id] = cls(ctx)
 
     def start(self) -> None:
+        """The whole lifecycle up to running, when every module lives in this process."""
+        self.init()
+        self.run()
+
+    def init(self) -> None:
+        """``init`` every hosted module, then announce each ready (commands are served)."""
         for module in self.modules.values():
-            self.bus._tap("lifecycle", module.id, "init", None)
+            self.bus.lifecycle(module.id, "init")
             self._guarded(module, module.init)
         for module in self.modules.values():
             self.bus.set_ready(module.id)
+
+    def run(self) -> None:
+        """Every module of the station is ready: call each hosted module's ``ready``."""
         for module in self.modules.values():
             outcome = self._guarded(module, module.ready)
             if inspect.isgenerator(outcome):
@@ -43,7 +52,7 @@ class Station:
     def shutdown(self) -> None:
         for module in self.modules.values():
             self._guarded(module, module.shutdown)
-            self.bus._tap("lifecycle", module.id, "shutdown", None)
+            self.bus.lifecycle(module.id, "shutdown")
         self.bus.close()
 
     @property

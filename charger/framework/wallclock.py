@@ -17,7 +17,7 @@ from typing import Any
 
 import simpy
 import simpy.rt
-from simpy.core import EmptySchedule, Environment, Infinity
+from simpy.core import Environment, Infinity
 
 
 class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
@@ -35,6 +35,15 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         self._inbox.put(action)
         self._wake.set()
 
+    def start_at(self, epoch: float, wall_time: float) -> None:
+        """Let simulated t=0 be the wall-clock time ``epoch`` (``time.time()`` units), so that
+        processes on one or several machines share one simulated time. Only before the first
+        event is scheduled; ``wall_time`` is the caller's ``time.time()`` now."""
+        if self.peek() is not Infinity:
+            raise RuntimeError("start_at() after events were scheduled")
+        self._now = self.env_start = max(0.0, (wall_time - epoch) / self.factor)
+        self.real_start = monotonic()
+
     def wall_now(self) -> float:
         """The simulated time that corresponds to the wall clock right now."""
         return self.env_start + (monotonic() - self.real_start) / self.factor
@@ -48,11 +57,9 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
             self._admit_posted()
             next_time = self.peek()
             if next_time is Infinity:
-                # Nothing scheduled: only a posted action can create work.
+                # Nothing scheduled: only a posted action can create work, so wait for one.
                 self._wake.wait()
                 self._wake.clear()
-                if self._inbox.empty():
-                    raise EmptySchedule
                 continue
             delay = self.real_start + (next_time - self.env_start) * self.factor - monotonic()
             if delay <= 0:

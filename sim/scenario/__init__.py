@@ -1,6 +1,15 @@
 """Scenario files: load and check them, run them on the simulated world, judge expectations."""
 
+from typing import Any
+
 from sim.scenario.loader import load_scenario
-from sim.scenario.runner import run_scenario
+
+
+def run_scenario(*args: Any, **kwargs: Any) -> Any:
+    """See :func:`sim.scenario.runner.run_scenario` (imported on use: it needs pandas)."""
+    from sim.scenario.runner import run_scenario as run
+
+    return run(*args, **kwargs)
+
 
 __all__ = ["load_scenario", "run_scenario"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -9,11 +10,16 @@ from typing import Any
 
 import simpy
 
-from charger.framework.bus import CommandError
+from charger.framework import topics
+from charger.framework.bus import Bus, CommandError
+from charger.framework.errors import EvbenchError
 from charger.framework.inproc import InProcessBus
+from charger.framework.manager import ProcessManager, process_groups
+from charger.framework.mqtt import MqttBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from charger.framework.station import Station
+from charger.framework.wallclock import WallClockEnvironment
 from reports.model import ExpectationResult, RunResult
 from reports.recorder import Recorder, Row, SignalSampler
 from sim.scenario.expectations import judge
@@ -23,22 +29,40 @@ from sim.scenario.selectors import Selector
 from sim.scenario.world import World, build_world
 
 SOURCE = "scenario"
+READY_TIMEOUT_S = 60.0  # wall seconds for every module process to start and announce ready
 
 
 class ScenarioRun:
-    """One run of a scenario on the in-process bus, in virtual time."""
+    """One run of a scenario: in-process on virtual time (default), or distributed, with every
+    module in its own OS process on an MQTT bus (``bus_url``) on the wall clock (``factor`` wall
+    seconds per simulated second)."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None,
-                 registry: ModuleRegistry | None = None):
+                 registry: ModuleRegistry | None = None, bus_url: str | None = None,
+                 factor: float = 1.0, log_dir: Path | None = None):
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry)
-        self.env = simpy.Environment()
-        self.bus = InProcessBus(self.env)
-        self.recorder = Recorder(self.env)
-        self.recorder.attach(self.bus)
-        self.station = Station(self.world.station, self.registry, self.bus, seed=self.seed)
+        self.distributed = bus_url is not None
+        self.station: Station | None = None
+        self.manager: ProcessManager | None = None
+        if bus_url is None:
+            self.env: simpy.Environment = simpy.Environment()
+            self.bus: Bus = InProcessBus(self.env)
+            self.recorder = Recorder(self.env)
+            self.recorder.attach(self.bus)
+            self.station = Station(self.world.station, self.registry, self.bus, seed=self.seed)
+        else:
+            self.env = WallClockEnvironment(factor)
+            self.bus = MqttBus(self.env, bus_url, name=SOURCE,
+                               default_timeout_s=self.world.station.call_timeout_s or 30.0)
+            self.recorder = Recorder(self.env)
+            self.bus.watch_all(self._record_broker_message)
+            self.manager = ProcessManager(
+                process_groups(self.world.station),
+                lambda ids: module_command(ids, scenario.path, bus_url, factor, self.seed),
+                log_dir=log_dir, on_event=self._record_manager_event)
         self.sampler = SignalSampler(self.env, self.bus, self.world.probes,
                                      self.world.grid_supply, scenario.sample_interval_s)
         self.finished = self.env.event()
@@ -48,15 +72,56 @@ class ScenarioRun:
     # --- running ---------------------------------------------------------------------------------
     def run(self) -> RunResult:
         wall_start = time.perf_counter()
-        self.station.start()
-        self.sampler.start()
-        self.env.process(self._steps())
-        self.env.process(self._deadline())
-        self.env.run(until=self.finished)
-        if not self.sampler.rows or self.sampler.rows[-1][0] != self.env.now:
-            self.sampler.sample()
-        self.station.shutdown()
+        if self.station is not None:
+            self.station.start()
+        else:
+            self._start_processes()
+        try:
+            self.sampler.start()
+            self.env.process(self._steps())
+            self.env.process(self._deadline())
+            self.env.run(until=self.finished)
+            if not self.sampler.rows or self.sampler.rows[-1][0] != self.env.now:
+                self.sampler.sample()
+        finally:
+            self._stop()
         return self._result(time.perf_counter() - wall_start)
+
+    def _start_processes(self) -> None:
+        assert isinstance(self.bus, MqttBus) and self.manager is not None
+        assert isinstance(self.env, WallClockEnvironment)
+        module_ids = set(self.world.station.modules)
+        self.bus.connect()
+        self.bus.clear_ready_flags(sorted(module_ids))
+        self.manager.start()
+        missing = self.bus.wait_modules_ready(module_ids, READY_TIMEOUT_S)
+        if missing:
+            self._stop()
+            raise EvbenchError(f"modules did not become ready within {READY_TIMEOUT_S:g} s: "
+                               f"{', '.join(sorted(missing))}")
+        epoch = time.time()
+        self.env.start_at(epoch, epoch)
+        self.bus.announce_everest_ready(epoch)
+
+    def _stop(self) -> None:
+        if self.station is not None:
+            self.station.shutdown()
+        elif self.manager is not None:
+            assert isinstance(self.bus, MqttBus)
+            self.manager.stop()
+            self.bus.announce_everest_ready(None)
+            self.bus.close()
+
+    def _record_broker_message(self, topic: topics.Topic, payload: Any) -> None:
+        entry = topics.timeline_entry(topic, payload)
+        if entry is not None:
+            self.recorder.record(*entry)
+
+    def _record_manager_event(self, group: str, what: str, detail: dict) -> None:
+        # Called on the supervisor thread: hand it to the simulation thread.
+        assert isinstance(self.env, WallClockEnvironment)
+        self.env.post(lambda: self.recorder.record("lifecycle", "manager", what,
+                                                   {"group": group, **detail}))
 
     def _deadline(self) -> Generator:
         yield self.env.timeout(self.scenario.duration_s)
@@ -190,15 +255,25 @@ class ScenarioRun:
             out.append(ExpectationResult(
                 "every scenario step ran", not self.step_failures,
                 "; ".join(self.step_failures) or f"{len(self.scenario.steps)} steps ran", None))
-        exceptions = self.station.exceptions
+        exceptions = [f"{row.source}: {row.value}" for row in self.recorder.rows
+                      if row.kind == "log" and row.name == "exception"]
         out.append(ExpectationResult(
             "no module raised an exception", not exceptions,
-            "; ".join(f"{m}: {e}" for m, e in exceptions) or "none raised", None))
+            "; ".join(exceptions) or "none raised", None))
         return out
 
 
-def run_scenario(scenario: Scenario | str | Path, seed: int | None = None) -> RunResult:
-    """Load (if given a path) and run a scenario in virtual time; return what was recorded."""
+def module_command(module_ids: list[str], config: str, bus_url: str, factor: float,
+                   seed: int) -> list[str]:
+    """The command line that runs some of a scenario's modules as one process."""
+    return [sys.executable, "-m", "charger.cli", "module", *module_ids, "--config", config,
+            "--bus", bus_url, "--factor", repr(factor), "--seed", str(seed)]
+
+
+def run_scenario(scenario: Scenario | str | Path, seed: int | None = None,
+                 bus_url: str | None = None, factor: float = 1.0,
+                 log_dir: Path | None = None) -> RunResult:
+    """Load (if given a path) and run a scenario; return what was recorded."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return ScenarioRun(scenario, seed).run()
+    return ScenarioRun(scenario, seed, bus_url=bus_url, factor=factor, log_dir=log_dir).run()
