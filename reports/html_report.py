@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 from collections.abc import Iterable, Sequence
 from html import escape
@@ -10,11 +11,13 @@ from pathlib import PurePath
 
 import pandas as pd
 
-from reports.model import ERROR_KINDS, RunResult, is_missing, session_events
+from reports.model import ERROR_KINDS, RunResult, is_missing, parse_value, session_events
 from reports.plots import Plot, make_plots, png_bytes
 from reports.units import format_duration, format_energy, format_time_s
 
 DEFAULT_MAX_EVENT_ROWS = 5000
+OCPP_PAYLOAD_CHARS = 240  # OCPP payloads are cut in the table; timeline.csv has them whole
+OCPP_ARROWS = {"tx": "→ backend", "rx": "← backend", "dropped": "✘ dropped"}
 VALUE_DISPLAY_CHARS = 300  # longer event values are cut in the page; the CSV has them whole
 
 _CSS = """
@@ -175,6 +178,53 @@ def _session_events(events: pd.DataFrame | None) -> str:
     return f'<section id="session-events"><h2>Session events</h2>{body}</section>'
 
 
+def ocpp_messages(events: pd.DataFrame | None) -> list[dict]:
+    """OCPP messages (variables named "ocpp_message") in recording order, each with its time
+    and source (the charge point module)."""
+    if events is None or len(events) == 0:
+        return []
+    mask = (events["kind"] == "var") & (events["name"] == "ocpp_message")
+    out = []
+    for t, source, value in zip(events.loc[mask, "t"].tolist(),
+                                events.loc[mask, "source"].tolist(),
+                                events.loc[mask, "value"].tolist()):
+        decoded = parse_value(value)
+        if isinstance(decoded, dict):
+            out.append({"t": t, "source": source, **decoded})
+    return out
+
+
+def _ocpp(events: pd.DataFrame | None) -> str:
+    messages = ocpp_messages(events)
+    if not messages:
+        return ""
+    rows = []
+    for m in messages:
+        payload = json.dumps(m.get("payload"), sort_keys=True, separators=(",", ":"))
+        if len(payload) > OCPP_PAYLOAD_CHARS:
+            payload = payload[:OCPP_PAYLOAD_CHARS] + " …"
+        kind = str(m.get("message_type", ""))
+        cls = ' class="err"' if kind in ("CallError", "Invalid") or \
+            m.get("direction") == "dropped" else ""
+        queued = " (queued)" if m.get("queued") else ""
+        rows.append(
+            f'<tr{cls}><td class="num">{format_time_s(m["t"])}</td>'
+            f"<td>{_e(OCPP_ARROWS.get(str(m.get('direction')), m.get('direction')))}</td>"
+            f"<td>{_e(m.get('action') or '')}</td><td>{_e(kind)}{_e(queued)}</td>"
+            f'<td class="code">{_e(m.get("unique_id", ""))}</td>'
+            f'<td class="code">{escape(payload, quote=True)}</td></tr>'
+        )
+    table = _table([("t [s]", "num"), ("direction", ""), ("action", ""), ("type", ""),
+                    ("message id", ""), ("payload", "")], rows)
+    return (
+        '<section id="ocpp"><h2>OCPP messages</h2>'
+        f'<p class="note">{len(messages):,} messages between the charge point and its backend, '
+        f"as the charge point sent and received them; payloads longer than "
+        f"{OCPP_PAYLOAD_CHARS} characters are cut.</p>"
+        f'<div class="scroll">{table}</div></section>'
+    )
+
+
 def _cut(value: object) -> str:
     if is_missing(value):
         return ""
@@ -238,8 +288,11 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
     """The complete report page."""
     plots = make_plots(result)
     errors = _errors(result.events)
+    ocpp = _ocpp(result.events)
     nav_items = [("expectations", "Expectations"), ("plots", "Signals"),
                  ("session-events", "Session events")]
+    if ocpp:
+        nav_items.append(("ocpp", "OCPP messages"))
     if errors:
         nav_items.append(("errors", "Errors"))
     nav_items.append(("events", "All events"))
@@ -256,6 +309,7 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
             _expectations(result),
             _plots(plots),
             _session_events(result.events),
+            ocpp,
             errors,
             _all_events(result.events, max_event_rows),
             f'<p class="note" style="margin-top:40px">Written next to this page: {files}. '

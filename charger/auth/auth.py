@@ -20,6 +20,7 @@ class Auth(Module):
             provider.subscribe("provided_token", lambda t: self.start(self._on_token(t)))
         for index, evse in enumerate(self.evses):
             evse.subscribe("session_event", lambda e, i=index: self._on_session_event(i, e))
+            evse.subscribe("state", lambda s, i=index: self._on_state(i, s))
 
     @command("main", "set_connection_timeout")
     def set_connection_timeout(self, timeout_s: float) -> None:
@@ -50,15 +51,24 @@ class Auth(Module):
             if name == "SessionFinished":
                 self.waiting.pop(index, None)
 
+    def _on_state(self, index: int, state: str) -> None:
+        # An idle connector has no session, whatever this module remembers (e.g. its EVSE
+        # manager was restarted and never reported the end of the old one).
+        if state == "Idle":
+            self.charging.pop(index, None)
+            self.waiting.pop(index, None)
+
     def _on_token(self, token: dict) -> Generator:
         self._status(token, "Processing")
-        for index, running in self.charging.items():
-            if running == token["id_token"]:
+        for index, running in list(self.charging.items()):
+            # Readers differ in letter case; a backend's (Central) token never stops.
+            if running.upper() == token["id_token"].upper() and token.get("type") != "Central":
                 stopped = yield from self._call(self.evses[index], "stop_transaction",
                                                 reason="Local")
                 if stopped:
                     self._status(token, "UsedToStop", self._connector(index))
-                return
+                    return
+                self.charging.pop(index, None)  # nothing to stop there: treat it as new
         accepted = yield from self._validate(token)
         if not accepted:
             self._status(token, "Rejected")

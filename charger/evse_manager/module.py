@@ -19,6 +19,8 @@ from charger.framework import ErrorReport, Module, command
 from charger.iec61851 import MIN_CURRENT_A, duty_from_current
 
 ERROR_STATES = ("E", "F")
+# Faults whose cause can no longer be observed once charging stops: cleared by unplugging.
+LATCHED_UNTIL_UNPLUG = ("DiodeFault", "VentilationNotAvailable")
 
 
 class EvseManager(Module):
@@ -28,6 +30,7 @@ class EvseManager(Module):
         self.rcd = self.optional("rcd")
         self.lock = self.optional("lock")
         self.meter = self.optional("powermeter")
+        self.external = self.optional("external_limits")
 
         self.cp = "A"
         self.enabled = True
@@ -48,6 +51,8 @@ class EvseManager(Module):
         self.last_energy_wh: float | None = None
         self._contactor_decisions = 0
         self._watchdog = None  # the pending PWM-stop watchdog process
+        self.external_cap_a: float | None = None  # a limit from outside (OCPP profiles)
+        self.reservation: dict | None = None  # {id, id_token}
 
         self.board.subscribe("event", self._on_board_event)
         self.board.on_error(self._on_board_error)
@@ -55,10 +60,15 @@ class EvseManager(Module):
             self.rcd.on_error(self._on_rcd_error)
         if self.meter:
             self.meter.subscribe("powermeter", self._on_meter)
+        if self.external:
+            self.external.subscribe("limits", self._on_external_limits)
 
     def ready(self) -> None:
+        # Whatever the board was doing (this module may have been restarted mid-session),
+        # start from a known, safe state: pilot at +12 V without PWM, contactors open.
         self.board.send("enable", value=True)
-        self._set_pwm(None)
+        self.board.send("pwm_off")
+        self.board.send("allow_power_on", value=False, phase_count=self.config["phases"])
         self._publish_state()
         self._publish_limits()
         self._publish_energy_request()
@@ -71,11 +81,20 @@ class EvseManager(Module):
         connectors = token.get("connectors")
         if connectors and self.connector not in connectors:
             return False
+        reservation = self.reservation
+        if reservation and token["id_token"].upper() != reservation["id_token"].upper():
+            return False
         self.token = token["id_token"]
         self._event("Authorized", id_token=self.token)
         self.transaction = True
         self.energy_at_start_wh = self.last_energy_wh
-        self._event("TransactionStarted", id_token=self.token)
+        if reservation:
+            self.reservation = None
+            self._event("TransactionStarted", id_token=self.token,
+                        reservation_id=reservation["id"])
+            self._event("ReservationEnded", reservation_id=reservation["id"], reason="Used")
+        else:
+            self._event("TransactionStarted", id_token=self.token)
         self._update()
         return True
 
@@ -125,6 +144,25 @@ class EvseManager(Module):
         self._update()
         return True
 
+    @command("evse", "reserve")
+    def reserve(self, reservation_id: int, id_token: str) -> bool:
+        if self._plugged() or not self.enabled or self.faults or (
+                self.reservation and self.reservation["id"] != reservation_id):
+            return False
+        self.reservation = {"id": reservation_id, "id_token": id_token}
+        self._event("ReservationStarted", reservation_id=reservation_id)
+        self._publish_state()
+        return True
+
+    @command("evse", "cancel_reservation")
+    def cancel_reservation(self, reservation_id: int) -> bool:
+        if not self.reservation or self.reservation["id"] != reservation_id:
+            return False
+        self.reservation = None
+        self._event("ReservationEnded", reservation_id=reservation_id, reason="Cancelled")
+        self._publish_state()
+        return True
+
     @command("energy", "enforce_limits")
     def enforce_limits(self, limits: dict) -> None:
         if self.id not in limits:
@@ -160,6 +198,8 @@ class EvseManager(Module):
         if state == "A":
             if previous != "A":
                 self._unplugged()
+            for fault in LATCHED_UNTIL_UNPLUG:
+                self._clear_fault(fault)
             self._clear_fault("PilotFault")
         elif state in ERROR_STATES:
             if not (state == "F" and self.pwm == "F"):  # F we drive ourselves is no fault
@@ -170,16 +210,13 @@ class EvseManager(Module):
                 self._plugged_in()
             if state == "D" and not self.config["ventilation_available"]:
                 self._set_fault("VentilationNotAvailable", "car requests ventilation (state D)")
-            elif state != "D":
-                self._clear_fault("VentilationNotAvailable")
         self._update()
 
     def _on_board_error(self, report: ErrorReport) -> None:
-        if report.type.endswith("/DiodeFault"):
-            if report.active:
-                self._set_fault("DiodeFault", report.message or "pilot diode fault")
-            else:
-                self._clear_fault("DiodeFault")
+        # The board sees a shorted diode only while the PWM runs, and stopping the PWM is the
+        # reaction: the fault therefore stays latched until the car is unplugged.
+        if report.type.endswith("/DiodeFault") and report.active:
+            self._set_fault("DiodeFault", report.message or "pilot diode fault")
             self._update()
 
     def _on_rcd_error(self, report: ErrorReport) -> None:
@@ -191,6 +228,21 @@ class EvseManager(Module):
 
     def _on_meter(self, value: dict) -> None:
         self.last_energy_wh = value["energy_wh_import"]["total"]
+
+    def _on_external_limits(self, value: dict) -> None:
+        cap = next((c["max_current_a"] for c in value["connectors"]
+                    if c["connector"] == self.connector), None)
+        if cap != self.external_cap_a:
+            self.external_cap_a = cap
+            self._publish_limits()
+            self._publish_energy_request()
+            self._update()
+
+    def _offer_a(self) -> float:
+        """The current to offer: the energy manager's limit within this connector's own and
+        any external cap."""
+        offer = min(self.limit_a, self.config["max_current_a"])
+        return offer if self.external_cap_a is None else min(offer, self.external_cap_a)
 
     # --- session -------------------------------------------------------------------------------
     def _plugged(self) -> bool:
@@ -249,14 +301,14 @@ class EvseManager(Module):
                 and not self.paused_by_evse and not self.faults)
 
     def _update(self) -> None:
-        offering = (self._charging_wanted() and self.limit_a >= MIN_CURRENT_A
+        offering = (self._charging_wanted() and self._offer_a() >= MIN_CURRENT_A
                     and self.cp not in ERROR_STATES)
         if not self.enabled:
             self._set_pwm("F")
         elif offering:
             if self.pwm is None and not self.charged:
                 self._event("PrepareCharging")
-            duty = duty_from_current(min(self.limit_a, self.config["max_current_a"]))
+            duty = duty_from_current(self._offer_a())
             self._set_pwm(round(duty, 3))
         else:
             if isinstance(self.pwm, float) and self._charging_wanted():
@@ -317,7 +369,7 @@ class EvseManager(Module):
         elif self.faults:
             state = "Error"
         elif not self._plugged():
-            state = "Idle"
+            state = "Reserved" if self.reservation else "Idle"
         elif self.stopped:
             state = "Finished"
         elif not self.transaction:
@@ -335,13 +387,17 @@ class EvseManager(Module):
             self.publish("evse", "state", state)
 
     def _publish_limits(self) -> None:
-        self.publish("evse", "limits", {"max_current_a": float(self.limit_a),
+        limit = self.limit_a if self.external_cap_a is None \
+            else min(self.limit_a, self.external_cap_a)
+        self.publish("evse", "limits", {"max_current_a": float(limit),
                                         "phases": self.config["phases"]})
 
     def _publish_energy_request(self) -> None:
         demand = self.config["max_current_a"] if self._plugged() else 0.0
+        maximum = self.config["max_current_a"] if self.external_cap_a is None \
+            else min(self.config["max_current_a"], self.external_cap_a)
         self.publish("energy", "energy_flow_request", {
             "uuid": self.id, "node_type": "Evse",
-            "max_current_a": float(self.config["max_current_a"]),
+            "max_current_a": float(maximum),
             "min_current_a": MIN_CURRENT_A, "phases": self.config["phases"],
             "demand_a": float(demand), "children": []})

@@ -311,7 +311,8 @@ class MqttBus(Bus):
                             qos=QOS)
 
     def _local_log(self, level: str, message: str) -> None:
-        super().log(self.name, level, message)
+        """What this process's bus itself noticed (dropped input), published like module logs."""
+        self.log(self.name, level, message)
 
     def lifecycle(self, module_id: str, stage: str) -> None:
         super().lifecycle(module_id, stage)

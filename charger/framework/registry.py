@@ -24,11 +24,15 @@ BUILTIN_MODULES: dict[str, str] = {
     "LocalAllowList": "charger.auth.local_allow_list:LocalAllowList",
     "EnergyNode": "charger.energy:EnergyNode",
     "EnergyManager": "charger.energy:EnergyManager",
+    "Ocpp16": "charger.ocpp.v16:Ocpp16",
+    "Ocpp201": "charger.ocpp.v201:Ocpp201",
+    "OcppWebSocketLink": "charger.ocpp.websocket_link:OcppWebSocketLink",
     # simulated hardware and world
     "SimBoard": "sim.hal.board:SimBoard",
     "SimRfidReader": "sim.hal.rfid:SimRfidReader",
     "SimGrid": "sim.grid:SimGrid",
     "SimCar": "sim.car:SimCar",
+    "SimCsms": "sim.csms:SimCsms",
 }
 
 

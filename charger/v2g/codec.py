@@ -13,6 +13,8 @@ capacity is kept behind ``StringTable(enabled=True)`` for streams that use it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from charger.v2g.bits import BitReader, BitWriter
@@ -139,6 +141,17 @@ def _enum_index(stype: SimpleType) -> dict[str, int]:
     return found
 
 
+_ENUM_MEMBERS: dict[SimpleType, list[Any]] = {}
+
+
+def _enum_members(stype: SimpleType) -> list[Any]:
+    found = _ENUM_MEMBERS.get(stype)
+    if found is None:
+        assert stype.enum is not None
+        found = _ENUM_MEMBERS[stype] = list(stype.enum)
+    return found
+
+
 def encode_simple(w: BitWriter, value: Any, stype: SimpleType, table: StringTable,
                   key: str) -> None:
     kind = stype.kind
@@ -211,9 +224,8 @@ def decode_simple(r: BitReader, stype: SimpleType, table: StringTable, key: str)
     if kind == Kind.STRING:
         return _decode_string(r, stype, table, key)
     if kind == Kind.ENUM:
-        assert stype.enum is not None
         index = r.read(stype.bits)
-        members = list(stype.enum)
+        members = _enum_members(stype)
         if index >= len(members):
             raise V2GDecodeError(f"{stype.name}: enumeration index {index} out of range")
         return members[index]
@@ -250,26 +262,38 @@ EMPTY_CONTENT_CODE = 0b1000  # the escape bit, then second-level EE (code 0 in 3
 EMPTY_CONTENT_WIDTH = 4
 
 
+def _within(exc: V2GEncodeError | V2GDecodeError, name: str) -> Exception:
+    """The same error with the element name prepended, building a path like A/B/C: reason."""
+    nested = getattr(exc, "in_path", False)
+    new = type(exc)(f"{name}/{exc}" if nested else f"{name}: {exc}")
+    new.in_path = True  # type: ignore[union-attr]
+    return new
+
+
 def encode_element_content(w: BitWriter, use: ElementUse, value: Any, table: StringTable) -> None:
     """Everything after SE(use): the typed content and EE."""
-    if use.simple:
-        if not value and isinstance(value, str | bytes | bytearray):
-            w.write(EMPTY_CONTENT_CODE, EMPTY_CONTENT_WIDTH)
-            return
-        # A simple type's grammar: CH then EE, each the only first-level production besides
-        # the escape, so each is code 0 in one bit.
-        w.write(0, 1)
-        encode_simple(w, value, use.stype, table, use.key)  # type: ignore[arg-type]
-        w.write(0, 1)
-    else:
-        encode_complex(w, value, use.info, table, use.key)  # type: ignore[arg-type]
+    try:
+        if use.simple:
+            if not value and isinstance(value, str | bytes | bytearray):
+                w.write(EMPTY_CONTENT_CODE, EMPTY_CONTENT_WIDTH)
+                return
+            # A simple type's grammar: CH then EE, each the only first-level production
+            # besides the escape, so each is code 0 in one bit.
+            w.write(0, 1)
+            encode_simple(w, value, use.stype, table, use.key)  # type: ignore[arg-type]
+            w.write(0, 1)
+        else:
+            encode_complex(w, value, use.info, table, use.key)  # type: ignore[arg-type]
+    except V2GEncodeError as exc:
+        raise _within(exc, use.name) from None
 
 
 def encode_complex(w: BitWriter, obj: Any, info: TypeInfo, table: StringTable, key: str) -> None:
     """Encode a complex-typed element's content after its SE; ``key`` is its qname."""
     grammar: Grammar = info.grammar or compile_type(info)
     cls = grammar.cls
-    if type(obj) is not cls and not isinstance(obj, cls):
+    if type(obj) is not cls:
+        # A subclass would need xsi:type, which V2G does not use: its extra fields would be lost.
         raise V2GEncodeError(f"expected {cls.__name__}, got {type(obj).__name__}")
     state = grammar.start
     for attr in grammar.attributes:
@@ -280,7 +304,10 @@ def encode_complex(w: BitWriter, obj: Any, info: TypeInfo, table: StringTable, k
             continue
         code, _, target = state.at[attr.key]
         w.write(code, state.width)
-        encode_simple(w, value, attr.stype, table, attr.key)
+        try:
+            encode_simple(w, value, attr.stype, table, attr.key)
+        except V2GEncodeError as exc:
+            raise _within(exc, "@" + attr.name) from None
         state = target
     if grammar.text is not None:
         value = obj.value
@@ -304,6 +331,9 @@ def encode_complex(w: BitWriter, obj: Any, info: TypeInfo, table: StringTable, k
         if plan.is_list:
             if not isinstance(value, list):
                 raise V2GEncodeError(f"{cls.__name__}.{plan.name}: expected a list")
+            if plan.max_items is not None and len(value) > plan.max_items:
+                raise V2GEncodeError(f"{cls.__name__}.{plan.name}: {len(value)} items, at most "
+                                     f"{plan.max_items}")
             items = value
         else:
             items = (value,)
@@ -322,25 +352,75 @@ def encode_complex(w: BitWriter, obj: Any, info: TypeInfo, table: StringTable, k
             state = entry[1]
             encode_element_content(w, use, item, table)
     if state.ee is None:
-        raise V2GEncodeError(f"{cls.__name__}: required content is missing")
+        expected = [p[1].name for p in state.prods if p[0] == SE]
+        raise V2GEncodeError(f"{cls.__name__}: required content is missing, expected one of "
+                             f"{expected}")
     w.write(state.ee, state.width)
 
 
 _EMPTY_VALUES: dict[Kind, Any] = {Kind.STRING: "", Kind.HEX: b"", Kind.BASE64: b""}
 
 
+# Second-level codes of a simple-typed element's start state, as EXIficient numbers them:
+# EE, AT(xsi:type), AT(xsi:nil), AT(*), untyped AT, SE(*), untyped CH.
+SECOND_LEVEL_EE = 0
+SECOND_LEVEL_UNTYPED_CH = 6
+_UNTYPED = SimpleType("untyped", Kind.STRING)
+
+
+def _decode_second_level(r: BitReader, use: ElementUse, table: StringTable) -> Any:
+    """An empty element, or a value written as untyped characters. EXIficient writes a value
+    that its type cannot represent (e.g. 0 for a 1..255 range, from a JAXB default) that way:
+    it is read and converted back to the element's type when possible."""
+    stype: SimpleType = use.stype  # type: ignore[assignment]
+    code = r.read(3)
+    if code == SECOND_LEVEL_EE and stype.kind in _EMPTY_VALUES:
+        return _EMPTY_VALUES[stype.kind]
+    if code != SECOND_LEVEL_UNTYPED_CH:
+        raise V2GDecodeError("second-level EXI event (xsi:type, xsi:nil or undeclared "
+                             "content) is not supported")
+    text = _decode_string(r, _UNTYPED, table, use.key)
+    # Then the element's content state, where EE is second-level too: escape, then code 0
+    # of the 2-bit second level (EE, SE(*), untyped CH).
+    if r.read(3) != 0b100:
+        raise V2GDecodeError("untyped content not followed by the end of the element")
+    return _parse_lexical(text, stype)
+
+
+def _parse_lexical(text: str, stype: SimpleType) -> Any:
+    kind = stype.kind
+    value = text.strip()
+    try:
+        if kind == Kind.STRING:
+            return text
+        if kind == Kind.ENUM:
+            return stype.enum(value)  # type: ignore[misc]
+        if kind == Kind.BOOLEAN:
+            if value in ("true", "1", "false", "0"):
+                return value in ("true", "1")
+            raise ValueError(value)
+        if kind == Kind.HEX:
+            return bytes.fromhex(value)
+        if kind == Kind.BASE64:
+            return base64.b64decode(value, validate=True)
+        return int(value)
+    except (ValueError, binascii.Error):
+        raise V2GDecodeError(f"{stype.name}: untyped value {text[:40]!r} does not parse") from None
+
+
 def decode_element_content(r: BitReader, use: ElementUse, table: StringTable) -> Any:
-    if use.simple:
-        if r.read(1):
-            if r.read(3) == 0 and use.stype.kind in _EMPTY_VALUES:  # type: ignore[union-attr]
-                return _EMPTY_VALUES[use.stype.kind]  # type: ignore[union-attr]
-            raise V2GDecodeError(f"{use.name}: second-level EXI event (xsi:type, xsi:nil or "
-                                 "undeclared content) is not supported")
-        value = decode_simple(r, use.stype, table, use.key)  # type: ignore[arg-type]
-        if r.read(1):
-            raise V2GDecodeError(f"{use.name}: expected the end of the element")
-        return value
-    return decode_complex(r, use.info, table, use.key)  # type: ignore[arg-type]
+    """Everything after SE(use): the typed content and EE; returns the element's value."""
+    try:
+        if use.simple:
+            if r.read(1):
+                return _decode_second_level(r, use, table)
+            value = decode_simple(r, use.stype, table, use.key)  # type: ignore[arg-type]
+            if r.read(1):
+                raise V2GDecodeError("expected the end of the element")
+            return value
+        return decode_complex(r, use.info, table, use.key)  # type: ignore[arg-type]
+    except V2GDecodeError as exc:
+        raise _within(exc, use.name) from None
 
 
 def decode_complex(r: BitReader, info: TypeInfo, table: StringTable, key: str) -> Any:
@@ -366,6 +446,8 @@ def decode_complex(r: BitReader, info: TypeInfo, table: StringTable, key: str) -
                 if found is None:
                     values[payload.field] = [value]
                 else:
+                    if payload.max_items is not None and len(found) >= payload.max_items:
+                        raise V2GDecodeError(f"{payload.name}: more than {payload.max_items}")
                     found.append(value)
             else:
                 values[payload.field] = value

@@ -17,11 +17,11 @@ from typing import Any
 from charger.v2g.bits import BitReader, BitWriter
 from charger.v2g.codec import StringTable, decode_element_content, encode_element_content
 from charger.v2g.errors import V2GDecodeError, V2GEncodeError
-from charger.v2g.grammar import document_grammar
-from charger.v2g.infoset import from_dict, root_use, to_dict
-from charger.v2g.namespaces import schema_of
+from charger.v2g.grammar import SE, compile_type, document_grammar
+from charger.v2g.infoset import element_to_plain, from_dict, root_use, to_dict
+from charger.v2g.namespaces import SCHEMAS, schema_of
 
-__all__ = ["EXI_HEADER", "decode", "decode_dict", "encode", "from_dict", "to_dict"]
+__all__ = ["EXI_HEADER", "decode", "decode_dict", "encode", "from_dict", "to_dict", "warm_up"]
 
 EXI_HEADER = 0x80
 # A V2GTP payload is bounded well below this; a larger input is refused before any work.
@@ -75,8 +75,22 @@ def decode(namespace: str, data: bytes) -> Any:
 def decode_dict(namespace: str, data: bytes) -> dict[str, Any]:
     """Decode an EXI stream into its infoset dict."""
     name, message = _decode_root(namespace, data)
-    document = document_grammar(schema_of(namespace))
-    _, use = document.by_key[name]
-    from charger.v2g.infoset import element_to_plain
-
+    _, use = document_grammar(schema_of(namespace)).by_key[name]
     return {name: element_to_plain(use, message)}
+
+
+def warm_up(namespace: str | None = None) -> int:
+    """Compile every grammar of a namespace (or of all three) now rather than on first use,
+    so that no later message pays for it; returns the number of grammars."""
+    keys = [namespace] if namespace is not None else list(SCHEMAS)
+    seen: set[int] = set()
+    pending = [use.info for key in keys for use in document_grammar(schema_of(key)).uses
+               if use.info is not None]
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        for state in compile_type(info).states:
+            pending.extend(p[1].info for p in state.prods if p[0] == SE and p[1].info)
+    return len(seen)

@@ -4,12 +4,14 @@ Construction follows EXI 1.0 section 8.5.4: one grammar per particle (element te
 substitution groups, wildcards, sequences, choices, min/maxOccurs unrolled), concatenated after
 the attribute uses sorted by qname; then epsilon productions are eliminated and productions with
 the same terminal merged (a subset construction). Event codes are assigned in each state as EXI
-orders them: AT sorted by qname, SE in schema order, SE(*), EE, CH.
+orders them: AT sorted by qname, SE in schema order, SE(*), EE, CH. A substitution group offers
+its head and all members sorted by local name, abstract ones included, as EXIficient does.
 
 V2G streams use the EXI default options, which are not strict: every element grammar state then
 has second-level productions (xsi:type, xsi:nil, undeclared content), so each state's first level
-has one code more than its schema productions, the escape. The codec never writes the escape and
-reports it as unsupported when reading.
+has one code more than its schema productions, the escape. The codec uses the second level only
+where EXIficient does for valid messages (an element with empty content) and reads untyped values;
+other second-level events are reported as unsupported.
 
 A grammar is compiled once per type, on first use, and cached on its TypeInfo.
 """
@@ -20,7 +22,6 @@ from typing import Any
 
 from charger.v2g.schema import (
     FieldSpec,
-    GlobalElement,
     Particle,
     Schema,
     SimpleType,
@@ -48,9 +49,10 @@ def qname_key(ns: str, name: str) -> str:
 class ElementUse:
     """An element that may appear at a given place: its qname, the field it fills, its type."""
 
-    __slots__ = ("name", "ns", "key", "field", "is_list", "simple", "stype", "info")
+    __slots__ = ("name", "ns", "key", "field", "is_list", "simple", "stype", "info", "max_items")
 
-    def __init__(self, name: str, ns: str, type_: Any, field: str, is_list: bool) -> None:
+    def __init__(self, name: str, ns: str, type_: Any, field: str, is_list: bool,
+                 max_items: int | None = None) -> None:
         self.name = name
         self.ns = ns
         self.key = qname_key(ns, name)
@@ -59,6 +61,8 @@ class ElementUse:
         self.simple = not is_complex(type_)
         self.stype: SimpleType | None = simple_type_of(type_) if self.simple else None
         self.info: TypeInfo | None = None if self.simple else type_info(type_)
+        # A bound the grammar does not count, checked by the codec instead.
+        self.max_items = max_items
 
     def __repr__(self) -> str:
         return f"<ElementUse {self.key}>"
@@ -92,11 +96,12 @@ class State:
 class FieldPlan:
     """How the encoder emits one element field: the element to use for each value's class."""
 
-    __slots__ = ("name", "is_list", "single", "by_class")
+    __slots__ = ("name", "is_list", "single", "by_class", "max_items")
 
     def __init__(self, name: str, is_list: bool, uses: list[ElementUse]) -> None:
         self.name = name
         self.is_list = is_list
+        self.max_items = uses[0].max_items
         self.single = uses[0] if len(uses) == 1 else None
         self.by_class: dict[type, ElementUse] = {}
         for use in uses:
@@ -121,10 +126,11 @@ class Grammar:
 def element_uses(spec: FieldSpec) -> list[ElementUse]:
     """The elements a field's particle matches: with a substitution group, the head (unless
     abstract) and every member, sorted by local name then namespace."""
+    max_items = spec.max_occurs if spec.exi_unbounded else None
     if spec.ref is not None:
-        return [ElementUse(e.name, e.ns, e.type, spec.name, spec.is_list)
+        return [ElementUse(e.name, e.ns, e.type, spec.name, spec.is_list, max_items)
                 for e in spec.ref.substitutes()]
-    return [ElementUse(spec.name, spec.ns or "", spec.type, spec.name, spec.is_list)]
+    return [ElementUse(spec.name, spec.ns or "", spec.type, spec.name, spec.is_list, max_items)]
 
 
 # ---------------------------------------------------------------- NFA construction
@@ -216,12 +222,24 @@ class _Builder:
             if not any(e[0] == EE for e in nfa.edges[loop.start]):
                 nfa.edges[loop.start].append((EE, None, None))
             parts.append(loop)
-        else:
-            for _ in range(particle.max_occurs - particle.min_occurs):
-                optional = self.term(particle)
-                nfa.edges[optional.start].append((EE, None, None))
-                parts.append(optional)
+        elif particle.max_occurs > particle.min_occurs:
+            parts.append(self.optional_copies(particle, particle.max_occurs - particle.min_occurs))
         return _concat(nfa, parts)
+
+    def optional_copies(self, particle: Particle, count: int) -> _Fragment:
+        """``count`` optional copies, nested (X (X (...)?)?)? rather than chained: the same
+        language and productions as EXI's chain of optional copies, but each copy's start
+        leaves straight to what follows, so states stay small even for maxOccurs 1024."""
+        nfa = self.nfa
+        tail = _empty(nfa)
+        for _ in range(count):
+            copy = self.term(particle)
+            for s in copy.states:
+                nfa.edges[s] = [(None, None, tail.start) if e[0] == EE else e
+                                for e in nfa.edges[s]]
+            nfa.edges[copy.start].append((EE, None, None))
+            tail = _Fragment(copy.start, copy.states + tail.states)
+        return tail
 
     def build(self) -> int:
         nfa = self.nfa
@@ -249,20 +267,24 @@ def _closure(nfa: _Nfa, kernel: tuple[int, ...]) -> list[tuple[int, Any, int | N
     """The terminal edges reachable through epsilon edges, in depth-first (schema) order."""
     seen: set[int] = set()
     out: list[tuple[int, Any, int | None]] = []
-
-    def visit(s: int) -> None:
-        if s in seen:
-            return
-        seen.add(s)
-        for kind, payload, target in nfa.edges[s]:
-            if kind is None:
-                assert target is not None
-                visit(target)
-            else:
+    # Iterative depth-first walk: a stack of edge lists with their next index.
+    for start in kernel:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(nfa.edges[start], 0)]
+        while stack:
+            edges, index = stack.pop()
+            if index == len(edges):
+                continue
+            stack.append((edges, index + 1))
+            kind, payload, target = edges[index]
+            if kind is not None:
                 out.append((kind, payload, target))
-
-    for s in kernel:
-        visit(s)
+            elif target not in seen:
+                assert target is not None
+                seen.add(target)
+                stack.append((nfa.edges[target], 0))
     return out
 
 
@@ -359,6 +381,3 @@ def document_grammar(schema: Schema) -> DocumentGrammar:
         found = _DOCUMENTS[schema.key] = DocumentGrammar(schema)
     return found
 
-
-def global_elements_of(elements: list[GlobalElement]) -> list[GlobalElement]:
-    return sorted(elements, key=lambda e: (e.name, e.ns))

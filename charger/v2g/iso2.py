@@ -2,6 +2,11 @@
 
 Class, field and enumeration names are the schema's own, so that a field is named
 after the element or attribute it holds. Written from the published XSDs.
+
+``exi_unbounded=True`` marks the elements whose maxOccurs is above 8 (16, 20, 24, 255, 1024):
+EXIficient's ISO 15118-2 grammar does not count those occurrences, so after the last allowed
+one it still offers the element, which changes the next event code. The codec follows it for
+byte-exact streams and checks the bound itself.
 """
 
 from __future__ import annotations
@@ -343,12 +348,14 @@ class ParameterType:
 @complex_type(MSG_DATA_TYPES_NS)
 class ParameterSetType:
     ParameterSetID: int = element(XS_SHORT)
-    Parameter: list[ParameterType] = element(ParameterType, max_occurs=16)
+    Parameter: list[ParameterType] = element(ParameterType, max_occurs=16, exi_unbounded=True)
 
 
 @complex_type(MSG_DATA_TYPES_NS)
 class ServiceParameterListType:
-    ParameterSet: list[ParameterSetType] = element(ParameterSetType, max_occurs=255)
+    ParameterSet: list[ParameterSetType] = element(
+        ParameterSetType, max_occurs=255, exi_unbounded=True
+    )
 
 
 @complex_type(MSG_BODY_NS)
@@ -368,7 +375,9 @@ class SelectedServiceType:
 
 @complex_type(MSG_DATA_TYPES_NS)
 class SelectedServiceListType:
-    SelectedService: list[SelectedServiceType] = element(SelectedServiceType, max_occurs=16)
+    SelectedService: list[SelectedServiceType] = element(
+        SelectedServiceType, max_occurs=16, exi_unbounded=True
+    )
 
 
 @complex_type(MSG_BODY_NS)
@@ -483,7 +492,9 @@ class ProfileEntryType:
 
 @complex_type(MSG_DATA_TYPES_NS)
 class ChargingProfileType:
-    ProfileEntry: list[ProfileEntryType] = element(ProfileEntryType, max_occurs=24)
+    ProfileEntry: list[ProfileEntryType] = element(
+        ProfileEntryType, max_occurs=24, exi_unbounded=True
+    )
 
 
 @complex_type(MSG_BODY_NS)
@@ -546,7 +557,9 @@ class SessionStopResType(BodyBaseType):
 
 @complex_type(MSG_DATA_TYPES_NS)
 class ListOfRootCertificateIDsType:
-    RootCertificateID: list[X509IssuerSerialType] = element(X509IssuerSerialType, max_occurs=20)
+    RootCertificateID: list[X509IssuerSerialType] = element(
+        X509IssuerSerialType, max_occurs=20, exi_unbounded=True
+    )
 
 
 @complex_type(MSG_BODY_NS)
@@ -745,7 +758,7 @@ PMaxScheduleEntry_element = GlobalElement(
 @complex_type(MSG_DATA_TYPES_NS)
 class PMaxScheduleType:
     PMaxScheduleEntry: list[PMaxScheduleEntryType] = element(
-        ref=PMaxScheduleEntry_element, max_occurs=1024
+        ref=PMaxScheduleEntry_element, max_occurs=1024, exi_unbounded=True
     )
 
 
@@ -782,7 +795,7 @@ class SalesTariffType:
     SalesTariffDescription: str | None = element(tariffDescriptionType, min_occurs=0)
     NumEPriceLevels: int | None = element(XS_UNSIGNED_BYTE, min_occurs=0)
     SalesTariffEntry: list[SalesTariffEntryType] = element(
-        ref=SalesTariffEntry_element, max_occurs=1024
+        ref=SalesTariffEntry_element, max_occurs=1024, exi_unbounded=True
     )
 
 

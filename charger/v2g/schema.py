@@ -188,7 +188,8 @@ class Schema:
 class FieldSpec:
     """Schema metadata of one dataclass field: an element, an attribute or simple content."""
 
-    __slots__ = ("role", "type", "min_occurs", "max_occurs", "ns", "ref", "choice", "name")
+    __slots__ = ("role", "type", "min_occurs", "max_occurs", "ns", "ref", "choice", "name",
+                 "exi_unbounded")
 
     def __init__(
         self,
@@ -200,6 +201,7 @@ class FieldSpec:
         ns: str | None = None,
         ref: GlobalElement | None = None,
         choice: str | None = None,
+        exi_unbounded: bool = False,
     ) -> None:
         self.role = role  # "element", "attribute" or "text"
         self.type = type_
@@ -208,11 +210,18 @@ class FieldSpec:
         self.ns = ns
         self.ref = ref
         self.choice = choice
+        # The reference grammar lets the element repeat without bound: maxOccurs is then
+        # checked on its own rather than counted by the grammar (see grammar_max_occurs).
+        self.exi_unbounded = exi_unbounded
         self.name = ""  # the field name, which is also the element or attribute local name
 
     @property
     def is_list(self) -> bool:
         return self.max_occurs is None or self.max_occurs > 1
+
+    @property
+    def grammar_max_occurs(self) -> int | None:
+        return None if self.exi_unbounded else self.max_occurs
 
     @property
     def optional(self) -> bool:
@@ -235,15 +244,17 @@ def element(
     ref: GlobalElement | None = None,
     ns: str | None = None,
     choice: str | None = None,
+    exi_unbounded: bool = False,
 ) -> Any:
     """A child element. ``ref`` points at a global element (and its substitution group);
     otherwise the element is local, in the namespace of the declaring type.
-    Fields sharing a ``choice`` key form one xs:choice."""
+    Fields sharing a ``choice`` key form one xs:choice. ``exi_unbounded`` marks a bounded
+    maxOccurs that the reference codec's grammar does not count (see iso2)."""
     if ref is not None:
         type_ = ref.type
         ns = ref.ns
     return _field(FieldSpec("element", type_, min_occurs=min_occurs, max_occurs=max_occurs,
-                            ns=ns, ref=ref, choice=choice))
+                            ns=ns, ref=ref, choice=choice, exi_unbounded=exi_unbounded))
 
 
 def attribute(type_: Any, *, required: bool = False, ns: str = "") -> Any:
@@ -349,7 +360,7 @@ def _default_content(cls: type) -> Particle:
     for spec in info.elements:
         if spec.name in inherited:
             continue
-        particle = Particle("element", spec.min_occurs, spec.max_occurs, field=spec.name)
+        particle = Particle("element", spec.min_occurs, spec.grammar_max_occurs, field=spec.name)
         if spec.choice is not None and spec.choice == current_choice:
             alternatives.append(Particle("element", field=spec.name))
             continue

@@ -149,7 +149,8 @@ class SimBoard(Module):
             self.detected = detected
             self.publish("board", "event", {"event": detected})
 
-        diode_fault = pwm and self.ev_state != "A" and \
+        # Only a car network (B, C, D) has a diode to judge: E is a short, A no car at all.
+        diode_fault = pwm and self.ev_state in ("B", "C", "D") and \
             pilot_low_v(self.ev_state, self.diode_ok) > DIODE_FAULT_LOW_V
         if diode_fault != self.diode_fault:
             self.diode_fault = diode_fault

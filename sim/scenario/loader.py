@@ -38,6 +38,8 @@ ACTIONS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                          ()),
     "enable": ({}, ()),
     "disable": ({}, ()),
+    "csms": ({"operation": {"type": "string", "minLength": 1}, "args": {"type": "object"}},
+             ("operation",)),
     "call": ({"module": {"type": "string"}, "impl": {"type": "string"},
               "command": {"type": "string"}, "args": {"type": "object"}},
              ("module", "impl", "command")),
@@ -156,6 +158,13 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.append(Problem(path, line_at(doc, ["world", "cars", index, "profile"]),
                                     f"unknown car profile {profile!r} (known: "
                                     f"{', '.join(sorted(car_profiles()))})"))
+        if isinstance(config.get("script"), str):
+            try:
+                parse_script(config["script"])
+            except ScriptError as exc:
+                problems.append(Problem(path, line_at(doc, ["world", "cars", index, "script"]),
+                                        f"car on connector {car.get('connector', index + 1)}: "
+                                        f"{exc}"))
         connector = car.get("connector", index + 1)
         if any(c.connector == connector for c in scenario.cars):
             problems.append(Problem(path, line_at(doc, ["world", "cars", index]),

@@ -26,7 +26,7 @@ from sim.scenario.expectations import judge
 from sim.scenario.loader import load_scenario
 from sim.scenario.model import Scenario, Step
 from sim.scenario.selectors import Selector
-from sim.scenario.world import World, build_world
+from sim.scenario.world import World, build_world, csms_command
 
 SOURCE = "scenario"
 READY_TIMEOUT_S = 60.0  # wall seconds for every module process to start and announce ready
@@ -230,6 +230,8 @@ class ScenarioRun:
             return evse, "enable_disable", {"enable": action == "enable"}
         if action == "call":
             return (args["module"], args["impl"]), args["command"], dict(args.get("args", {}))
+        if action == "csms":
+            return csms_command(world, step)
         raise AssertionError(f"unhandled action {action}")  # the loader admits no other
 
     # --- results ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import document_problems
 from charger.framework.yamlio import LineDict, load_yaml
 from reports.recorder import ConnectorProbe
-from sim.scenario.model import Scenario
+from sim.scenario.model import Scenario, Step
 from sim.scenario.selectors import ConnectorMap
 
 
@@ -33,6 +33,8 @@ class World:
     grid_supply: tuple[str, str] | None
     grid_control: tuple[str, str] | None
     readers: list[str]  # module ids of simulated RFID readers
+    csms_control: tuple[str, str] | None = None  # a simulated OCPP backend's control
+    csms_connector_operations: frozenset[str] = frozenset()  # its commands with a connector
 
 
 def _provided(registry: ModuleRegistry, inst: ModuleInstance, interface: str) -> list[str]:
@@ -136,9 +138,56 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
 
     readers = [i.id for i in station.modules.values()
                if _provided(registry, i, "rfid_simulator")]
+    csms_control = next(((i.id, impl) for i in station.modules.values()
+                         for impl in _provided(registry, i, "csms_simulator")), None)
     _check_steps(scenario, connectors, readers, grid_control)
+    _check_csms_steps(scenario, registry, csms_control)
+    csms_interface = registry.schemas.interfaces.get("csms_simulator")
+    with_connector = frozenset(name for name, spec in csms_interface.cmds.items()
+                               if "connector" in spec.arguments) if csms_interface else frozenset()
     return World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
-                 grid_control, readers)
+                 grid_control, readers, csms_control, with_connector)
+
+
+def csms_command(world: World, step: Step) -> tuple[tuple[str, str], str, dict]:
+    """The command of a ``csms`` step: the backend operation, its arguments, and the step's
+    connector when the operation takes one and the step does not name it."""
+    assert world.csms_control is not None
+    args = dict(step.args.get("args", {}))
+    if step.args["operation"] in world.csms_connector_operations:
+        args.setdefault("connector", step.connector)
+    return world.csms_control, step.args["operation"], args
+
+
+def _check_csms_steps(scenario: Scenario, registry: ModuleRegistry,
+                      csms_control: tuple[str, str] | None) -> None:
+    steps = [s for s in scenario.steps if s.action == "csms"]
+    if not steps:
+        return
+    problems = []
+    interface = registry.schemas.interface("csms_simulator")
+    for step in steps:
+        where = f"step {step.index} (csms)"
+        operation = step.args["operation"]
+        if csms_control is None:
+            problems.append(Problem(scenario.path, step.line,
+                                    f"{where}: the station has no simulated OCPP backend"))
+            continue
+        spec = interface.cmds.get(operation)
+        if spec is None:
+            problems.append(Problem(scenario.path, step.line,
+                                    f"{where}: unknown operation {operation!r} (known: "
+                                    f"{', '.join(sorted(interface.cmds))})"))
+            continue
+        args = dict(step.args.get("args", {}))
+        if "connector" in spec.arguments:
+            args.setdefault("connector", step.connector)
+        problem = spec.check_arguments({**spec.defaults(), **args})
+        if problem:
+            problems.append(Problem(scenario.path, step.line,
+                                    f"{where}: arguments of {operation}: {problem}"))
+    if problems:
+        raise ConfigError(problems)
 
 
 def _free_id(station: StationConfig, wanted: str) -> str:

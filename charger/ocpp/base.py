@@ -1,0 +1,1113 @@
+"""What OCPP 1.6J and 2.0.1 charge points share: the link, one call at a time, the persistent
+queue of transaction messages, incoming requests and bad input, the boot sequence, connectors,
+authorization with the local list and cache, reservations and smart-charging limits.
+
+The version modules (:mod:`charger.ocpp.v16`, :mod:`charger.ocpp.v201`) build the messages
+(from the ``ocpp`` package's dataclasses) and serve the version's requests.
+
+Delivery of transaction messages (StartTransaction, MeterValues of a transaction,
+StopTransaction; TransactionEvent): each is written to the SQLite store with the next sequence
+number *before* it is sent and deleted only when its CallResult has arrived, so neither a lost
+connection nor a crash of the process loses it; they are sent strictly in sequence order, one
+at a time, each with a message id that never changes (except after a CallError, which means
+the backend did not process it). A message whose reply was lost is therefore sent again with the
+same id: the backend sees every message at least once and, deduplicating by message id (and,
+for 2.0.1, by transaction id and seqNo), processes it exactly once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import simpy
+from ocpp.messages import MessageType
+
+from charger.framework import CommandError, ErrorReport, Module, command
+from charger.framework.module import Requirement
+from charger.ocpp import settings as settings_mod
+from charger.ocpp.frames import (
+    SUBPROTOCOLS,
+    Frame,
+    FrameError,
+    action_of,
+    check_payload,
+    decode,
+    encode_call,
+    encode_error,
+    encode_result,
+    error_code,
+    known_actions,
+    to_payload,
+)
+from charger.ocpp.smart_charging import (
+    Profile,
+    ProfileError,
+    check_profile,
+    install,
+    limits_at,
+    next_change,
+    parse_profile,
+    parse_time,
+)
+from charger.ocpp.store import QueuedMessage, Store
+
+RAW_CUT = 500  # characters of an undecodable frame kept in the timeline
+EVSE_STOP_REASONS = {"Local", "Remote", "EVDisconnected", "PowerLoss", "EmergencyStop",
+                     "DeAuthorized", "Other"}
+TOKEN_STATUSES = {"Accepted", "Blocked", "Expired", "Invalid", "Unknown"}
+
+
+@dataclass
+class Connector:
+    number: int
+    evse: Requirement
+    meter: Requirement | None = None
+    lock: Requirement | None = None
+    state: str = ""  # the EVSE manager's state
+    faults: set[str] = field(default_factory=set)
+    operative: bool = True
+    scheduled_operative: bool | None = None  # to apply when the transaction ends
+    reservation: dict | None = None  # {id, id_token, expiry, generation}
+    tx: str | None = None  # local id of the running transaction
+    tx_data: dict = field(default_factory=dict)
+    reading: dict | None = None  # last powermeter value
+    status: str | None = None  # last status sent
+    stop_reason: str | None = None  # OCPP stop reason for the transaction ending next
+    remote: dict | None = None  # pending remote start {id_token, profile, remote_start_id}
+    meter_generation: int = 0
+    session: bool = False  # a car is plugged in
+
+
+@dataclass
+class Ticket:
+    """One request waiting to be sent: a volatile one (payload here) or a transaction message
+    (``seq`` in the store)."""
+
+    action: str
+    unique_id: str
+    payload: dict | None = None
+    seq: int | None = None
+    done: simpy.Event | None = None
+    response: simpy.Event | None = None
+
+
+class OcppChargePoint(Module):
+    VERSION: ClassVar[str] = ""
+    TRANSACTION_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def init(self) -> None:
+        self.version = self.VERSION
+        self.subprotocol = SUBPROTOCOLS[self.version]
+        self.link = self.require("link")
+        self.auth = self.optional("auth")
+        meters = self.requirements("powermeter")
+        locks = self.requirements("connector_lock")
+        self.connectors: dict[int, Connector] = {}
+        for index, evse in enumerate(self.requirements("evse_manager")):
+            conn = Connector(index + 1, evse, meters[index] if index < len(meters) else None,
+                             locks[index] if index < len(locks) else None)
+            self.connectors[conn.number] = conn
+            evse.subscribe("session_event", lambda e, c=conn: self._on_session_event(c, e))
+            evse.subscribe("state", lambda s, c=conn: self._on_evse_state(c, s))
+            evse.on_error(lambda r, c=conn: self._on_evse_error(c, r))
+            if conn.meter:
+                conn.meter.subscribe("powermeter", lambda v, c=conn: self._on_meter(c, v))
+        self.link.subscribe("received", self._on_received)
+        self.link.subscribe("connection", self._on_connection)
+
+        self.store = Store(self.config["database"])
+        self.boot = self.store.next_boot()
+        self._message_numbers = itertools.count(1)
+        self._tx_numbers = itertools.count(1)
+        self.epoch = parse_time(self.config["start_time"])
+        configured = dict(self.config["configuration"])
+        self.settings = settings_mod.Settings(configured, self.store.get("settings", {}))
+        self.settings.set("number_of_connectors", len(self.connectors))
+        for problem in self.settings.problems:
+            self.log("error", f"configuration: {problem}")
+
+        self.connected = False
+        self.registration = "Unknown"  # Unknown | Pending | Accepted | Rejected
+        self.boot_reason = "PowerUp"
+        self.outbox: deque[Ticket] = deque()
+        self.inflight: Ticket | None = None
+        self._wakeup: simpy.Event = self.env.event()
+        self._down: simpy.Event = self.env.event()
+        self._connection_generation = 0
+        self._booting = False
+        self._resetting = False
+        self.scheduled_reset: str | None = None
+        self.remote_tokens: dict[str, int] = {}  # Central tokens of remote starts -> connector
+        self.token_types: dict[str, str] = {}  # id token -> our token type, as last presented
+        self.profiles: list[Profile] = []
+        self._limits_generation = 0
+        self._published_limits: dict | None = None
+        self._published_status: dict | None = None
+        self.init_version()
+
+    def init_version(self) -> None:
+        """Version-specific set-up (handlers)."""
+
+    def ready(self) -> None:
+        self._recover()
+        inoperative = set(self.store.get("inoperative", []))
+        for conn in self.connectors.values():
+            if conn.number in inoperative:
+                conn.operative = False
+                conn.evse.send("enable_disable", enable=False)
+        if self.auth:
+            self.auth.send("set_connection_timeout",
+                           timeout_s=float(self.settings["connection_timeout"]))
+        self.start(self._sender())
+        self.start(self._heartbeat())
+        self.start(self._aligned_meter_values())
+        self._update_limits()
+        self._publish_status()
+        self.link.send("open", subprotocols=[self.subprotocol])
+
+    def shutdown(self) -> None:
+        self.store.close()
+
+    # --- clock ---------------------------------------------------------------------------------
+    def now_dt(self) -> datetime:
+        return self.epoch + timedelta(seconds=float(self.env.now))
+
+    def now_iso(self) -> str:
+        return iso(self.now_dt())
+
+    def to_sim(self, when: datetime) -> float:
+        return (when - self.epoch).total_seconds()
+
+    def new_id(self) -> str:
+        return f"{self.boot}-{next(self._message_numbers)}"
+
+    @property
+    def online(self) -> bool:
+        return self.connected and self.registration == "Accepted"
+
+    # --- the link ----------------------------------------------------------------------------
+    def _on_connection(self, value: dict) -> None:
+        up = bool(value.get("connected"))
+        if up and value.get("subprotocol") != self.subprotocol:
+            self.log("error", f"link reports subprotocol {value.get('subprotocol')!r}, "
+                     f"this charge point speaks {self.subprotocol}; treated as down")
+            up = False
+        if up == self.connected:
+            return
+        self.connected = up
+        self._connection_generation += 1
+        if up:
+            self._down = self.env.event()
+            self.log("info", f"connected to the backend ({self.subprotocol})")
+            if self.registration == "Accepted":
+                self._after_registration()
+            else:
+                self.start(self._boot_sequence(self._connection_generation))
+        else:
+            self.log("warning", f"backend connection lost: {value.get('reason', '')}".rstrip(": "))
+            if not self._down.triggered:
+                self._down.succeed()
+            kept = deque(t for t in self.outbox if t.seq is not None)
+            for ticket in self.outbox:
+                if ticket.seq is None and ticket.done is not None and not ticket.done.triggered:
+                    ticket.done.succeed(None)
+            self.outbox = kept
+            if self.registration != "Accepted":
+                self.registration = "Unknown"
+        self._publish_status()
+        self._wake()
+
+    def _on_received(self, value: dict) -> None:
+        raw = value.get("frame")
+        try:
+            frame = decode(raw, self.version)
+        except FrameError as problem:
+            self._record("rx", "Invalid", "", problem.unique_id or "",
+                         {"raw": str(raw)[:RAW_CUT], "reason": problem.reason})
+            if problem.reply is None:
+                self.log("warning", f"ignored a frame from the backend: {problem.reason}")
+            else:
+                self._reply_error(problem.unique_id or "-1", problem.reply, problem.reason)
+            return
+        if frame.message_type == MessageType.Call:
+            self._on_call(frame)
+            return
+        ticket = self.inflight
+        matched = ticket is not None and ticket.unique_id == frame.unique_id
+        action = ticket.action if matched and ticket is not None else ""
+        payload = frame.payload if frame.message_type == MessageType.CallResult else {
+            "errorCode": frame.error_code, "errorDescription": frame.error_description,
+            "errorDetails": frame.error_details}
+        self._record("rx", frame.type_name, action, frame.unique_id, payload)
+        if not matched or ticket is None or ticket.response is None \
+                or ticket.response.triggered:
+            self.log("warning", f"ignored a {frame.type_name} for message id "
+                     f"{frame.unique_id!r}: no request of ours is waiting for it")
+            return
+        ticket.response.succeed(frame)
+
+    def _record(self, direction: str, message_type: str, action: str, unique_id: str,
+                payload: Any, queued: bool = False) -> None:
+        value = {"direction": direction, "message_type": message_type, "action": action,
+                 "unique_id": unique_id, "payload": payload}
+        if queued:
+            value["queued"] = True
+        self.publish("main", "ocpp_message", value)
+
+    def _send_frame(self, text: str) -> None:
+        self.link.send("send", frame=text)
+
+    def _reply(self, unique_id: str, action: str, payload: dict) -> None:
+        self._record("tx", "CallResult", action, unique_id, payload)
+        self._send_frame(encode_result(unique_id, payload))
+
+    def _reply_error(self, unique_id: str, kind: str, description: str, action: str = "") -> None:
+        code = error_code(kind, self.version)
+        self._record("tx", "CallError", action, unique_id,
+                     {"errorCode": code, "errorDescription": description[:255],
+                      "errorDetails": {}})
+        self._send_frame(encode_error(unique_id, code, description))
+
+    # --- requests from the backend -------------------------------------------------------------
+    def _on_call(self, frame: Frame) -> None:
+        self._record("rx", "Call", frame.action, frame.unique_id, frame.payload)
+        if self.registration == "Rejected":
+            self._reply_error(frame.unique_id, "security",
+                              "the backend rejected this charge point's BootNotification",
+                              frame.action)
+            return
+        handler = getattr(self, f"on_{frame.action}", None)
+        if handler is None or not callable(handler):
+            kind = "not_supported" if frame.action in known_actions(self.version) \
+                else "not_implemented"
+            self._reply_error(frame.unique_id, kind, f"{frame.action} is not "
+                              f"{'supported' if kind == 'not_supported' else 'known'}",
+                              frame.action)
+            return
+        problem = check_payload(MessageType.Call, frame.action, frame.payload, self.version)
+        if problem is not None:
+            self._reply_error(frame.unique_id, problem.reply or "format", problem.reason,
+                              frame.action)
+            return
+        self.start(self._serve(frame, handler))
+
+    def _serve(self, frame: Frame, handler: Callable) -> Generator:
+        try:
+            outcome = handler(frame.payload)
+            if inspect.isgenerator(outcome):
+                outcome = yield from outcome
+        except Exception as exc:  # noqa: BLE001 - reported, answered, never fatal
+            self._record_exception(exc)
+            self._reply_error(frame.unique_id, "internal", f"{type(exc).__name__}: {exc}",
+                              frame.action)
+            return
+        response, after = outcome if isinstance(outcome, tuple) else (outcome, None)
+        payload = to_payload(response)
+        problem = check_payload(MessageType.CallResult, frame.action, payload, self.version)
+        if problem is not None:
+            self.log("error", f"our reply to {frame.action} violates its schema: "
+                     f"{problem.reason}")
+            self._reply_error(frame.unique_id, "internal", "reply could not be built",
+                              frame.action)
+            return
+        if self.connected:
+            self._reply(frame.unique_id, frame.action, payload)
+        if after is not None:
+            after()
+
+    # --- requests to the backend: one at a time ------------------------------------------------
+    def request(self, message: Any, boot: bool = False) -> Generator[Any, Any, dict | None]:
+        """Send a request and wait for its CallResult payload (None: not sent, CallError,
+        timeout, invalid reply). Only BootNotification goes out before registration."""
+        if not self.connected or (self.registration != "Accepted" and not boot):
+            return None
+        payload = self._checked(message)
+        if payload is None:
+            return None
+        ticket = Ticket(action_of(message), self.new_id(), payload, done=self.env.event())
+        if boot:
+            self.outbox.appendleft(ticket)
+        else:
+            self.outbox.append(ticket)
+        self._wake()
+        result = yield ticket.done
+        return result
+
+    def notify(self, message: Any) -> None:
+        """Send a request without waiting for its reply; dropped while offline."""
+        if not self.online:
+            return
+        payload = self._checked(message)
+        if payload is not None:
+            self.outbox.append(Ticket(action_of(message), self.new_id(), payload))
+            self._wake()
+
+    def enqueue_transaction_message(self, message: Any, tx_ref: str | None,
+                                    tx_update: tuple[str, dict] | None = None) -> None:
+        """Persist a transaction message, then queue it for sending (in order, exactly once)."""
+        payload = self._checked(message)
+        if payload is None:
+            return
+        action = action_of(message)
+        unique_id = self.new_id()
+        seq = self.store.enqueue(unique_id, action, payload, tx_ref, tx_update)
+        self.outbox.append(Ticket(action, unique_id, seq=seq))
+        self._publish_status()
+        self._wake()
+
+    def _checked(self, message: Any) -> dict | None:
+        payload = to_payload(message)
+        problem = check_payload(MessageType.Call, action_of(message), payload, self.version)
+        if problem is not None:
+            self.log("error", f"not sending an invalid {action_of(message)}: {problem.reason}")
+            return None
+        return payload
+
+    def _wake(self) -> None:
+        if not self._wakeup.triggered:
+            self._wakeup.succeed()
+
+    def _take(self) -> Ticket | None:
+        if not self.connected:
+            return None
+        if self.registration != "Accepted":
+            for ticket in self.outbox:
+                if ticket.action == "BootNotification":
+                    self.outbox.remove(ticket)
+                    return ticket
+            return None
+        return self.outbox.popleft() if self.outbox else None
+
+    def _sender(self) -> Generator:
+        while True:
+            ticket = self._take()
+            if ticket is None:
+                self._wakeup = self.env.event()
+                yield self._wakeup
+                continue
+            yield from self._exchange(ticket)
+
+    def _exchange(self, ticket: Ticket) -> Generator:
+        message: QueuedMessage | None = None
+        if ticket.seq is not None:
+            message = self.store.message(ticket.seq)
+            if message is None:
+                return
+            ticket.unique_id = message.unique_id
+            payload = self.materialize(message)
+            if payload is None:
+                self._drop(message, "it refers to a transaction the backend never confirmed")
+                return
+        else:
+            payload = ticket.payload or {}
+        ticket.response = self.env.event()
+        self.inflight = ticket
+        self._record("tx", "Call", ticket.action, ticket.unique_id, payload,
+                     queued=ticket.seq is not None)
+        try:
+            sent = yield self.link.call("send", frame=encode_call(ticket.unique_id,
+                                                                  ticket.action, payload))
+        except CommandError as error:
+            self.log("warning", f"link refused a frame: {error}")
+            sent = False
+        if not sent:
+            self.inflight = None
+            self._undelivered(ticket)
+            return
+        down = self._down
+        timeout = self.env.timeout(float(self.config["response_timeout_s"]))
+        yield self.env.any_of([ticket.response, timeout, down])
+        self.inflight = None
+        if ticket.response.triggered:
+            frame: Frame = ticket.response.value
+            if frame.message_type == MessageType.CallResult:
+                problem = check_payload(MessageType.CallResult, ticket.action, frame.payload,
+                                        self.version)
+                if problem is None:
+                    self._succeeded(ticket, message, frame.payload)
+                    return
+                self.log("warning", f"invalid reply to {ticket.action}: {problem.reason}")
+                yield from self._failed(ticket, message, "invalid reply", new_id=False)
+                return
+            yield from self._failed(ticket, message, f"CallError {frame.error_code}: "
+                                    f"{frame.error_description}", new_id=True)
+        elif down.triggered:
+            self._undelivered(ticket)
+        else:
+            yield from self._failed(ticket, message, "no reply in time", new_id=False)
+
+    def _succeeded(self, ticket: Ticket, message: QueuedMessage | None, payload: dict) -> None:
+        if message is None:
+            if ticket.done is not None and not ticket.done.triggered:
+                ticket.done.succeed(payload)
+            return
+        try:
+            self.transaction_result(message, payload)
+        finally:
+            self.store.acknowledge(message.seq)
+            self.store.forget_closed_transactions()
+            self._publish_status()
+
+    def _failed(self, ticket: Ticket, message: QueuedMessage | None, reason: str,
+                new_id: bool) -> Generator:
+        if message is None:
+            self.log("warning", f"{ticket.action} failed: {reason}")
+            if ticket.done is not None and not ticket.done.triggered:
+                ticket.done.succeed(None)
+            return
+        attempts = self.store.count_attempt(message.seq)
+        if attempts >= int(self.settings["tx_attempts"]):
+            self._drop(message, f"{reason} ({attempts} attempts)")
+            return
+        if new_id:  # a CallError: the backend did not process it; a retry is a new message
+            self.store.db.execute("UPDATE queue SET unique_id = ? WHERE seq = ?",
+                                  (self.new_id(), message.seq))
+        self.log("warning", f"{message.action} failed: {reason}; attempt {attempts + 1} in "
+                 f"{int(self.settings['tx_retry_interval']) * attempts} s")
+        self.outbox.appendleft(ticket)
+        yield self.env.timeout(int(self.settings["tx_retry_interval"]) * attempts)
+
+    def _undelivered(self, ticket: Ticket) -> None:
+        if ticket.seq is not None:
+            self.outbox.appendleft(ticket)  # stays first: order is kept
+        elif ticket.done is not None and not ticket.done.triggered:
+            ticket.done.succeed(None)
+
+    def _drop(self, message: QueuedMessage, reason: str) -> None:
+        self.log("error", f"gave up {message.action} {message.unique_id}: {reason}")
+        self._record("dropped", "Call", message.action, message.unique_id, message.payload,
+                     queued=True)
+        self.store.acknowledge(message.seq)
+        self._publish_status()
+
+    def materialize(self, message: QueuedMessage) -> dict | None:
+        """The payload to send for a stored message (1.6 fills in the backend's transaction
+        id); None when it cannot be sent."""
+        return message.payload
+
+    def transaction_result(self, message: QueuedMessage, payload: dict) -> None:
+        """The backend acknowledged a transaction message."""
+
+    # --- boot, heartbeat -----------------------------------------------------------------------
+    def boot_request(self) -> Any:
+        raise NotImplementedError
+
+    def _boot_sequence(self, generation: int) -> Generator:
+        if self._booting:
+            return
+        self._booting = True
+        try:
+            while self.connected and generation == self._connection_generation \
+                    and self.registration != "Accepted":
+                sent = float(self.env.now)
+                result = yield from self.request(self.boot_request(), boot=True)
+                if result is None:
+                    yield self.env.timeout(float(self.config["boot_retry_s"]))
+                    continue
+                status, interval = result.get("status"), int(result.get("interval", 0))
+                if status == "Accepted":
+                    self._registered(result, (sent + float(self.env.now)) / 2)
+                    return
+                self.registration = status if status in ("Pending", "Rejected") else "Unknown"
+                self._publish_status()
+                self.log("warning", f"BootNotification {status}; retry in "
+                         f"{interval or self.config['boot_retry_s']} s")
+                yield self.env.timeout(float(interval or self.config["boot_retry_s"]))
+        finally:
+            self._booting = False
+
+    def _registered(self, result: dict, answered_at: float | None = None) -> None:
+        """BootNotification accepted. The backend's currentTime is taken as the time halfway
+        through the exchange (``answered_at``), which cancels a symmetric latency."""
+        self.registration = "Accepted"
+        self.boot_reason = "PowerUp"
+        interval = int(result.get("interval", 0))
+        if interval > 0:
+            self.settings.set("heartbeat_interval", interval)
+        if self.config["sync_clock"] and isinstance(result.get("currentTime"), str):
+            at = float(self.env.now) if answered_at is None else answered_at
+            try:
+                self.epoch = parse_time(result["currentTime"]) - timedelta(seconds=at)
+                self._reload_profiles()
+            except ValueError:
+                self.log("warning", f"backend time {result['currentTime']!r} not understood")
+        self.log("info", "registered with the backend")
+        self._publish_status()
+        self._after_registration()
+
+    def _after_registration(self) -> None:
+        """Tell the backend every connector's status (after boot and after a reconnect)."""
+        self.station_status()
+        for conn in self.connectors.values():
+            conn.status = None
+            self._update_status(conn)
+        self._wake()
+
+    def _heartbeat(self) -> Generator:
+        while True:
+            yield self.env.timeout(max(1, int(self.settings["heartbeat_interval"])))
+            if self.online and not any(t.action == "Heartbeat" for t in self.outbox):
+                self.notify(self.heartbeat_request())
+
+    def heartbeat_request(self) -> Any:
+        raise NotImplementedError
+
+    def station_status(self) -> None:
+        """1.6 reports connector 0 after boot."""
+
+    # --- connectors and status -----------------------------------------------------------------
+    def _on_evse_state(self, conn: Connector, state: str) -> None:
+        conn.state = state
+        self._update_status(conn)
+        self.charging_state_changed(conn)
+
+    def _on_evse_error(self, conn: Connector, report: ErrorReport) -> None:
+        name = report.type.rsplit("/", 1)[-1]
+        if report.active:
+            conn.faults.add(name)
+        else:
+            conn.faults.discard(name)
+        self._update_status(conn)
+
+    def _on_meter(self, conn: Connector, value: dict) -> None:
+        conn.reading = value
+
+    def _update_status(self, conn: Connector) -> None:
+        status = self.connector_status(conn)
+        if status != conn.status:
+            conn.status = status
+            if self.online:
+                self.notify(self.status_request(conn, status))
+
+    def connector_status(self, conn: Connector) -> str:
+        raise NotImplementedError
+
+    def status_request(self, conn: Connector, status: str) -> Any:
+        raise NotImplementedError
+
+    def charging_state_changed(self, conn: Connector) -> None:
+        """2.0.1 reports charging state changes of a transaction."""
+
+    def energy_wh(self, conn: Connector) -> float:
+        if conn.reading is None:
+            return 0.0
+        return float(conn.reading["energy_wh_import"]["total"])
+
+    def measurements(self, conn: Connector, measurands: list[str]) -> list[tuple]:
+        """(measurand, phase or None, value, unit) from the connector's last meter reading."""
+        reading = conn.reading or {"energy_wh_import": {"total": 0.0}, "power_w": {"total": 0.0}}
+        out: list[tuple] = []
+        for measurand in measurands:
+            if measurand == "Energy.Active.Import.Register":
+                out.append((measurand, None, round(reading["energy_wh_import"]["total"], 1),
+                            "Wh"))
+            elif measurand == "Power.Active.Import":
+                out.append((measurand, None, round(reading["power_w"]["total"], 1), "W"))
+            elif measurand == "Current.Import":
+                for phase in ("L1", "L2", "L3"):
+                    value = reading.get("current_a", {}).get(phase)
+                    if value is not None:
+                        out.append((measurand, phase, round(value, 2), "A"))
+            elif measurand == "Voltage":
+                for phase in ("L1", "L2", "L3"):
+                    value = reading.get("voltage_v", {}).get(phase)
+                    if value is not None:
+                        out.append((measurand, f"{phase}-N", round(value, 1), "V"))
+            elif measurand == "Frequency" and "frequency_hz" in reading:
+                out.append((measurand, None, round(reading["frequency_hz"], 2), None))
+        return out
+
+    # --- transactions --------------------------------------------------------------------------
+    def _on_session_event(self, conn: Connector, event: dict) -> None:
+        if event.get("connector") not in (None, conn.number):
+            self.log("warning", f"evse_manager connection {conn.number} reports connector "
+                     f"{event.get('connector')}; OCPP numbers connectors by connection order")
+        name = event["event"]
+        if name == "SessionStarted":
+            conn.session = True
+        elif name == "SessionFinished":
+            conn.session = False
+        elif name == "TransactionStarted":
+            self._begin_transaction(conn, event)
+        elif name == "TransactionFinished":
+            self._end_transaction(conn, event)
+        self._update_status(conn)
+
+    def _begin_transaction(self, conn: Connector, event: dict) -> None:
+        if conn.tx is not None:
+            return
+        token = event.get("id_token", "")
+        local_id = f"T{self.boot}-{next(self._tx_numbers)}"
+        remote = conn.remote if conn.remote and conn.remote["id_token"] == token else None
+        energy = self.energy_wh(conn)
+        data = {"id_token": token, "token_type": self.token_types.get(token, "RFID"),
+                "meter_start_wh": energy, "start_ts": self.now_iso(),
+                "start_t": float(self.env.now), "last_wh": energy, "last_ts": self.now_iso(),
+                "remote_start_id": remote.get("remote_start_id") if remote else None,
+                "reservation_id": event.get("reservation_id"), "seq_no": 0,
+                "offline": not self.online}
+        self.store.open_transaction(local_id, conn.number, data)
+        conn.tx, conn.tx_data = local_id, data
+        conn.remote = None
+        self.remote_tokens.pop(token, None)
+        if conn.reservation and conn.reservation["id_token"] == token:
+            conn.reservation = None
+        if remote and remote.get("profile") is not None:
+            raw = {k: v for k, v in remote["profile"].items() if k != "transactionId"}
+            if self.set_profile(raw, conn.number, for_new_transaction=True) != "Accepted":
+                self.log("warning", "the remote start's charging profile was not installed")
+        self.transaction_started(conn, local_id, data)
+        conn.meter_generation += 1
+        self.start(self._meter_loop(conn, conn.meter_generation))
+        self._update_limits()
+
+    def _end_transaction(self, conn: Connector, event: dict) -> None:
+        local_id = conn.tx
+        if local_id is None:
+            return
+        reason = conn.stop_reason or event.get("reason") or "Local"
+        conn.stop_reason = None
+        data = conn.tx_data
+        data["last_wh"] = self.energy_wh(conn)
+        data["last_ts"] = self.now_iso()
+        self.transaction_finished(conn, local_id, data, reason, recovered=False)
+        self.store.close_transaction(local_id)
+        conn.tx, conn.tx_data = None, {}
+        conn.meter_generation += 1
+        self.profiles = [p for p in self.profiles
+                         if not (p.purpose == "Tx" and p.connector == conn.number)]
+        self._save_profiles()
+        self._update_limits()
+        if conn.scheduled_operative is not None:
+            operative, conn.scheduled_operative = conn.scheduled_operative, None
+            self.start(self._set_operative(conn, operative))
+        if self.scheduled_reset and not any(c.tx for c in self.connectors.values()):
+            kind, self.scheduled_reset = self.scheduled_reset, None
+            self.start(self.reboot(kind))
+
+    def _meter_loop(self, conn: Connector, generation: int) -> Generator:
+        while True:
+            interval = int(self.settings["meter_interval"])
+            yield self.env.timeout(interval if interval > 0 else 60)
+            if conn.meter_generation != generation or conn.tx is None:
+                return
+            if interval > 0:
+                conn.tx_data["last_wh"] = self.energy_wh(conn)
+                conn.tx_data["last_ts"] = self.now_iso()
+                self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Sample.Periodic")
+
+    def _aligned_meter_values(self) -> Generator:
+        while True:
+            interval = int(self.settings["aligned_interval"])
+            if interval <= 0:
+                yield self.env.timeout(60)
+                continue
+            seconds = (self.now_dt() - self.now_dt().replace(hour=0, minute=0, second=0,
+                                                             microsecond=0)).total_seconds()
+            wait = interval - (seconds % interval)
+            yield self.env.timeout(wait if wait > 1e-6 else interval)
+            for conn in self.connectors.values():
+                if conn.tx is not None:
+                    self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Sample.Clock")
+                elif self.online:
+                    self.notify(self.meter_values_request(conn, "Sample.Clock"))
+
+    def _recover(self) -> None:
+        """After a restart: queue again what was not acknowledged, and end the transactions a
+        crash left open (their last persisted meter reading is the stop value)."""
+        pending = self.store.pending()
+        for message in pending:
+            self.outbox.append(Ticket(message.action, message.unique_id, seq=message.seq))
+        stale = self.store.open_transactions()
+        if pending or stale:
+            self.log("info", f"recovered {len(pending)} unacknowledged transaction message(s); "
+                     f"{len(stale)} transaction(s) left open end with PowerLoss")
+        for tx in stale:
+            conn = self.connectors.get(tx.connector)
+            if conn is None:
+                self.store.close_transaction(tx.local_id)
+                continue
+            self.transaction_finished(conn, tx.local_id, tx.data, "PowerLoss", recovered=True)
+            self.store.close_transaction(tx.local_id)
+        self._reload_profiles()
+
+    # version hooks for transactions
+    def transaction_started(self, conn: Connector, local_id: str, data: dict) -> None:
+        raise NotImplementedError
+
+    def transaction_finished(self, conn: Connector, local_id: str, data: dict, reason: str,
+                             recovered: bool) -> None:
+        raise NotImplementedError
+
+    def transaction_meter_values(self, conn: Connector, local_id: str, data: dict,
+                                 context: str) -> None:
+        raise NotImplementedError
+
+    def meter_values_request(self, conn: Connector, context: str) -> Any:
+        raise NotImplementedError
+
+    def backend_transaction_id(self, local_id: str | None) -> str | None:
+        """The id the backend knows a transaction by."""
+        return local_id
+
+    def connector_of_transaction(self, transaction_id: str) -> Connector | None:
+        for conn in self.connectors.values():
+            if conn.tx is not None and self.backend_transaction_id(conn.tx) == transaction_id:
+                return conn
+        return None
+
+    # --- commands to the EVSE managers ---------------------------------------------------------
+    def stop_transaction(self, conn: Connector, ocpp_reason: str) -> Generator:
+        """Ask the EVSE manager to stop; the OCPP reason goes into the stop message."""
+        if conn.tx is None:
+            return False
+        conn.stop_reason = ocpp_reason
+        reason = ocpp_reason if ocpp_reason in EVSE_STOP_REASONS else "Other"
+        stopped = yield from self._call(conn.evse, "stop_transaction", reason=reason)
+        if not stopped:
+            conn.stop_reason = None
+        return bool(stopped)
+
+    def _call(self, target: Requirement, cmd: str, **args: Any) -> Generator:
+        try:
+            return (yield target.call(cmd, **args))
+        except CommandError as error:
+            self.log("warning", f"{target.module_id}.{cmd} failed: {error}")
+            return None
+
+    def _set_operative(self, conn: Connector, operative: bool) -> Generator:
+        """Record the availability at once (it survives a restart), then apply it."""
+        conn.operative = operative
+        inoperative = {c.number for c in self.connectors.values() if not c.operative}
+        self.store.put("inoperative", sorted(inoperative))
+        return self._apply_operative(conn, operative)
+
+    def _apply_operative(self, conn: Connector, operative: bool) -> Generator:
+        yield from self._call(conn.evse, "enable_disable", enable=operative)
+        self._update_status(conn)
+
+    def change_availability(self, targets: list[Connector], operative: bool) -> str:
+        """Accepted, or Scheduled when a transaction runs on a connector going inoperative."""
+        scheduled = False
+        for conn in targets:
+            if not operative and conn.tx is not None:
+                conn.scheduled_operative = False
+                scheduled = True
+            else:
+                conn.scheduled_operative = None
+                self.start(self._set_operative(conn, operative))
+        return "Scheduled" if scheduled else "Accepted"
+
+    def remote_start(self, connector: int | None, id_token: str, profile: dict | None,
+                     remote_start_id: int | None = None) -> tuple[bool, Connector | None]:
+        """Hand a Central token to the Auth module for one connector."""
+        if connector is None:
+            free = [c for c in self.connectors.values() if self._startable(c, id_token)]
+            conn = free[0] if free else None
+        else:
+            conn = self.connectors.get(connector)
+            if conn is not None and not self._startable(conn, id_token):
+                conn = None
+        if conn is None:
+            return False, None
+        conn.remote = {"id_token": id_token, "profile": profile,
+                       "remote_start_id": remote_start_id}
+        self.remote_tokens[id_token] = conn.number
+        self.token_types[id_token] = "Central"
+        self.publish("auth_provider", "provided_token", {
+            "id_token": id_token, "type": "Central", "connectors": [conn.number]})
+        return True, conn
+
+    def _startable(self, conn: Connector, id_token: str) -> bool:
+        if conn.tx is not None or not conn.operative or conn.faults:
+            return False
+        return not (conn.reservation and conn.reservation["id_token"] != id_token)
+
+    # --- authorization -------------------------------------------------------------------------
+    @command("auth_validator", "validate_token")
+    def validate_token(self, provided_token: dict) -> Generator:
+        token = provided_token["id_token"]
+        self.token_types[token] = provided_token.get("type", "RFID")
+        if provided_token.get("type") == "Central" and token in self.remote_tokens \
+                and not self.settings["authorize_remote"]:
+            return {"authorization_status": "Accepted", "reason": "remote start"}
+        if self.online:
+            if self.settings["local_pre_authorize"]:
+                local = self._local_status(token)
+                if local == "Accepted":
+                    return {"authorization_status": "Accepted", "reason": "local pre-authorize"}
+            info = yield from self.authorize_with_backend(provided_token)
+            if info is not None:
+                status = info.get("status", "Invalid")
+                if self.settings["cache_enabled"]:
+                    self.store.set_auth_entry("cache", token, info)
+                return _validation(status, "backend")
+        if not self.settings["local_authorize_offline"]:
+            return {"authorization_status": "Invalid", "reason": "backend unreachable"}
+        local = self._local_status(token)
+        if local is not None:
+            return _validation(local, "local list or cache (offline)")
+        if self.settings["allow_offline_unknown"]:
+            return {"authorization_status": "Accepted", "reason": "offline, unknown id allowed"}
+        return {"authorization_status": "Invalid", "reason": "offline and not known locally"}
+
+    def authorize_with_backend(self, provided_token: dict) -> Generator[Any, Any, dict | None]:
+        """Send Authorize; the id tag info ({status, expiryDate?, ...}) or None."""
+        raise NotImplementedError
+
+    def _local_status(self, token: str) -> str | None:
+        for kind, enabled in (("local", self.settings["local_list_enabled"]),
+                              ("cache", self.settings["cache_enabled"])):
+            if not enabled:
+                continue
+            info = self.store.auth_entry(kind, token)
+            if info is None:
+                continue
+            status = info.get("status", "Invalid")
+            expiry = info.get("expiryDate") or info.get("cacheExpiryDateTime")
+            if status == "Accepted" and expiry:
+                try:
+                    if parse_time(expiry) <= self.now_dt():
+                        status = "Expired"
+                except ValueError:
+                    pass
+            return status
+        return None
+
+    def local_list_version(self) -> int:
+        return int(self.store.get("local_list_version", 0))
+
+    def send_local_list(self, version: int, full: bool, entries: dict[str, dict | None]) -> str:
+        if not self.settings["local_list_enabled"]:
+            return "NotSupported" if self.version == "1.6" else "Failed"
+        if not full and version <= self.local_list_version():
+            return "VersionMismatch"
+        if full:
+            self.store.replace_auth("local", {t: i for t, i in entries.items() if i is not None})
+        else:
+            self.store.update_auth("local", entries)
+        self.store.put("local_list_version", version)
+        return "Accepted"
+
+    # --- reservations --------------------------------------------------------------------------
+    def reserve(self, conn: Connector, reservation_id: int, id_token: str, expiry: datetime
+                ) -> Generator:
+        """Accepted, Occupied, Faulted, Unavailable or Rejected."""
+        if conn.faults:
+            return "Faulted"
+        if not conn.operative:
+            return "Unavailable"
+        if conn.tx is not None or conn.session or (
+                conn.reservation and conn.reservation["id"] != reservation_id):
+            return "Occupied"
+        if conn.reservation:
+            yield from self._call(conn.evse, "cancel_reservation",
+                                  reservation_id=conn.reservation["id"])
+        accepted = yield from self._call(conn.evse, "reserve", reservation_id=reservation_id,
+                                         id_token=id_token)
+        if not accepted:
+            return "Occupied"
+        generation = (conn.reservation or {}).get("generation", 0) + 1
+        conn.reservation = {"id": reservation_id, "id_token": id_token,
+                            "expiry": iso(expiry), "generation": generation}
+        self.start(self._reservation_expiry(conn, reservation_id, generation,
+                                            self.to_sim(expiry)))
+        self._update_status(conn)
+        return "Accepted"
+
+    def _reservation_expiry(self, conn: Connector, reservation_id: int, generation: int,
+                            at: float) -> Generator:
+        yield self.env.timeout(max(0.0, at - float(self.env.now)))
+        res = conn.reservation
+        if res and res["id"] == reservation_id and res["generation"] == generation:
+            self.log("info", f"reservation {reservation_id} expired")
+            yield from self.cancel_reservation(reservation_id, expired=True)
+
+    def cancel_reservation(self, reservation_id: int, expired: bool = False) -> Generator:
+        for conn in self.connectors.values():
+            if conn.reservation and conn.reservation["id"] == reservation_id:
+                conn.reservation = None
+                yield from self._call(conn.evse, "cancel_reservation",
+                                      reservation_id=reservation_id)
+                self._update_status(conn)
+                if expired:
+                    self.reservation_expired(conn, reservation_id)
+                return True
+        return False
+
+    def reservation_expired(self, conn: Connector, reservation_id: int) -> None:
+        """2.0.1 tells the backend."""
+
+    # --- smart charging ------------------------------------------------------------------------
+    def set_profile(self, raw: dict, connector: int, for_new_transaction: bool = False) -> str:
+        """Accepted or Rejected (with a log line saying why). A remote start's TxProfile is
+        installed for the transaction it started (whose backend id may not be known yet)."""
+        try:
+            profile = parse_profile(raw, connector, self.to_sim, float(self.env.now))
+            conn = self.connectors.get(connector)
+            tx = self.backend_transaction_id(conn.tx) if conn and conn.tx else None
+            if for_new_transaction and conn is not None and conn.tx:
+                tx = tx or conn.tx
+            check_profile(profile, len(self.connectors), tx)
+            if len(self.profiles) >= int(self.settings["max_profiles"]) and \
+                    not any(p.id == profile.id for p in self.profiles):
+                raise ProfileError("too many profiles installed")
+        except ProfileError as problem:
+            self.log("warning", f"charging profile rejected: {problem}")
+            return "Rejected"
+        self.profiles = install(self.profiles, profile)
+        self._save_profiles()
+        self._update_limits()
+        return "Accepted"
+
+    def clear_profiles(self, match: Callable[[Profile], bool]) -> bool:
+        kept = [p for p in self.profiles if not match(p)]
+        cleared = len(kept) != len(self.profiles)
+        self.profiles = kept
+        self._save_profiles()
+        self._update_limits()
+        return cleared
+
+    def _save_profiles(self) -> None:
+        stored = {i for i, _, _ in self.store.profiles()}
+        current = {p.id for p in self.profiles}
+        for profile_id in stored - current:
+            self.store.delete_profile(profile_id)
+        for p in self.profiles:
+            self.store.put_profile(p.id, p.connector, {"raw": p.raw, "received": p.received,
+                                                       "purpose": p.purpose})
+
+    def _reload_profiles(self) -> None:
+        profiles = []
+        for _, connector, data in self.store.profiles():
+            if data.get("purpose") == "Tx":
+                continue  # their transactions ended with the previous run
+            try:
+                profiles.append(parse_profile(data["raw"], connector, self.to_sim,
+                                              float(data.get("received", 0.0))))
+            except (ProfileError, KeyError):
+                continue
+        self.profiles = profiles
+        self._save_profiles()
+
+    def connector_limits(self, conn: Connector, at: float | None = None):
+        t = float(self.env.now) if at is None else at
+        tx = self.backend_transaction_id(conn.tx) if conn.tx else None
+        start = conn.tx_data.get("start_t") if conn.tx else None
+        return limits_at(self.profiles, t, conn.number, tx, start,
+                         float(self.config["nominal_voltage_v"]), int(self.config["phases"]))
+
+    def _update_limits(self) -> None:
+        self._limits_generation += 1
+        now = float(self.env.now)
+        station = limits_at(self.profiles, now, 0, None, None,
+                            float(self.config["nominal_voltage_v"]),
+                            int(self.config["phases"])).station_a
+        value = {"max_current_a": _round_down(station), "connectors": [
+            {"connector": c.number, "max_current_a": _round_down(
+                self.connector_limits(c).connector_a)} for c in self.connectors.values()]}
+        if value != self._published_limits:
+            self._published_limits = value
+            self.publish("energy_limits", "limits", value)
+        starts = [None] + [c.tx_data.get("start_t") for c in self.connectors.values() if c.tx]
+        changes = [x for x in (next_change(self.profiles, now, s) for s in starts)
+                   if x is not None]
+        if changes:
+            self.start(self._limits_at(min(changes), self._limits_generation))
+
+    def _limits_at(self, when: float, generation: int) -> Generator:
+        yield self.env.timeout(max(0.0, when - float(self.env.now)))
+        if generation == self._limits_generation:
+            self._update_limits()
+
+    # --- reset ---------------------------------------------------------------------------------
+    def reboot(self, kind: str) -> Generator:
+        """A simulated restart: stop transactions (reason ``kind``), leave the backend, come
+        back and boot again. The world (cars, board) stays as it is."""
+        if self._resetting:
+            return
+        self._resetting = True
+        try:
+            self.log("info", f"reset ({kind})")
+            for conn in self.connectors.values():
+                if conn.tx is not None:
+                    yield from self.stop_transaction(conn, kind)
+            deadline = float(self.env.now) + float(self.config["reset_flush_s"])
+            while float(self.env.now) < deadline and self.connected and \
+                    (self.store.count_pending() or any(c.tx for c in self.connectors.values())):
+                yield self.env.timeout(0.5)
+            self.link.send("close")
+            self.registration = "Unknown"
+            self.boot_reason = "RemoteReset"
+            self._publish_status()
+            yield self.env.timeout(float(self.config["reboot_s"]))
+            self.link.send("open", subprotocols=[self.subprotocol])
+        finally:
+            self._resetting = False
+
+    # --- settings ------------------------------------------------------------------------------
+    def change_setting(self, key: str, value: str, by_var: bool = False) -> str:
+        """Accepted, Rejected, NotSupported (unknown key)."""
+        setting = settings_mod.find(key)
+        if setting is None or (by_var and setting.var201 is None) or \
+                (not by_var and setting.key16 is None):
+            return "NotSupported"
+        if setting.readonly:
+            return "Rejected"
+        try:
+            parsed = settings_mod.parse(setting, value)
+        except settings_mod.SettingError as problem:
+            self.log("warning", f"configuration {key}: {problem}")
+            return "Rejected"
+        if setting.kind == "csv" and len(parsed) > int(self.settings["sampled_data_max_length"]):
+            return "Rejected"
+        self.settings.set(setting.name, parsed)
+        persisted = self.store.get("settings", {})
+        persisted[setting.name] = parsed
+        self.store.put("settings", persisted)
+        if setting.name == "connection_timeout" and self.auth:
+            self.auth.send("set_connection_timeout", timeout_s=float(parsed))
+        if setting.name in ("cache_enabled",) and not parsed:
+            self.store.clear_auth("cache")
+        return "Accepted"
+
+    # --- the main implementation ---------------------------------------------------------------
+    @command("main", "data_transfer")
+    def data_transfer(self, vendor_id: str, message_id: str, data: str) -> Generator:
+        if not self.online:
+            return "Offline"
+        result = yield from self.request(self.data_transfer_request(vendor_id, message_id, data))
+        return str(result.get("status", "Failed")) if result else "Failed"
+
+    def data_transfer_request(self, vendor_id: str, message_id: str, data: str) -> Any:
+        raise NotImplementedError
+
+    def _publish_status(self) -> None:
+        value = {"connected": self.connected, "registration": self.registration,
+                 "queued": self.store.count_pending()}
+        if value != self._published_status:
+            self._published_status = value
+            self.publish("main", "status", value)
+
+
+def iso(when: datetime) -> str:
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _round_down(value: float | None) -> float | None:
+    if value is None:
+        return None
+    return max(0.0, int(value * 10 + 1e-9) / 10)
+
+
+def _validation(status: str, reason: str) -> dict:
+    if status in TOKEN_STATUSES:
+        return {"authorization_status": status, "reason": reason}
+    return {"authorization_status": "Invalid", "reason": f"{status} ({reason})"}

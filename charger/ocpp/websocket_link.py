@@ -1,0 +1,275 @@
+"""OcppWebSocketLink: the OCPP link over a WebSocket to a real backend (CSMS), on the wall clock.
+
+The network runs on a thread of its own (asyncio + ``websockets``). That thread never touches
+the simulation: it posts what happened (connected, a frame, closed) into the environment with
+``WallClockEnvironment.post``, and the module reacts on the simulation thread. Timing decisions,
+such as the back-off before reconnecting, are simpy timeouts like everywhere else.
+
+Security profiles (OCPP 1.6 security whitepaper, OCPP 2.0.1 part 2 A00):
+
+* 0: no security (``ws://``), for tests and closed networks;
+* 1: HTTP Basic authentication (``ws://``, identity = the charge point id, and a password);
+* 2: TLS (``wss://``, the server's certificate verified against ``ca_file`` or the system's
+  CAs, host name checked, TLS 1.2 or later) with HTTP Basic authentication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import ssl
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+from urllib.parse import quote
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from charger.framework import Module, command
+
+
+class _Transport:
+    """The network side: one thread with an asyncio loop, one connection at a time."""
+
+    def __init__(self, post: Callable[[Callable[[], Any]], None], name: str):
+        self._post = post
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name=f"ocpp-ws-{name}", daemon=True)
+        self.ws: ClientConnection | None = None
+        self.outgoing: asyncio.Queue[str] | None = None
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def connect(self, attempt: int, uri: str, options: dict,
+                opened: Callable[[int, str | None], None], frame: Callable[[int, str], None],
+                closed: Callable[[int, str], None]) -> None:
+        asyncio.run_coroutine_threadsafe(
+            self._session(attempt, uri, options, opened, frame, closed), self.loop)
+
+    async def _session(self, attempt: int, uri: str, options: dict, opened, frame,
+                       closed) -> None:
+        reason = "closed"
+        try:
+            async with connect(uri, **options) as ws:
+                self.ws = ws
+                self.outgoing = asyncio.Queue()
+                writer = asyncio.create_task(self._writer(ws, self.outgoing))
+                self._post(lambda: opened(attempt, ws.subprotocol))
+                try:
+                    async for message in ws:
+                        text = message if isinstance(message, str) else \
+                            message.decode("utf-8", "replace")
+                        self._post(lambda t=text: frame(attempt, t))
+                finally:
+                    writer.cancel()
+                reason = f"closed by the backend ({ws.close_code}: {ws.close_reason})" \
+                    if ws.close_code is not None else "closed"
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
+            reason = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.ws = None
+            self.outgoing = None
+            self._post(lambda: closed(attempt, reason))
+
+    @staticmethod
+    async def _writer(ws: ClientConnection, queue: asyncio.Queue[str]) -> None:
+        while True:
+            text = await queue.get()
+            await ws.send(text)
+
+    def send(self, text: str) -> bool:
+        queue = self.outgoing
+        if queue is None:
+            return False
+        self.loop.call_soon_threadsafe(queue.put_nowait, text)
+        return True
+
+    def close(self) -> None:
+        ws = self.ws
+        if ws is not None:
+            asyncio.run_coroutine_threadsafe(ws.close(), self.loop)
+
+    def stop(self) -> None:
+        """Close the connection (with the closing handshake) and end the thread."""
+        async def finish() -> None:
+            ws = self.ws
+            if ws is not None:
+                await ws.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout=5)
+        except Exception:  # noqa: BLE001 - stopping anyway
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+class OcppWebSocketLink(Module):
+    def init(self) -> None:
+        self.transport: _Transport | None = None
+        self.wanted = False
+        self.subprotocols: list[str] = []
+        self.connected = False
+        self.connecting = False
+        self.attempt = 0
+        self.backoff = float(self.config["reconnect_initial_s"])
+        self.problem = self._check_config()
+
+    def ready(self) -> None:
+        self._publish(False, None, self.problem or "not opened")
+        if self.problem:
+            self.log("error", f"cannot connect: {self.problem}")
+
+    def shutdown(self) -> None:
+        self.wanted = False
+        if self.transport is not None:
+            self.transport.stop()
+
+    # --- the link interface ----------------------------------------------------------------------
+    @command("link", "open")
+    def open(self, subprotocols: list[str]) -> None:
+        self.wanted = True
+        self.subprotocols = list(subprotocols)
+        if not self.connected and not self.connecting:
+            self._attempt()
+
+    @command("link", "close")
+    def close(self) -> None:
+        self.wanted = False
+        self.attempt += 1  # whatever the network reports later belongs to no attempt
+        self.connecting = False
+        if self.transport is not None:
+            self.transport.close()
+        if self.connected:
+            self.connected = False
+            self._publish(False, None, "closed by the charge point")
+
+    @command("link", "send")
+    def send(self, frame: str) -> bool:
+        if not self.connected or self.transport is None:
+            return False
+        return self.transport.send(frame)
+
+    # --- connecting ------------------------------------------------------------------------------
+    def uri(self) -> str:
+        url = self.config["url"]
+        if self.config["append_id"]:
+            url = url.rstrip("/") + "/" + quote(self.config["charge_point_id"], safe="")
+        return url
+
+    def _check_config(self) -> str | None:
+        url, profile = self.config["url"], self.config["security_profile"]
+        if not url.startswith(("ws://", "wss://")):
+            return f"url {url!r} is not ws:// or wss://"
+        if profile in (0, 1) and not url.startswith("ws://"):
+            return f"security profile {profile} uses ws://; TLS (wss://) is profile 2"
+        if profile == 2 and not url.startswith("wss://"):
+            return "security profile 2 needs a wss:// url"
+        if profile in (1, 2) and not self._password():
+            return f"security profile {profile} needs a password (password or password_env)"
+        if profile == 2 and self.config["ca_file"] and not os.path.isfile(self.config["ca_file"]):
+            return f"ca_file {self.config['ca_file']!r} not found"
+        return None
+
+    def _password(self) -> str:
+        if self.config["password_env"]:
+            return os.environ.get(self.config["password_env"], "")
+        return self.config["password"]
+
+    def _options(self) -> dict:
+        options: dict[str, Any] = {
+            "subprotocols": [Subprotocol(s) for s in self.subprotocols],
+            "open_timeout": float(self.config["open_timeout_s"]),
+            "ping_interval": float(self.config["ping_interval_s"]) or None,
+            "user_agent_header": "evbench",
+            "close_timeout": 2,
+        }
+        if self.config["security_profile"] in (1, 2):
+            secret = f"{self.config['charge_point_id']}:{self._password()}".encode()
+            options["additional_headers"] = {
+                "Authorization": "Basic " + base64.b64encode(secret).decode("ascii")}
+        if self.config["security_profile"] == 2:
+            context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
+                                                 cafile=self.config["ca_file"] or None)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            options["ssl"] = context
+        return options
+
+    def _attempt(self) -> None:
+        if self.problem:
+            self._publish(False, None, self.problem)
+            return
+        post = getattr(self.env, "post", None)
+        if post is None:
+            self.problem = "a WebSocket link runs on the wall clock (WallClockEnvironment)"
+            self.log("error", self.problem)
+            self._publish(False, None, self.problem)
+            return
+        if self.transport is None:
+            self.transport = _Transport(post, self.id)
+        self.attempt += 1
+        self.connecting = True
+        self.transport.connect(self.attempt, self.uri(), self._options(),
+                               self._guard_args(self._opened), self._guard_args(self._frame),
+                               self._guard_args(self._closed))
+
+    def _guard_args(self, method: Callable) -> Callable:
+        """Run a network callback on the simulation thread; an exception is recorded."""
+        def run(*args: Any) -> None:
+            try:
+                method(*args)
+            except Exception as exc:  # noqa: BLE001
+                self._record_exception(exc)
+        return run
+
+    def _opened(self, attempt: int, subprotocol: str | None) -> None:
+        if attempt != self.attempt or not self.wanted:
+            if self.transport is not None:
+                self.transport.close()
+            return
+        if subprotocol not in self.subprotocols:
+            self.log("error", f"the backend agreed to no subprotocol we offered "
+                     f"({self.subprotocols}); closing")
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self.connecting = False
+        self.connected = True
+        self.backoff = float(self.config["reconnect_initial_s"])
+        self.log("info", f"connected to {self.uri()} ({subprotocol})")
+        self._publish(True, subprotocol, "")
+
+    def _frame(self, attempt: int, text: str) -> None:
+        if attempt == self.attempt and self.connected:
+            self.publish("link", "received", {"frame": text})
+
+    def _closed(self, attempt: int, reason: str) -> None:
+        if attempt != self.attempt:
+            return
+        self.connecting = False
+        if self.connected:
+            self.connected = False
+        self._publish(False, None, reason)
+        if self.wanted:
+            delay = self.backoff * (1 + 0.25 * self.rng.random())
+            self.backoff = min(self.backoff * 2, float(self.config["reconnect_max_s"]))
+            self.log("info", f"backend link down ({reason}); reconnecting in {delay:.1f} s")
+            self.start(self._retry(attempt, delay))
+
+    def _retry(self, attempt: int, delay: float) -> Generator:
+        yield self.env.timeout(delay)
+        if self.wanted and attempt == self.attempt and not self.connected:
+            self._attempt()
+
+    def _publish(self, connected: bool, subprotocol: str | None, reason: str) -> None:
+        self.publish("link", "connection", {"connected": connected, "subprotocol": subprotocol,
+                                            "reason": reason[:500]})

@@ -1,0 +1,1 @@
+"""Modules that exist only for the framework's tests (registered by the tests' own registry)."""

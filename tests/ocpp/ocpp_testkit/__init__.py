@@ -1,0 +1,1 @@
+"""Test support for the OCPP tests: a real backend on loopback and wall-clock stations."""
