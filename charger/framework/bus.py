@@ -118,8 +118,9 @@ class Bus(ABC):
         """Call a command; the event succeeds with the result or fails with CommandError."""
 
     @abstractmethod
-    def publish(self, module_id: str, impl_id: str, var: str, value: Any) -> None:
-        """Publish a variable value to every subscriber."""
+    def publish(self, module_id: str, impl_id: str, var: str, value: Any,
+                telemetry: bool = False) -> None:
+        """Publish a variable value to every subscriber (``telemetry``: see VariableSpec)."""
 
     @abstractmethod
     def subscribe(self, module_id: str, impl_id: str, var: str, callback: Callable[[Any], None],

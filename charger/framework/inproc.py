@@ -94,7 +94,8 @@ class InProcessBus(Bus):
             self.env.timeout(timeout).callbacks.append(expire)
         return result
 
-    def publish(self, module_id: str, impl_id: str, var: str, value: Any) -> None:
+    def publish(self, module_id: str, impl_id: str, var: str, value: Any,
+                telemetry: bool = False) -> None:
         self._tap("var", f"{module_id}.{impl_id}", var, value)
         subscribers = self._var_subscribers.get((module_id, impl_id, var))
         if subscribers:

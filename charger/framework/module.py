@@ -167,7 +167,7 @@ class Module:
         if problem:
             raise ModuleDefinitionError(f"{self.id}.{impl}.{var}: value violates its schema: "
                                         f"{problem}")
-        self._ctx.bus.publish(self.id, impl, var, value)
+        self._ctx.bus.publish(self.id, impl, var, value, spec.telemetry)
 
     def raise_error(self, impl: str, name: str, message: str = "", severity: str = "high") -> None:
         self._report_error(impl, name, message, severity, True)

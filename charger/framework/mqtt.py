@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -28,6 +29,9 @@ from charger.framework.errors import EvbenchError
 from charger.framework.wallclock import WallClockEnvironment
 
 QOS = 1
+INFLIGHT = 1000
+HELD_TELEMETRY = 100_000  # telemetry readings kept while the broker is away
+SWITCH_INTERVAL_S = 0.0005  # see connect()
 DEFAULT_PORT = 1883
 RawWatcher = Callable[[topics.Topic, Any], None]
 
@@ -62,13 +66,16 @@ class MqttBus(Bus):
         self._pending: dict[str, tuple[simpy.Event, str]] = {}
         self._subscriptions: set[str] = set()
         self._hosted: set[str] = set()
-        self._lock = threading.Lock()  # guards _subscriptions (network and simulation threads)
+        # Guards _subscriptions and _held, used by the network and the simulation threads.
+        self._lock = threading.Lock()
         self.connected = threading.Event()
         # Readiness is coordination between processes, tracked on the network thread.
         self._ready_changed = threading.Condition()
         self.remote_ready: set[str] = set()
         self.epoch: float | None = None  # wall-clock time of simulated t=0, from everest/ready
         self._subscriptions.update({topics.GLOBAL_READY, topics.ready("+")})
+        self._last_sent: paho.MQTTMessageInfo | None = None
+        self._held: deque[tuple[str, bytes]] = deque()
 
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2,
                                   client_id=f"evbench-{name}-{uuid.uuid4().hex[:8]}",
@@ -78,10 +85,17 @@ class MqttBus(Bus):
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=0.05, max_delay=2.0)
+        # paho lets 20 QoS 1 messages await their acknowledgement by default, which throttles
+        # a stream of variables to a few thousand per second; queued ones are kept either way.
+        self.client.max_inflight_messages_set(INFLIGHT)
 
     # --- connection ----------------------------------------------------------------------------
     def connect(self, timeout_s: float = 10.0) -> None:
         """Connect (retrying in the background) and wait for the first connection."""
+        # A message crosses two threads (paho's network loop, then the simulation). With the
+        # default 5 ms GIL switch interval a runnable thread can wait that long for its turn,
+        # which is what a round trip's tail latency is made of.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
         if not self.connected.wait(timeout_s):
@@ -89,12 +103,20 @@ class MqttBus(Bus):
             raise EvbenchError(f"cannot reach the MQTT broker at {self.url} "
                                f"within {timeout_s:g} s")
 
-    def close(self) -> None:
+    def close(self, flush_timeout_s: float = 10.0) -> None:
         for module_id in self._hosted:
             # Remove the retained ready flag so a later run does not mistake it for ours.
-            self.client.publish(topics.ready(module_id), b"", qos=QOS, retain=True)
+            self._send(topics.ready(module_id), b"", qos=QOS, retain=True)
+        # QoS 1 messages leave in order, each after the previous was acknowledged: once the
+        # last one is out, nothing this process queued is lost by disconnecting.
+        if self._last_sent is not None and self.connected.is_set():
+            with contextlib.suppress(RuntimeError, ValueError):
+                self._last_sent.wait_for_publish(flush_timeout_s)
         self.client.disconnect()
         self.client.loop_stop()
+
+    def _send(self, topic: str, payload: bytes, qos: int = QOS, retain: bool = False) -> None:
+        self._last_sent = self.client.publish(topic, payload, qos=qos, retain=retain)
 
     @staticmethod
     def _on_socket_open(_client: paho.Client, _userdata: Any, sock: Any) -> None:
@@ -110,7 +132,11 @@ class MqttBus(Bus):
             wanted = sorted(self._subscriptions)
         if wanted:
             client.subscribe([(topic, QOS) for topic in wanted])
-        self.connected.set()
+        with self._lock:  # held telemetry goes out before anything newer
+            while self._held:
+                topic, payload = self._held.popleft()
+                client.publish(topic, payload, qos=0)
+            self.connected.set()
 
     def _on_disconnect(self, *_args: Any) -> None:
         self.connected.clear()
@@ -133,7 +159,8 @@ class MqttBus(Bus):
             payload = _Malformed(message.payload[:200])
         if parsed.kind in ("ready", "global_ready"):
             self._note_readiness(parsed, payload)
-        self.env.post(lambda: self._dispatch(parsed, payload))
+        topic = message.topic
+        self.env.post(lambda: self._dispatch(parsed, topic, payload))
 
     def _note_readiness(self, topic: topics.Topic, payload: Any) -> None:
         with self._ready_changed:
@@ -148,11 +175,11 @@ class MqttBus(Bus):
                 self.epoch = None
             self._ready_changed.notify_all()
 
-    def _dispatch(self, topic: topics.Topic, payload: Any) -> None:
-        for watcher in tuple(self._watchers):
+    def _dispatch(self, topic: topics.Topic, raw_topic: str, payload: Any) -> None:
+        for watcher in self._watchers:
             watcher(topic, payload)
         if topic.kind == "var":
-            self._deliver_var(topic, payload)
+            self._deliver_var(topic, raw_topic, payload)
         elif topic.kind == "cmd" and topic.module in self._hosted:
             self._serve_request(topic, payload)
         elif topic.kind == "response":
@@ -160,18 +187,18 @@ class MqttBus(Bus):
         elif topic.kind == "error":
             self._deliver_error(topic, payload)
 
-    def _deliver_var(self, topic: topics.Topic, value: Any) -> None:
-        callbacks = self._var_callbacks.get(topics.var(topic.module, topic.impl, topic.name))
+    def _deliver_var(self, topic: topics.Topic, raw_topic: str, value: Any) -> None:
+        callbacks = self._var_callbacks.get(raw_topic)
         if not callbacks:
             return
-        source = f"{topic.module}.{topic.impl}.{topic.name}"
         if isinstance(value, _Malformed):
-            self._local_log("warning", f"dropped {source}: not JSON: {value.head!r}")
+            self._local_log("warning", f"dropped {raw_topic}: not JSON: {value.head!r}")
             return
         for callback, check in callbacks:
             problem = check(value) if check else None
             if problem:
-                self._local_log("warning", f"dropped {source}: violates its schema: {problem}")
+                self._local_log("warning", f"dropped {raw_topic}: violates its schema: "
+                                f"{problem}")
                 continue
             callback(value)
 
@@ -201,11 +228,11 @@ class MqttBus(Bus):
         reply_topic = topics.response(topic.module, topic.impl, topic.name, origin)
 
         def reply_error(error: CommandError) -> None:
-            self.client.publish(reply_topic, _encode({"id": call_id, "error": error.to_json()}),
+            self._send(reply_topic, _encode({"id": call_id, "error": error.to_json()}),
                                 qos=QOS)
 
         def reply_ok(value: Any) -> None:
-            self.client.publish(reply_topic, _encode({"id": call_id, "retval": value}), qos=QOS)
+            self._send(reply_topic, _encode({"id": call_id, "retval": value}), qos=QOS)
 
         handler = self._handlers.get((topic.module, topic.impl, topic.name))
         if handler is None:
@@ -269,7 +296,7 @@ class MqttBus(Bus):
         self._subscribe(topics.responses_to(origin))
         self._pending[call_id] = (event, name)
         self._tap("cmd", origin, name, {"id": call_id, "args": args})
-        self.client.publish(topics.cmd(module_id, impl_id, cmd),
+        self._send(topics.cmd(module_id, impl_id, cmd),
                             _encode({"id": call_id, "args": args, "origin": origin}), qos=QOS)
         limit = timeout if timeout is not None else self.default_timeout_s
         if limit is not None:
@@ -280,9 +307,19 @@ class MqttBus(Bus):
             self.env.timeout(limit).callbacks.append(expire)
         return event
 
-    def publish(self, module_id: str, impl_id: str, var: str, value: Any) -> None:
+    def publish(self, module_id: str, impl_id: str, var: str, value: Any,
+                telemetry: bool = False) -> None:
         self._tap("var", f"{module_id}.{impl_id}", var, value)
-        self.client.publish(topics.var(module_id, impl_id, var), _encode(value), qos=QOS)
+        topic, payload = topics.var(module_id, impl_id, var), _encode(value)
+        if not telemetry:
+            self._send(topic, payload, qos=QOS)
+            return
+        with self._lock:
+            if self.connected.is_set():
+                # QoS 0: no acknowledgement per reading, which limits QoS 1 throughput.
+                self.client.publish(topic, payload, qos=0)
+            elif len(self._held) < HELD_TELEMETRY:
+                self._held.append((topic, payload))  # paho drops QoS 0 while disconnected
 
     def subscribe(self, module_id: str, impl_id: str, var: str, callback: Callable[[Any], None],
                   check: Callable[[Any], str | None] | None = None) -> None:
@@ -293,7 +330,7 @@ class MqttBus(Bus):
     def report_error(self, module_id: str, impl_id: str, report: ErrorReport) -> None:
         kind = "error_raised" if report.active else "error_cleared"
         self._tap(kind, f"{module_id}.{impl_id}", report.type, report.to_json())
-        self.client.publish(topics.error(module_id, impl_id, report.type),
+        self._send(topics.error(module_id, impl_id, report.type),
                             _encode(report.to_json()), qos=QOS)
 
     def subscribe_errors(self, module_id: str, impl_id: str,
@@ -303,11 +340,11 @@ class MqttBus(Bus):
 
     def set_ready(self, module_id: str) -> None:
         super().set_ready(module_id)
-        self.client.publish(topics.ready(module_id), _encode(True), qos=QOS, retain=True)
+        self._send(topics.ready(module_id), _encode(True), qos=QOS, retain=True)
 
     def log(self, source: str, level: str, message: str) -> None:
         super().log(source, level, message)
-        self.client.publish(topics.log(source), _encode({"level": level, "message": message}),
+        self._send(topics.log(source), _encode({"level": level, "message": message}),
                             qos=QOS)
 
     def _local_log(self, level: str, message: str) -> None:
@@ -316,7 +353,7 @@ class MqttBus(Bus):
 
     def lifecycle(self, module_id: str, stage: str) -> None:
         super().lifecycle(module_id, stage)
-        self.client.publish(topics.lifecycle(module_id), _encode(stage), qos=QOS)
+        self._send(topics.lifecycle(module_id), _encode(stage), qos=QOS)
 
     # --- observing and coordinating ------------------------------------------------------------
     def watch_all(self, watcher: RawWatcher) -> None:
@@ -327,12 +364,12 @@ class MqttBus(Bus):
     def announce_everest_ready(self, epoch: float | None) -> None:
         """Tell every module to run, with the wall-clock time of simulated t=0 (None: stop)."""
         payload = _encode({"epoch": epoch}) if epoch is not None else b""
-        self.client.publish(topics.GLOBAL_READY, payload, qos=QOS, retain=True)
+        self._send(topics.GLOBAL_READY, payload, qos=QOS, retain=True)
 
     def clear_ready_flags(self, module_ids: list[str]) -> None:
         """Forget retained ready flags left on the broker (by an earlier run)."""
         for module_id in module_ids:
-            self.client.publish(topics.ready(module_id), b"", qos=QOS, retain=True)
+            self._send(topics.ready(module_id), b"", qos=QOS, retain=True)
         self.announce_everest_ready(None)
 
     def wait_modules_ready(self, module_ids: set[str], timeout_s: float) -> set[str]:

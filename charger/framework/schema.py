@@ -10,6 +10,7 @@ self-contained, and checks are compiled once (fastjsonschema) because they sit o
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,19 +34,60 @@ def document_problems(document: Any, schema: dict, path: str) -> list[Problem]:
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
         where = "/".join(str(p) for p in error.absolute_path)
-        reason = _readable(error)
-        problems.append(Problem(path, line_at(document, list(error.absolute_path)),
-                                f"{where}: {reason}" if where else reason))
+        mapping = list(error.absolute_path)
+        # The error's path ends at the mapping; a wrong key is reported on the key's own line.
+        for key, reason in _by_key(error):
+            line = line_at(document, mapping if key is None else [*mapping, key])
+            problems.append(Problem(path, line, f"{where}: {reason}" if where else reason))
     return problems
+
+
+def _by_key(error: jsonschema.ValidationError) -> list[tuple[Any, str]]:
+    """(offending key or None, reason) for each problem ``error`` stands for."""
+    instance = error.instance
+    if error.validator == "additionalProperties" and error.validator_value is False \
+            and isinstance(instance, dict):
+        known = error.schema.get("properties", {})
+        patterns = error.schema.get("patternProperties", {})
+        unknown = [k for k in instance if k not in known
+                   and not (isinstance(k, str) and any(re.search(p, k) for p in patterns))]
+        if unknown:
+            return [(k, f"unknown key(s) ({k!r} was unexpected)") for k in unknown]
+    if "propertyNames" in error.relative_schema_path:
+        return [(instance, _readable(error))]  # the instance is the key itself
+    return [(None, _readable(error))]
 
 
 def _readable(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown key(s)")
+    explained = _explained(error)
+    if explained:
+        return explained
     if error.validator == "oneOf" and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        return best.message
+        # Explain the branch the document meant (the one whose required keys are all there).
+        branches: dict[Any, list[jsonschema.ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        meant = [subs for subs in branches.values()
+                 if not any(s.validator == "required" and not s.relative_path for s in subs)]
+        candidates = meant[0] if len(meant) == 1 else error.context
+        top = max(candidates, key=jsonschema.exceptions.relevance)
+        explained = _explained(top)
+        if explained:
+            inside = "/".join(str(p) for p in top.relative_path)
+            return f"{inside}: {explained}" if inside else explained
+        return _readable(jsonschema.exceptions.best_match(candidates))
     return error.message
+
+
+def _explained(error: jsonschema.ValidationError) -> str | None:
+    """A schema may say what it accepts (``errorMessage``) better than "not valid under any of
+    the given schemas"."""
+    message = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if error.validator in ("anyOf", "oneOf") and isinstance(message, str):
+        return f"{error.instance!r} is not valid: {message}"
+    return None
 
 
 class SchemaCheck:
@@ -94,6 +136,9 @@ class CommandSpec:
 class VariableSpec:
     name: str
     schema: dict
+    # A periodic reading that the next one supersedes (a meter value): a network bus may send
+    # it without per-message acknowledgement. Events and state are never telemetry.
+    telemetry: bool = False
 
     @cached_property
     def check(self) -> SchemaCheck:
@@ -178,8 +223,11 @@ class SchemaRegistry:
                 cmd_name, cmd["description"], args,
                 self.resolve(result, path, line_at(doc, [*where, "result"])) if result else None)
         for var_name, schema in doc.get("vars", {}).items():
+            schema = dict(schema)
+            telemetry = schema.pop("telemetry", False) is True
             spec.vars[var_name] = VariableSpec(
-                var_name, self.resolve(schema, path, line_at(doc, ["vars", var_name])))
+                var_name, self.resolve(schema, path, line_at(doc, ["vars", var_name])),
+                telemetry)
         return spec
 
     def resolve(self, schema: Any, path: str, line: int | None, _seen: tuple = ()) -> Any:
