@@ -91,3 +91,31 @@ def test_a_car_charges_when_driven_through_the_broker(station: StationProcess,
     assert "everest/modules/evse1/impl/evse/var/session_event" in topics
     assert any(t.startswith("everest/modules/board1/impl/board/cmd/pwm_on") for t in topics)
     json.dumps(raw.seen[-1][1])  # every payload is plain JSON
+
+
+def test_the_monitor_prints_live_traffic(station: StationProcess, raw: RawClient) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    url = f"mqtt://{raw.client.host}:{raw.client.port}"
+    monitor = subprocess.Popen([sys.executable, "-m", "charger.cli", "monitor", "--bus", url],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        assert monitor.stdout is not None
+        for line in monitor.stdout:
+            lines.append(line)
+            if "board1.meter" in line and "powermeter" in line and "energy_wh_import" in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert found.wait(30), "".join(lines[-20:])
+    finally:
+        monitor.terminate()
+        monitor.wait(10)
+    assert lines[0].startswith("monitoring mqtt://")
