@@ -259,7 +259,7 @@ def _validate(files: list[Path]) -> int:
     from charger.framework.schema import SchemaRegistry
     from charger.framework.yamlio import load_yaml
     from sim.scenario import load_scenario
-    from sim.scenario.world import build_world
+    from sim.scenario.world import build_world, connector_problems
 
     registry = ModuleRegistry(SchemaRegistry())
     problems = []
@@ -268,6 +268,9 @@ def _validate(files: list[Path]) -> int:
             doc = load_yaml(file)
             if isinstance(doc, dict) and "active_modules" in doc:
                 station = load_station(file, registry)
+                clashes = connector_problems(station, registry)
+                if clashes:
+                    raise ConfigError(clashes)
                 print(f"{file}: ok (station with {len(station.modules)} modules)")
             else:
                 scenario = load_scenario(file)

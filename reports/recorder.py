@@ -142,9 +142,13 @@ class SignalSampler:
         return pd.DataFrame(self.rows, columns=list(SIGNAL_COLUMNS))
 
     def _run(self):
+        # The first sample is at the start; counting rows instead would wait 0 s forever on a
+        # station without connectors, whose samples add no row.
+        delay = 0.0
         while True:
-            yield _LateTimeout(self.env, 0 if not self.rows else self.interval_s)
+            yield _LateTimeout(self.env, delay)
             self.sample()
+            delay = self.interval_s
 
     # --- what each source contributes ----------------------------------------------------------
     @staticmethod

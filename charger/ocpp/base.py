@@ -46,6 +46,7 @@ from charger.ocpp.frames import (
     to_payload,
 )
 from charger.ocpp.smart_charging import (
+    Limits,
     Profile,
     ProfileError,
     check_profile,
@@ -99,7 +100,6 @@ class Ticket:
 
 class OcppChargePoint(Module):
     VERSION: ClassVar[str] = ""
-    TRANSACTION_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     # --- lifecycle -----------------------------------------------------------------------------
     def init(self) -> None:
@@ -141,8 +141,9 @@ class OcppChargePoint(Module):
         self._wakeup: simpy.Event = self.env.event()
         self._down: simpy.Event = self.env.event()
         self._connection_generation = 0
-        self._booting = False
+        self._boot_generation = -1  # the connection a boot sequence runs for
         self._resetting = False
+        self._settings_changed: simpy.Event = self.env.event()
         self.scheduled_reset: str | None = None
         self.remote_tokens: dict[str, int] = {}  # Central tokens of remote starts -> connector
         self.token_types: dict[str, str] = {}  # id token -> our token type, as last presented
@@ -500,9 +501,11 @@ class OcppChargePoint(Module):
         raise NotImplementedError
 
     def _boot_sequence(self, generation: int) -> Generator:
-        if self._booting:
+        """Boot on this connection (one sequence per connection; a sequence of an earlier
+        connection ends when it notices the connection changed)."""
+        if self._boot_generation == generation:
             return
-        self._booting = True
+        self._boot_generation = generation
         try:
             while self.connected and generation == self._connection_generation \
                     and self.registration != "Accepted":
@@ -521,7 +524,8 @@ class OcppChargePoint(Module):
                          f"{interval or self.config['boot_retry_s']} s")
                 yield self.env.timeout(float(interval or self.config["boot_retry_s"]))
         finally:
-            self._booting = False
+            if self._boot_generation == generation:
+                self._boot_generation = -1
 
     def _registered(self, result: dict, answered_at: float | None = None) -> None:
         """BootNotification accepted. The backend's currentTime is taken as the time halfway
@@ -707,7 +711,8 @@ class OcppChargePoint(Module):
         while True:
             interval = int(self.settings["aligned_interval"])
             if interval <= 0:
-                yield self.env.timeout(60)
+                self._settings_changed = self.env.event()
+                yield self._settings_changed
                 continue
             seconds = (self.now_dt() - self.now_dt().replace(hour=0, minute=0, second=0,
                                                              microsecond=0)).total_seconds()
@@ -997,11 +1002,11 @@ class OcppChargePoint(Module):
         self.profiles = profiles
         self._save_profiles()
 
-    def connector_limits(self, conn: Connector, at: float | None = None):
-        t = float(self.env.now) if at is None else at
+    def connector_limits(self, conn: Connector) -> Limits:
+        """The limits the charging profiles set for a connector now."""
         tx = self.backend_transaction_id(conn.tx) if conn.tx else None
         start = conn.tx_data.get("start_t") if conn.tx else None
-        return limits_at(self.profiles, t, conn.number, tx, start,
+        return limits_at(self.profiles, float(self.env.now), conn.number, tx, start,
                          float(self.config["nominal_voltage_v"]), int(self.config["phases"]))
 
     def _update_limits(self) -> None:
@@ -1069,6 +1074,8 @@ class OcppChargePoint(Module):
         if setting.kind == "csv" and len(parsed) > int(self.settings["sampled_data_max_length"]):
             return "Rejected"
         self.settings.set(setting.name, parsed)
+        if not self._settings_changed.triggered:
+            self._settings_changed.succeed()
         persisted = self.store.get("settings", {})
         persisted[setting.name] = parsed
         self.store.put("settings", persisted)

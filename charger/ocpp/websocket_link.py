@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import ssl
 import threading
@@ -105,10 +106,8 @@ class _Transport:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-        try:
+        with contextlib.suppress(Exception):  # stopping anyway
             asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout=5)
-        except Exception:  # noqa: BLE001 - stopping anyway
-            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
 

@@ -13,7 +13,7 @@ from charger.v2g.errors import V2GDecodeError
 # An EXI Unsigned Integer of more groups than this is refused when decoding: 2**168 is far beyond
 # any V2G value (the widest is xs:integer for X509 serial numbers, at most 20 bytes).
 MAX_UINT_GROUPS = 24
-_FLUSH_BITS = 4096  # writer: move whole bytes out beyond this
+FLUSH_BITS = 4096  # writer: move whole bytes out beyond this
 _WINDOW_BYTES = 256  # reader: bytes loaded per refill
 
 
@@ -48,10 +48,11 @@ class BitWriter:
         if data:
             self.acc = (self.acc << (8 * len(data))) | int.from_bytes(data, "big")
             self.nbits += 8 * len(data)
-            if self.nbits > _FLUSH_BITS:
-                self._flush()
+            if self.nbits > FLUSH_BITS:
+                self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Move the whole bytes accumulated so far out of the int."""
         keep = self.nbits % 8
         whole = self.nbits // 8
         self.out += (self.acc >> keep).to_bytes(whole, "big")

@@ -17,7 +17,7 @@ import base64
 import binascii
 from typing import Any
 
-from charger.v2g.bits import BitReader, BitWriter
+from charger.v2g.bits import FLUSH_BITS, BitReader, BitWriter
 from charger.v2g.errors import V2GDecodeError, V2GEncodeError
 from charger.v2g.grammar import (
     AT,
@@ -356,6 +356,8 @@ def encode_complex(w: BitWriter, obj: Any, info: TypeInfo, table: StringTable, k
         raise V2GEncodeError(f"{cls.__name__}: required content is missing, expected one of "
                              f"{expected}")
     w.write(state.ee, state.width)
+    if w.nbits > FLUSH_BITS:  # keep the accumulator short: shifting it costs its length
+        w.flush()
 
 
 _EMPTY_VALUES: dict[Kind, Any] = {Kind.STRING: "", Kind.HEX: b"", Kind.BASE64: b""}

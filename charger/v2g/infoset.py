@@ -15,7 +15,7 @@ from typing import Any
 from charger.v2g.errors import V2GEncodeError
 from charger.v2g.grammar import ElementUse, Grammar, compile_type, document_grammar
 from charger.v2g.namespaces import SCHEMAS, schema_of
-from charger.v2g.schema import Kind, SimpleType, TypeInfo
+from charger.v2g.schema import FieldSpec, Kind, SimpleType, TypeInfo
 
 # ---------------------------------------------------------------- typed -> dict
 
@@ -127,7 +127,7 @@ def complex_from_plain(content: Any, info: TypeInfo, where: str) -> Any:
     kwargs: dict[str, Any] = {}
     attributes = {a.name: a for a in grammar.attributes}
     for key, value in content.items():
-        inner = f"{where}.{key}"
+        inner = f"{where}/{key}"
         if key.startswith("@"):
             attr = attributes.get(key[1:])
             if attr is None:
@@ -152,10 +152,21 @@ def complex_from_plain(content: Any, info: TypeInfo, where: str) -> Any:
                 if plan.name in kwargs:
                     raise V2GEncodeError(f"{inner}: more than one element for {plan.name}")
                 kwargs[plan.name] = element_from_plain(use, value, inner)
-    try:
-        return info.cls(**kwargs)
-    except TypeError as exc:
-        raise V2GEncodeError(f"{where}: {exc}") from None
+    for spec in info.fields:
+        if spec.min_occurs and spec.name not in kwargs:
+            raise V2GEncodeError(f"{where}: missing required {_describe(spec)}")
+    return info.cls(**kwargs)
+
+
+def _describe(spec: FieldSpec) -> str:
+    if spec.role == "attribute":
+        return f"attribute @{spec.name}"
+    if spec.role == "text":
+        return "#text"
+    if spec.ref is not None and spec.ref.members:
+        names = [e.name for e in spec.ref.substitutes() if e.name != spec.name]
+        return f"element {spec.name} (or one of {', '.join(names)})"
+    return f"element {spec.name}"
 
 
 def from_dict(namespace: str, infoset: dict[str, Any]) -> Any:

@@ -298,7 +298,8 @@ def choice(*children: Particle | str, min_occurs: int = 1, max_occurs: int | Non
 def any_element(
     namespaces: Sequence[str] | None = None, *, min_occurs: int = 1, max_occurs: int | None = 1
 ) -> Particle:
-    """A wildcard. Its content is skipped by neither side: the codec reports it as unsupported."""
+    """A wildcard (xs:any). It shapes the grammar; content matching it is reported as
+    unsupported when decoding and cannot be given when encoding."""
     return Particle("any", min_occurs, max_occurs,
                     namespaces=None if namespaces is None else tuple(namespaces))
 
@@ -314,7 +315,7 @@ class TypeInfo:
     """What the grammar builder and the codec need to know about one complex type."""
 
     __slots__ = ("cls", "ns", "mixed", "abstract", "fields", "attributes", "elements",
-                 "text", "own_content", "grammar", "element_of_class")
+                 "text", "own_content", "grammar")
 
     def __init__(self, cls: type, ns: str, mixed: bool, abstract: bool,
                  own_content: Particle | None) -> None:

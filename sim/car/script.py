@@ -6,6 +6,7 @@ commands separated by ``;``, each a name and comma-separated arguments.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # name -> argument types
@@ -57,6 +58,8 @@ def parse_script(script: str) -> list[ScriptCommand]:
             args = tuple(kind(part) for kind, part in zip(types, parts))
         except ValueError:
             raise ScriptError(f"{where}: arguments must be numbers") from None
+        if not all(math.isfinite(a) for a in args):  # float() takes 'nan', 'inf' and '1e999'
+            raise ScriptError(f"{where}: arguments must be finite numbers")
         if any(a < 0 for a in args):
             raise ScriptError(f"{where}: arguments must not be negative")
         if name in ("draw_power_regulated", "draw_power_fixed") and args[1] not in (1, 2, 3):

@@ -154,7 +154,9 @@ def load_scenario(path: str | Path) -> Scenario:
     for index, car in enumerate(world.get("cars", [])):
         config = {k: v for k, v in car.items() if k != "connector"}
         profile = config.get("profile")
-        if profile is not None and profile not in car_profiles():
+        # (a list or mapping is no profile name, and cannot be looked up: it is unhashable)
+        if profile is not None and (not isinstance(profile, str)
+                                    or profile not in car_profiles()):
             problems.append(Problem(path, line_at(doc, ["world", "cars", index, "profile"]),
                                     f"unknown car profile {profile!r} (known: "
                                     f"{', '.join(sorted(car_profiles()))})"))
@@ -288,8 +290,6 @@ def _expectation(spec: dict, index: int, doc: Any, path: str, duration,
 
 def _describe(kind: str, spec: dict) -> str:
     where = f" on connector {spec['connector']}" if "connector" in spec else ""
-    bounds = " and ".join(f"{'>=' if k == 'min' else '<='} {spec[k]:g}"
-                          for k in ("min", "max") if k in spec)
     if kind == "within":
         every = "every " if spec.get("each") else ""
         return (f"{Selector(spec['to']).describe()} within {spec['within']:g} s of "
@@ -300,12 +300,16 @@ def _describe(kind: str, spec: dict) -> str:
     if kind == "never":
         return f"{Selector(spec['never']).describe()} never happens"
     if kind == "energy_wh":
-        energy = spec["energy_wh"]
-        bounds = " and ".join(f"{'>=' if k == 'min' else '<='} {energy[k]:g}"
-                              for k in ("min", "max") if k in energy)
-        return f"energy delivered{where} {bounds} Wh"
+        return f"energy delivered{where} {_bounds(spec['energy_wh'])} Wh"
     if kind == "total":
-        return f"sum of {spec['total']} over connectors stays {bounds}"
+        return f"sum of {spec['total']} over connectors stays {_bounds(spec)}"
     if kind == "final":
-        return f"final {spec['final']}{where} {bounds}"
-    return f"{spec['signal']}{where} stays {bounds}"
+        return f"final {spec['final']}{where} {_bounds(spec)}"
+    return f"{spec['signal']}{where} stays {_bounds(spec)}"
+
+
+def _bounds(spec: dict) -> str:
+    # Only for kinds whose schema makes min/max numbers: on the others they are unknown keys,
+    # reported as such, and may be anything.
+    return " and ".join(f"{'>=' if k == 'min' else '<='} {spec[k]:g}"
+                        for k in ("min", "max") if k in spec)

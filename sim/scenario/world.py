@@ -19,7 +19,7 @@ from charger.framework.config import (
 from charger.framework.errors import ConfigError, Problem
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import document_problems
-from charger.framework.yamlio import LineDict, load_yaml
+from charger.framework.yamlio import LineDict, line_at, load_yaml
 from reports.recorder import ConnectorProbe
 from sim.scenario.model import Scenario, Step
 from sim.scenario.selectors import ConnectorMap
@@ -61,10 +61,12 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                                     f"module {module_id!r}"))
             continue
         manifest = registry.get(inst.module).manifest
-        problems += document_problems(overrides, {"type": "object",
-                                                  "properties": manifest.config,
-                                                  "additionalProperties": False}, scenario.path)
-        inst.config.update(overrides)
+        found = document_problems(overrides, {"type": "object",
+                                              "properties": manifest.config,
+                                              "additionalProperties": False}, scenario.path)
+        problems += found
+        if not found:  # a bad override is reported, never used: what follows would trip on it
+            inst.config.update(overrides)
 
     grid_control = next(((i.id, impl) for i in station.modules.values()
                          for impl in _provided(registry, i, "grid_simulator")), None)
@@ -82,12 +84,15 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                                     "additionalProperties": False}, scenario.path)
             inst.config.update(scenario.grid)
 
+    problems += connector_problems(station, registry, scenario)
     connectors = ConnectorMap()
     probes: dict[int, ConnectorProbe] = {}
     for inst in station.modules.values():
         if not _provided(registry, inst, "evse_manager"):
             continue
         connector = inst.config.get("connector_id", 1)
+        if connector in connectors.evse:
+            continue  # a second EVSE manager on this connector: reported above
         boards = _connected(registry, inst, "evse_board_support")
         if not boards:
             continue
@@ -147,6 +152,31 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                                if "connector" in spec.arguments) if csms_interface else frozenset()
     return World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
                  grid_control, readers, csms_control, with_connector)
+
+
+def connector_problems(station: StationConfig, registry: ModuleRegistry,
+                       scenario: Scenario | None = None) -> list[Problem]:
+    """Each EVSE manager whose connector_id an earlier one already has, on the line of its
+    connector_id (in the scenario's module_config when set there): a connector, and the car
+    plugged into it, can belong to one EVSE manager only."""
+    problems = []
+    first: dict[int, str] = {}
+    overrides = scenario.module_config if scenario is not None else {}
+    for inst in station.modules.values():
+        if not _provided(registry, inst, "evse_manager"):
+            continue
+        connector = inst.config.get("connector_id", 1)
+        if connector not in first:
+            first[connector] = inst.id
+            continue
+        reason = (f"{inst.id}: connector_id {connector} is already {first[connector]}'s "
+                  "(each EVSE manager needs its own connector)")
+        if scenario is not None and "connector_id" in overrides.get(inst.id, {}):
+            problems.append(Problem(scenario.path,
+                                    line_at(overrides, [inst.id, "connector_id"]), reason))
+        else:
+            problems.append(Problem(inst.path, inst.line("config", "connector_id"), reason))
+    return problems
 
 
 def csms_command(world: World, step: Step) -> tuple[tuple[str, str], str, dict]:

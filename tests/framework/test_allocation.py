@@ -7,10 +7,9 @@ What ``allocate`` guarantees, for any tree:
 * an EVSE that got some current but less than it wants has a full node on its way to the root
   (water-filling is exact among the EVSEs that are served);
 * on trees as the EVSE managers publish them (every EVSE with the 6 A minimum and a demand of 0
-  or its maximum) where every EVSE that wants current could be served on its own (no node above
-  it below 6 A), an EVSE that got nothing has no node on its way to the root with room for its
-  minimum. Without these conditions this does not hold: dropping the smallest share first can
-  drop a servable EVSE for one that can never be served (see the xfail tests at the end).
+  or its maximum), an EVSE that got nothing has no node on its way to the root with room for its
+  minimum, even when fuses below 6 A mean some EVSEs can never be served (they must not cost
+  the others their share: see the tests at the end).
 
 Limits are rounded down to 0.1 A, so "no headroom" allows up to 0.1 A per EVSE of rounding.
 """
@@ -130,15 +129,14 @@ def _check_served_evses_share_all_capacity(root: dict, out: dict[str, float]) ->
 
 
 def _check_nothing_left_over(root: dict, out: dict[str, float]) -> bool:
-    """Check, if the tree is one where it is guaranteed; whether it was checked."""
+    """Check that no EVSE left at 0 had room for its minimum; whether the tree has an EVSE that
+    can never be served (a node on its way below its minimum)."""
     paths = _paths(root)
-    if any(min(n["max_current_a"] for n in paths[e["uuid"]]) < e["min_current_a"]
-           for e in _evses(root) if e["demand_a"] > 0):
-        return False
     for e, got, headroom in _shortfalls(root, out):
         if got == 0:
             assert headroom < e["min_current_a"], (e["uuid"], headroom)
-    return True
+    return any(min(n["max_current_a"] for n in paths[e["uuid"]]) < e["min_current_a"]
+               for e in _evses(root) if e["demand_a"] > 0)
 
 
 @settings(max_examples=200, deadline=None)
@@ -167,7 +165,7 @@ def test_allocation_leaves_no_usable_capacity(root: dict) -> None:
     out = allocate(root)
     _check_safe(root, out)
     _check_served_evses_share_all_capacity(root, out)
-    event("checked" if _check_nothing_left_over(root, out) else "a fuse below 6 A")
+    event("a fuse below 6 A" if _check_nothing_left_over(root, out) else "all servable")
 
 
 def _evse_node(uuid: str, demand: float, maximum: float = 32.0, minimum: float = 6.0) -> dict:
@@ -196,12 +194,9 @@ def test_rounding_never_exceeds_a_fuse() -> None:
     assert sum(out.values()) <= 20.0
 
 
-UNSERVABLE = ("allocate() drops the smallest share below its minimum first (ties by uuid) and "
-              "never reconsiders: a servable EVSE is dropped before one that cannot reach its "
-              "minimum in that tree, which is then dropped too, and the capacity stays unused")
+# An EVSE that can never reach its minimum must not make allocate() drop a servable one.
 
 
-@pytest.mark.xfail(strict=True, reason=UNSERVABLE)
 def test_an_evse_behind_a_small_fuse_does_not_cost_another_its_share() -> None:
     # a 10 A connection; connector z sits behind a 5 A fuse, below the 6 A minimum
     small_fuse = {"uuid": "fuse", "node_type": "Fuse", "max_current_a": 5.0, "phases": 3,
@@ -210,13 +205,11 @@ def test_an_evse_behind_a_small_fuse_does_not_cost_another_its_share() -> None:
     assert out == {"a": pytest.approx(10.0), "z": 0.0}
 
 
-@pytest.mark.xfail(strict=True, reason=UNSERVABLE)
 def test_an_evse_demanding_less_than_its_minimum_does_not_cost_another_its_share() -> None:
     out = allocate(_grid(10.0, _evse_node("a", 6.0), _evse_node("b", 5.0)))
     assert out["a"] == pytest.approx(6.0)
 
 
-@pytest.mark.xfail(strict=True, reason=UNSERVABLE)
 def test_an_evse_with_a_high_minimum_does_not_cost_another_its_share() -> None:
     out = allocate(_grid(10.0, _evse_node("a", 0.1, minimum=0.0), _evse_node("b", 6.0),
                          _evse_node("c", 10.0, minimum=10.0)))

@@ -35,7 +35,7 @@ def test_duty_is_clamped_to_the_6_to_80_A_range(amps: float, duty: float) -> Non
     assert duty_from_current(amps) == pytest.approx(duty)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.floats(min_value=6.0, max_value=80.0))
 @example(6.0)
 @example(51.0)
@@ -60,7 +60,7 @@ def test_more_current_never_gives_a_lower_duty() -> None:
     assert duty_from_current(51.5) >= duty_from_current(51.0)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.one_of(st.floats(max_value=7.999, allow_nan=False),
                  st.floats(min_value=97.001, allow_nan=False)))
 @example(5.0)
@@ -76,13 +76,13 @@ def test_no_pwm_allows_nothing() -> None:
     assert current_from_duty(None) == 0.0
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.floats(min_value=8.0, max_value=97.0))
 def test_duty_inside_8_to_97_percent_allows_6_to_80_A(duty: float) -> None:
     assert 6.0 <= current_from_duty(duty) <= 80.0
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.floats(min_value=8.0, max_value=97.0), st.floats(min_value=8.0, max_value=97.0))
 def test_a_higher_duty_never_allows_less(a: float, b: float) -> None:
     low, high = sorted((a, b))
@@ -105,7 +105,7 @@ def test_detection_windows_are_plus_minus_one_volt(state: str, volts: float) -> 
     assert state_from_voltage(volts - 0.99) == state
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.floats(min_value=-13.0, max_value=13.0))
 def test_voltages_between_windows_are_no_state(volts: float) -> None:
     state = state_from_voltage(volts)

@@ -159,9 +159,6 @@ def _budgeted(run: ScenarioRun, max_events: int) -> ScenarioRun:
     return run
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "a station without any connector (no EvseManager) hangs the run at t=0: SignalSampler._run "
-    "waits 0 s until it has a row, and with no probes sample() never adds one"))
 def test_a_station_without_connectors_runs_to_its_duration(
         write: Callable[..., Path], registry: ModuleRegistry) -> None:
     write("stations/lifecycle.yaml", _station())

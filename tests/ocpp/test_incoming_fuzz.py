@@ -18,12 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from charger.ocpp.frames import known_actions
-from sim.scenario import load_scenario
-from sim.scenario.runner import ScenarioRun
 
 from ocpp_testkit.schema_strategy import requests  # isort: skip (tests/ocpp on sys.path)
+from ocpp_testkit.sim import SimStation  # isort: skip
 
-STATIONS = Path(__file__).resolve().parents[2] / "scenarios" / "stations"
 # Requests a backend sends to a charge point, per version (all the charge point serves, and
 # some it does not).
 BACKEND_REQUESTS = {
@@ -77,38 +75,23 @@ def frames(version: str) -> st.SearchStrategy[str]:
                      st.text(max_size=30), st.lists(VALUES, max_size=5).map(json.dumps))
 
 
-class Harness:
-    """A station with a charging car and the simulated backend, in virtual time."""
+class Harness(SimStation):
+    """A charging car and the simulated backend, in virtual time."""
 
     def __init__(self, version: str, tmp: Path):
-        station = STATIONS / f"ac-1-connector-ocpp{version.replace('.', '')[:3]}.yaml"
-        scenario = tmp / f"fuzz{version}.yaml"
-        scenario.write_text(f"""scenario: fuzz
-station: {station}
-duration: 100 h
-world:
-  cars: [{{connector: 1, profile: sedan-3ph-11kw, soc_pct: 1}}]
-steps: []
-""")
-        self.version = version
-        self.run = ScenarioRun(load_scenario(scenario))
-        self.run.station.start()
-        self.cp = self.run.station.modules["ocpp"]
+        super().__init__(version, tmp, name=f"fuzz{version}")
         self.advance(5)
-        self.call("car1", "car", "plug_in")
-        self.call("rfid", "control", "present_token", id_token="AABBCCDD")
+        self.send("car1", "car", "plug_in")
+        self.send("rfid", "control", "present_token", id_token="AABBCCDD")
         self.advance(30)
         assert self.cp.connectors[1].tx is not None
 
-    def call(self, module: str, impl: str, command: str, **args: Any) -> None:
+    def send(self, module: str, impl: str, command: str, **args: Any) -> None:
         self.run.bus.call("test", module, impl, command, args).defused = True
-
-    def advance(self, seconds: float) -> None:
-        self.run.env.run(until=self.run.env.now + seconds)
 
     def inject(self, raw: str) -> list:
         mark = len(self.run.recorder.rows)
-        self.call("csms", "control", "send_raw", frame=raw)
+        self.send("csms", "control", "send_raw", frame=raw)
         self.advance(2)
         return self.run.recorder.rows[mark:]
 
@@ -145,8 +128,8 @@ def test_fuzzed_frames_never_break_the_charge_point(version: str, harness) -> No
     check()
     # After all that: the charger still works and loses nothing. Reconnect, finish the
     # transaction, and every transaction message the charge point queued reached the backend.
-    h.call("csms", "control", "go_online")
-    h.call("car1", "car", "unplug")
+    h.send("csms", "control", "go_online")
+    h.send("car1", "car", "unplug")
     h.advance(120)
     assert not h.run.station.exceptions
     assert h.cp.store.count_pending() == 0

@@ -110,7 +110,7 @@ def test_offline_crash_restart_loses_nothing_and_duplicates_nothing(
         csms.swallow["CP-1"] = "MeterValues" if v16 else "TransactionEvent"
         swallowed = csms.wait_for(lambda items: not csms.online and processed(periodic)[-1],
                                   30, "a lost reply")
-        wait_until(lambda: len(queued(db)) >= 4, 30, "four messages queued offline")
+        wait_until(lambda: len(queued(db)) >= 6, 30, "six messages queued offline")
         first.send_signal(signal.SIGKILL)
         first.wait(20)
     finally:

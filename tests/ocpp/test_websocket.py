@@ -116,7 +116,7 @@ def test_rfid_session_profile_and_remote_stop(version: str, csms: TestCsms,
                       and r.value["action"] == "SetChargingProfile")
     duties = pwm_duties(rows)
     assert [d for t, d in duties if t < profile_at][-1] == pytest.approx(DUTY_32A, abs=0.01)
-    assert lowered.t >= profile_at and lowered.t - profile_at < 1.0  # simulated seconds
+    assert profile_at <= lowered.t < profile_at + 5  # simulated seconds
     messages = ocpp_messages(rows)
     assert not [m for m in messages if m["message_type"] in ("CallError", "Invalid")]
     assert {"BootNotification", "StatusNotification", "Authorize", "SetChargingProfile"} <= \

@@ -15,6 +15,8 @@ from charger.framework.registry import ModuleRegistry
 from sim.scenario import load_scenario
 from sim.scenario.world import build_world
 
+REPO = Path(__file__).resolve().parents[2]
+
 GOOD = """\
 scenario: validation base
 station: stations/ac-1-connector.yaml
@@ -69,7 +71,6 @@ CASES = [
     Broken("yaml-syntax", "do: plug_in", "do: plug_in: now", "plug_in: now", "invalid YAML"),
     Broken("duplicate-key", "    do: plug_in\n", "    do: plug_in\n    do: unplug\n",
            "do: unplug", "duplicate key 'do'"),
-    # (an unknown key is reported on the line of its mapping: first in it here, see the xfail)
     Broken("unknown-top-level-key", "scenario: validation base",
            "speed: fast\nscenario: validation base", "speed",
            "unknown key(s) ('speed' was unexpected)"),
@@ -237,14 +238,11 @@ def test_a_missing_scenario_file(tmp_path: Path) -> None:
         load_scenario(tmp_path / "nowhere.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an unknown key is reported on the line where its mapping starts (document_problems uses "
-    "the error's path, which for additionalProperties ends at the mapping), not on the key's line"))
 @pytest.mark.parametrize(("old", "new", "key"), [
     ("duration: 2 min", "duration: 2 min\nspeed: fast", "speed"),
     ("      profile: sedan-3ph-11kw\n", "      profile: sedan-3ph-11kw\n      wheels: 4\n",
      "wheels"),
-])
+], ids=["top-level", "car"])
 def test_an_unknown_key_is_reported_on_its_own_line(
         write: Callable[[str, str], Path], registry: ModuleRegistry, old: str, new: str,
         key: str) -> None:
@@ -263,10 +261,6 @@ def _refused(path: Path) -> ConfigError:
     return caught.value
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, TypeError), reason=(
-    "loader._describe formats every min/max with :g while naming an expectation, before the "
-    "unknown-key problem is raised: a non-number min/max on a within/happens/never/energy_wh "
-    "expectation without a name crashes load_scenario"))
 @pytest.mark.parametrize("value", ["abc", "[1]", "null"])
 def test_a_non_number_bound_on_an_event_expectation_is_a_config_error(
         write: Callable[[str, str], Path], value: str) -> None:
@@ -277,9 +271,6 @@ def test_a_non_number_bound_on_an_event_expectation_is_a_config_error(
     assert any(p.line == 20 and "unknown key 'min'" in p.reason for p in error.problems)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "loader checks 'profile not in car_profiles()' without checking that the profile is a "
-    "string: a list or mapping profile raises TypeError (unhashable)"))
 @pytest.mark.parametrize("value", ["[sedan-3ph-11kw]", "{name: sedan}"])
 def test_a_non_string_car_profile_is_a_config_error(write: Callable[[str, str], Path],
                                                    value: str) -> None:
@@ -288,25 +279,43 @@ def test_a_non_string_car_profile_is_a_config_error(write: Callable[[str, str], 
     assert any(p.line == 7 for p in error.problems)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "parse_duration calls float() on an integer too large for a float: OverflowError escapes "
-    "load_scenario"))
 def test_an_enormous_integer_duration_is_a_config_error(write: Callable[[str, str], Path]) -> None:
     path = write("broken.yaml", GOOD.replace("duration: 2 min", "duration: 1" + "0" * 400))
     error = _refused(path)
     assert any(p.line == 3 for p in error.problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a non-finite duration is accepted: 'duration: .inf' makes 'evbench run' loop forever, "
-    "'sample_interval: .nan' records samples at t=NaN, '.nan' step times are taken"))
 @pytest.mark.parametrize(("old", "new"), [
     ("duration: 2 min", "duration: .inf"),
     ("duration: 2 min", "duration: .nan"),
     ("duration: 2 min", "duration: 2 min\nsample_interval: .nan"),
     ("duration: 2 min", "duration: 9999999999999999999999999999999999 h"),
     ("at: 5 s", "at: .nan"),
-])
+], ids=["duration-inf", "duration-nan", "sample-interval-nan", "duration-huge-string",
+        "at-nan"])
 def test_a_non_finite_duration_is_a_config_error(write: Callable[[str, str], Path], old: str,
                                                  new: str) -> None:
     _refused(write("broken.yaml", GOOD.replace(old, new)))
+
+
+def test_a_bad_module_config_override_is_a_config_error(write: Callable[[str, str], Path],
+                                                        registry: ModuleRegistry) -> None:
+    path = write("broken.yaml", GOOD.replace("world:\n", "module_config:\n"
+                                             "  evse1: {connector_id: []}\nworld:\n"))
+    with pytest.raises(ConfigError) as caught:
+        _check(path, registry)
+    # line 5: "  evse1: {connector_id: []}" (line 4 is "module_config:")
+    assert any(p.line == 5 and "connector_id" in p.reason for p in caught.value.problems)
+
+
+def test_two_evse_managers_on_one_connector_id_are_refused(
+        write: Callable[[str, str], Path], registry: ModuleRegistry) -> None:
+    path = write("broken.yaml", GOOD.replace(
+        "station: stations/ac-1-connector.yaml",
+        "station: stations/two.yaml").replace("world:\n", "module_config:\n"
+                                              "  evse2: {connector_id: 1}\nworld:\n"))
+    two = (REPO / "scenarios" / "stations" / "ac-2-connectors-shared-fuse.yaml")
+    (path.parent / "stations" / "two.yaml").write_text(two.read_text(encoding="utf-8"),
+                                                       encoding="utf-8")
+    with pytest.raises(ConfigError, match="connector"):
+        _check(path, registry)

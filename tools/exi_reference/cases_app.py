@@ -66,8 +66,8 @@ def random_protocol(rng: random.Random, priority: int) -> Message:
 
 def cases(seed: int) -> Iterator[tuple[str, Message]]:
     rng = random.Random(seed)
-    # What Josev's EVCC sends when offering ISO 15118-2 only; the codec author's test vector
-    # uses SchemaID 10 (Josev numbers its entries from 1).
+    # An EVCC offering ISO 15118-2 only.  The well-known vector uses SchemaID 10; Josev's EVCC
+    # numbers its entries from 1.
     yield "app/supportedAppProtocolReq/iso2-schemaid-10", request([protocol(ISO2, 2, 0, 10, 1)])
     yield "app/supportedAppProtocolReq/iso2-schemaid-1", request([protocol(ISO2, 2, 0, 1, 1)])
     yield "app/supportedAppProtocolReq/din-only", request([protocol(DIN, 2, 0, 1, 1)])

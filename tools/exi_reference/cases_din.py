@@ -353,8 +353,8 @@ def _cpd_res(g: Gen, evse_param: tuple[str, Message]) -> Message:
         "ResponseCode": g.choice(RESPONSE_CODES),
         "EVSEProcessing": g.choice(EVSE_PROCESSING),
     }
-    if g.opt():
-        res["SAScheduleList"] = sa_schedule_list(g, g.count(1, 5, 3), g.count(1, 24, 5))
+    # Mandatory in EXIficient's DIN grammar, even while EVSEProcessing is Ongoing.
+    res["SAScheduleList"] = sa_schedule_list(g, g.count(1, 5, 3), g.count(1, 24, 5))
     res[evse_param[0]] = evse_param[1]
     return {"ChargeParameterDiscoveryRes": res}
 
@@ -696,6 +696,21 @@ def edge_cases(rng: CaseRandom) -> Iterator[tuple[str, Message]]:
                         "BulkChargingComplete": False,
                         "ChargingComplete": False,
                     },
+                }
+            },
+        ),
+    )
+    # What Josev's SECC sends while its schedule is not ready; EXIficient can only encode it
+    # with a schema deviation, so make_corpus drops it (kept here to show the check works).
+    yield (
+        "din/ChargeParameterDiscoveryRes/ongoing-without-schedule",
+        message(
+            sid,
+            {
+                "ChargeParameterDiscoveryRes": {
+                    "ResponseCode": "OK",
+                    "EVSEProcessing": "Ongoing",
+                    "DC_EVSEChargeParameter": dc_evse_charge_parameter(Gen(rng, "min")),
                 }
             },
         ),

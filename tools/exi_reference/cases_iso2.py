@@ -747,7 +747,7 @@ def edge_cases(rng: CaseRandom) -> Iterator[tuple[str, Message]]:
     mn = Gen(rng, "min")
     sid = "0102030405060708"
 
-    # The vector Josev's own tests and the codec author check against.
+    # A well-known vector: SessionID 00, EVCCID 0A0B0C0D0E0F.
     yield (
         "iso2/SessionSetupReq/vector-sessionid-00",
         message("00", {"SessionSetupReq": {"EVCCID": "0A0B0C0D0E0F"}}),

@@ -29,7 +29,7 @@ from typing import Any
 
 from schema_facts import ATTRIBUTES, BASE64_LEN, HEX_LEN
 
-# Vectors known independently of the corpus (Josev's ISO 15118-2 supportedAppProtocolReq with
+# Vectors known independently of the corpus (an ISO 15118-2-only supportedAppProtocolReq with
 # SchemaID 10, and a SessionSetupReq), keyed by their corpus entry names.
 KNOWN_VECTORS: dict[str, tuple[str, dict[str, Any], str]] = {
     "app/supportedAppProtocolReq/iso2-schemaid-10": (
@@ -155,6 +155,47 @@ class JosevCodec:
 
     def decode(self, namespace: str, exi: bytes) -> dict[str, Any]:
         return from_josev(namespace, json.loads(self.decode_json(exi, namespace)))
+
+    def deviation(self, namespace: str, exi: bytes) -> str:
+        """Why EXIficient needs a schema deviation for this stream ('' if it does not).
+
+        Josev runs EXIficient in non-strict mode, which silently encodes content the grammar
+        does not allow (with second-level event codes).  Re-encoding the decoded events with
+        the same grammar in strict mode fails exactly for such content.
+        """
+        jvm = self._raw.gateway.jvm
+        reader = jvm.com.siemens.ct.exi.main.api.sax.SAXFactory(
+            self._factory(namespace, strict=False)
+        ).createEXIReader()
+        result = jvm.com.siemens.ct.exi.main.api.sax.EXIResult(
+            self._factory(namespace, strict=True)
+        )
+        result.setOutputStream(jvm.java.io.ByteArrayOutputStream())
+        reader.setContentHandler(result.getHandler())
+        try:
+            reader.parse(jvm.org.xml.sax.InputSource(jvm.java.io.ByteArrayInputStream(exi)))
+        except Exception as exc:  # py4j wraps the Java exception
+            return " ".join(str(exc).split())[:160] or type(exc).__name__
+        return ""
+
+    def _factory(self, namespace: str, strict: bool) -> Any:
+        """An EXIficient factory set up like Josev's codec (V2G profile, built-in grammars)."""
+        jvm = self._raw.gateway.jvm
+        factory = jvm.com.siemens.ct.exi.core.helpers.DefaultEXIFactory.newInstance()
+        factory.setValueMaxLength(0)
+        factory.setValuePartitionCapacity(0)
+        factory.setMaximumNumberOfBuiltInElementGrammars(0)
+        factory.setMaximumNumberOfBuiltInProductions(0)
+        grammars = jvm.com.siemens.ct.exi.main.generatedgrammar
+        grammar = {
+            "app": grammars.CommonAppProtocol,
+            "din": grammars.DINSpec_70121,
+            "iso2": grammars.ISO15118_2Grammar,
+        }[namespace]
+        factory.setGrammars(grammar())
+        if strict:
+            factory.setFidelityOptions(jvm.com.siemens.ct.exi.core.FidelityOptions.createStrict())
+        return factory
 
     # Josev's own message layer (pydantic models), narrower than the schemas.
 

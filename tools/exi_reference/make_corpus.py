@@ -5,10 +5,11 @@ Run inside the test-only environment (see README.md beside this file):
     VENV/bin/python tools/exi_reference/make_corpus.py --out tests/v2g/corpus
 
 Every case is generated from a fixed seed, checked against the schema facets, encoded, and kept
-only if it verifies: EXIficient decodes the bytes back to exactly the same infoset (key order
-included), and encoding is deterministic.  Where Josev's pydantic models accept the message,
-``EXI().to_exi`` must give the same bytes and ``EXI().from_exi`` the same infoset too.
-Re-running rewrites the files byte for byte.
+only if it verifies: encoding is deterministic, EXIficient decodes the bytes back to exactly the
+same infoset (key order included), and the stream needs no schema deviation (EXIficient in
+strict mode re-encodes its events).  Where Josev's pydantic models accept the message,
+``EXI().to_exi`` must give the same bytes; ``EXI().from_exi`` is compared too, and differences
+there are reported.  Re-running rewrites the files byte for byte.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ class Verifier:
         diff = first_difference(message, self.codec.decode(namespace, exi))
         if diff:
             return self._drop(name, f"EXIficient decodes it differently at {diff}")
+        deviation = self.codec.deviation(namespace, exi)
+        if deviation:
+            return self._drop(name, f"EXIficient encodes it with a schema deviation: {deviation}")
         if self._to_exi_differs(namespace, name, message, exi):
             return self._drop(name, "Josev's EXI().to_exi gives different bytes")
         return {"name": name, "namespace": namespace, "message": message, "exi": exi.hex()}

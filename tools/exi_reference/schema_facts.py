@@ -93,7 +93,6 @@ INT_RANGES: dict[str, dict[str, tuple[int | None, int | None]]] = {
         "TMeter": LONG,
         "DateTimeNow": LONG,
         "RetryCounter": SHORT,
-        "X509SerialNumber": UNBOUNDED,
     },
 }
 

@@ -87,6 +87,7 @@ class _Backend:
                 del self.csms.swallow[self.id]
                 # Processed, but the reply is lost and the backend becomes unreachable.
                 self.csms.online = False
+                self.csms._notify()
                 await self._connection.close()
                 return
         await self._connection.send(message)
@@ -280,6 +281,10 @@ class TestCsms:
             self.received.append(item)
             self._cond.notify_all()
 
+    def _notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
     def token_status(self, token: str) -> str:
         return self.tokens.get(token, "Accepted")
 
@@ -305,7 +310,7 @@ class TestCsms:
                                for r in self.received]
                     raise TimeoutError(f"test CSMS: no {what} within {timeout} s; received "
                                        f"{actions}")
-                self._cond.wait(left)
+                self._cond.wait(min(left, 0.2))  # state may change without a new record
 
     def wait_call(self, action: str, count: int = 1, timeout: float = 20.0,
                   where: Callable[[Received], bool] | None = None) -> Received:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import ocpp
 from hypothesis import strategies as st
-from ocpp.messages import get_validator
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 DATES = st.integers(-600, 7200).map(
@@ -22,7 +23,12 @@ DATES = st.integers(-600, 7200).map(
 
 
 def schema_of(action: str, version: str) -> dict:
-    return get_validator(2, action, version).schema
+    """The request schema as the package ships it (read from its file: going through
+    ``get_validator`` would cache a validator whose float parsing differs from the one the
+    package and the charge point use for the 1.6 schemas with decimals)."""
+    folder = Path(ocpp.__file__).parent / ("v16" if version == "1.6" else "v201") / "schemas"
+    name = action if version == "1.6" else f"{action}Request"
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8-sig"))
 
 
 def from_schema(schema: dict, root: dict, depth: int = 0) -> st.SearchStrategy[Any]:

@@ -49,7 +49,7 @@ def ocpp_station(version: str, link: dict, database: str = ":memory:",
         "rfid": {"module": "SimRfidReader"},
         "link": link,
         "ocpp": {"module": module, "config": {
-            "charge_point_id": cp_id, "database": database, "response_timeout_s": 10,
+            "charge_point_id": cp_id, "database": database, "response_timeout_s": 300,
             "boot_retry_s": 2, "reboot_s": 1, "configuration": configuration or {}},
             "connections": {"link": "link.link", "evse_manager": "evse1",
                             "powermeter": "board1.meter", "connector_lock": "board1.lock",
