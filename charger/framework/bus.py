@@ -143,3 +143,34 @@ class Bus(ABC):
 
     def close(self) -> None:  # noqa: B027 - a no-op unless the transport holds resources
         """Release network resources, if any."""
+
+    # --- shared by the implementations ---------------------------------------------------
+    def _serve_call(self, module_id: str, impl_id: str, cmd: str, args: Any, origin: str,
+                    handlers: dict[tuple[str, str, str], CommandHandler],
+                    reply_ok: Callable[[Any], None],
+                    reply_error: Callable[[CommandError], None]) -> None:
+        """Answer one call arriving for a module hosted here: unknown command, not ready, the
+        handler's result (at once, or when the process a generator handler became ends)."""
+        handler = handlers.get((module_id, impl_id, cmd))
+        if handler is None:
+            reply_error(CommandError(CommandErrorType.UNKNOWN_COMMAND,
+                                     f"nothing serves {module_id}.{impl_id}.{cmd}"))
+            return
+        if module_id not in self._ready:
+            reply_error(CommandError(CommandErrorType.NOT_READY, f"{module_id} is not ready"))
+            return
+        try:
+            outcome = handler(args, origin)
+        except CommandError as error:
+            reply_error(error)
+            return
+        if isinstance(outcome, simpy.Event):
+            def finished(event: simpy.Event) -> None:
+                if event.ok:
+                    reply_ok(event.value)
+                else:
+                    event.defused = True
+                    reply_error(event.value)
+            outcome.callbacks.append(finished)
+        else:
+            reply_ok(outcome)

@@ -14,13 +14,7 @@ from typing import Any
 
 import simpy
 
-from charger.framework.bus import (
-    Bus,
-    CommandError,
-    CommandErrorType,
-    CommandHandler,
-    ErrorReport,
-)
+from charger.framework.bus import Bus, CommandError, CommandErrorType, CommandHandler, ErrorReport
 
 
 class InProcessBus(Bus):
@@ -62,29 +56,8 @@ class InProcessBus(Bus):
                 result.fail(error)
 
         def handle(_event: Any) -> None:
-            handler = self._handlers.get((module_id, impl_id, cmd))
-            if handler is None:
-                reply_error(CommandError(CommandErrorType.UNKNOWN_COMMAND,
-                                         f"nothing serves {name}"))
-                return
-            if module_id not in self._ready:
-                reply_error(CommandError(CommandErrorType.NOT_READY, f"{module_id} is not ready"))
-                return
-            try:
-                outcome = handler(args, origin)
-            except CommandError as error:
-                reply_error(error)
-                return
-            if isinstance(outcome, simpy.Event):
-                def finished(event: simpy.Event) -> None:
-                    if event.ok:
-                        reply_ok(event.value)
-                    else:
-                        event.defused = True
-                        reply_error(event.value)
-                outcome.callbacks.append(finished)
-            else:
-                reply_ok(outcome)
+            self._serve_call(module_id, impl_id, cmd, args, origin, self._handlers, reply_ok,
+                             reply_error)
 
         self._deliver(handle)
         if timeout is not None:

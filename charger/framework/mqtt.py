@@ -234,30 +234,8 @@ class MqttBus(Bus):
         def reply_ok(value: Any) -> None:
             self._send(reply_topic, _encode({"id": call_id, "retval": value}), qos=QOS)
 
-        handler = self._handlers.get((topic.module, topic.impl, topic.name))
-        if handler is None:
-            reply_error(CommandError(CommandErrorType.UNKNOWN_COMMAND,
-                                     f"nothing serves {topic.module}.{topic.impl}.{topic.name}"))
-            return
-        if topic.module not in self._ready:
-            reply_error(CommandError(CommandErrorType.NOT_READY, f"{topic.module} is not ready"))
-            return
-        args = request.get("args", {})
-        try:
-            outcome = handler(args, origin)
-        except CommandError as error:
-            reply_error(error)
-            return
-        if isinstance(outcome, simpy.Event):
-            def finished(event: simpy.Event) -> None:
-                if event.ok:
-                    reply_ok(event.value)
-                else:
-                    event.defused = True
-                    reply_error(event.value)
-            outcome.callbacks.append(finished)
-        else:
-            reply_ok(outcome)
+        self._serve_call(topic.module, topic.impl, topic.name, request.get("args", {}), origin,
+                         self._handlers, reply_ok, reply_error)
 
     def _complete(self, reply: Any) -> None:
         if not isinstance(reply, dict) or reply.get("id") not in self._pending:
