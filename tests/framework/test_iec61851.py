@@ -53,11 +53,13 @@ def test_current_duty_round_trip_within_a_tenth_of_an_amp(amps: float) -> None:
         assert back == pytest.approx(amps, abs=0.1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "duty_from_current is not monotonic: 51 A gives 85 % but 51.1-52.4 A give 84.4-85 % (the "
-    "standard's 51-80 A formula applied below 52.5 A), which a car reads as 50.6-51 A"))
-def test_more_current_never_gives_a_lower_duty() -> None:
-    assert duty_from_current(51.5) >= duty_from_current(51.0)
+def test_the_duty_follows_the_standards_two_formulas_with_their_step_at_51_a() -> None:
+    # IEC 61851-1 Annex A: A / 0.6 up to 51 A, A / 2.5 + 64 above. The second formula starts
+    # at 84.4 %, below the first's 85 %: slightly more current just above 51 A gets a slightly
+    # lower duty. Chargers follow the formulas as written, and so does this one.
+    assert duty_from_current(51.0) == pytest.approx(85.0)
+    assert duty_from_current(51.5) == pytest.approx(51.5 / 2.5 + 64)
+    assert duty_from_current(51.5) < duty_from_current(51.0)
 
 
 @settings(max_examples=500, deadline=None)
