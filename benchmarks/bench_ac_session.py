@@ -29,6 +29,7 @@ AREAS = (  # first matching path fragment names the area
     ("fastjsonschema", "schema checks (compiled)"),
     ("json/", "JSON encoding of the timeline"),
     ("pandas/", "pandas (building the tables)"),
+    ("~", "Python built-ins called from the above (round, isinstance, dict and list methods)"),
 )
 
 
