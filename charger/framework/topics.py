@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 PREFIX = "everest"
@@ -78,6 +79,7 @@ class Topic:
     caller: str = ""  # for responses
 
 
+@lru_cache(maxsize=4096)  # a station uses a few hundred topics, each many times
 def parse(topic: str) -> Topic | None:
     """Read a topic of this layout; None for anything else."""
     if topic == GLOBAL_READY:

@@ -28,12 +28,14 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         super().__init__(initial_time=initial_time, factor=factor, strict=False)
         self._inbox: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
         self._wake = threading.Event()
+        self._sleeping = False  # the simulation thread waits on _wake
         self.thread_id: int | None = None
 
     def post(self, action: Callable[[], Any]) -> None:
         """Run ``action()`` on the simulation thread as soon as possible (any thread may call)."""
         self._inbox.put(action)
-        self._wake.set()
+        if self._sleeping:  # an awake simulation thread finds it anyway: spare the lock
+            self._wake.set()
 
     def start_at(self, epoch: float, wall_time: float) -> None:
         """Let simulated t=0 be the wall-clock time ``epoch`` (``time.time()`` units), so that
@@ -58,15 +60,21 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
             next_time = self.peek()
             if next_time is Infinity:
                 # Nothing scheduled: only a posted action can create work, so wait for one.
-                self._wake.wait()
-                self._wake.clear()
+                self._sleep(None)
                 continue
             delay = self.real_start + (next_time - self.env_start) * self.factor - monotonic()
             if delay <= 0:
                 break
-            if self._wake.wait(delay):
-                self._wake.clear()
+            self._sleep(delay)
         Environment.step(self)
+
+    def _sleep(self, timeout: float | None) -> None:
+        # Announce the sleep before the last look at the inbox; post() puts before it looks
+        # at the announcement. Either this look finds the action, or post() wakes us.
+        self._sleeping = True
+        if self._inbox.empty() and self._wake.wait(timeout):
+            self._wake.clear()
+        self._sleeping = False
 
     def _admit_posted(self) -> None:
         if self._inbox.empty():
