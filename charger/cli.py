@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
-def _station_config(path: Path, seed: int):
+def _station_config(path: Path):
     """The station a file describes: a station configuration, or a scenario's station + world."""
     from charger.framework.config import load_station
     from charger.framework.registry import ModuleRegistry
@@ -146,12 +146,11 @@ def _station_config(path: Path, seed: int):
 
 def _station(args: argparse.Namespace) -> int:
     import signal
-    import time
 
     from charger.framework.station import Station
     from charger.framework.wallclock import WallClockEnvironment
 
-    config, registry = _station_config(args.config, args.seed)
+    config, registry = _station_config(args.config)
     env = WallClockEnvironment(args.factor)
     finished = env.event()
 
@@ -180,9 +179,14 @@ def _station(args: argparse.Namespace) -> int:
             finally:
                 station.shutdown()
             return EXIT_OK
-        from charger.framework.manager import ProcessManager, process_groups
+        from charger.framework.manager import (
+            ProcessManager,
+            land,
+            launch,
+            module_command,
+            process_groups,
+        )
         from charger.framework.mqtt import MqttBus
-        from sim.scenario.runner import module_command
 
         bus = MqttBus(env, url, name="manager")
         manager = ProcessManager(
@@ -190,31 +194,21 @@ def _station(args: argparse.Namespace) -> int:
             lambda ids: module_command(ids, str(args.config), url, args.factor, args.seed),
             log_dir=args.logs,
             on_event=lambda group, what, detail: print(f"{group}: {what} {detail}", flush=True))
-        bus.connect()
-        bus.clear_ready_flags(sorted(config.modules))
-        manager.start()
+        launch(bus, manager, set(config.modules))
         try:
-            missing = bus.wait_modules_ready(set(config.modules), 60.0)
-            if missing:
-                raise EvbenchError(f"modules did not become ready: {', '.join(sorted(missing))}")
-            epoch = time.time()
-            env.start_at(epoch, epoch)
-            bus.announce_everest_ready(epoch)
             stop_later()
             print(f"station {config.path}: {len(config.modules)} modules in "
                   f"{len(manager.managed)} processes on {url}; Ctrl-C stops", flush=True)
             env.run(until=finished)
         finally:
-            manager.stop()
-            bus.announce_everest_ready(None)
-            bus.close()
+            land(bus, manager)
     return EXIT_OK
 
 
 def _module(args: argparse.Namespace) -> int:
     from charger.framework.process import run_module_process
 
-    config, registry = _station_config(args.config, args.seed)
+    config, registry = _station_config(args.config)
     return run_module_process(config, args.module_ids, args.bus, registry, factor=args.factor,
                               seed=args.seed)
 

@@ -125,6 +125,9 @@ class SignalSampler:
     def on_sample(self, watcher: Callable[[], None]) -> None:
         self._watchers.append(watcher)
 
+    def off_sample(self, watcher: Callable[[], None]) -> None:
+        self._watchers.remove(watcher)
+
     def sample(self) -> None:
         t = float(self.env.now)
         for connector in sorted(self.latest):

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charger.framework.config import StationConfig
+from charger.framework.errors import EvbenchError
+from charger.framework.mqtt import MqttBus
 
 PR_SET_PDEATHSIG = 1
 POLL_S = 0.05
@@ -132,3 +135,34 @@ class ProcessManager:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def module_command(module_ids: list[str], config: str, bus_url: str, factor: float,
+                   seed: int) -> list[str]:
+    """The command line that runs some modules of a station (or a scenario's) as one process."""
+    return [sys.executable, "-m", "charger.cli", "module", *module_ids, "--config", config,
+            "--bus", bus_url, "--factor", repr(factor), "--seed", str(seed)]
+
+
+def launch(bus: MqttBus, manager: ProcessManager, module_ids: set[str],
+           timeout_s: float = 60.0) -> None:
+    """Start the module processes, wait until each is ready, and announce ``everest/ready``
+    with the epoch that makes simulated t=0 now, for every process and for ``bus``'s clock."""
+    bus.connect()
+    bus.clear_ready_flags(sorted(module_ids))  # an earlier run's flags are not ours
+    manager.start()
+    missing = bus.wait_modules_ready(module_ids, timeout_s)
+    if missing:
+        land(bus, manager)
+        raise EvbenchError(f"modules did not become ready within {timeout_s:g} s: "
+                           f"{', '.join(sorted(missing))}")
+    epoch = time.time()
+    bus.env.start_at(epoch, epoch)
+    bus.announce_everest_ready(epoch)
+
+
+def land(bus: MqttBus, manager: ProcessManager) -> None:
+    """Stop every module process and leave nothing retained on the broker."""
+    manager.stop()
+    bus.announce_everest_ready(None)
+    bus.close()

@@ -12,6 +12,7 @@ import threading
 import time
 
 from charger.framework.config import StationConfig
+from charger.framework.errors import EvbenchError
 from charger.framework.mqtt import MqttBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.station import Station
@@ -22,8 +23,6 @@ def run_module_process(config: StationConfig, module_ids: list[str], url: str,
                        registry: ModuleRegistry, factor: float = 1.0, seed: int = 0) -> int:
     unknown = [m for m in module_ids if m not in config.modules]
     if unknown:
-        from charger.framework.errors import EvbenchError
-
         raise EvbenchError(f"{config.path} has no module {', '.join(unknown)} "
                            f"(modules: {', '.join(config.modules)})")
     env = WallClockEnvironment(factor)

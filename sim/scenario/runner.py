@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -12,9 +11,14 @@ import simpy
 
 from charger.framework import topics
 from charger.framework.bus import Bus, CommandError
-from charger.framework.errors import EvbenchError
 from charger.framework.inproc import InProcessBus
-from charger.framework.manager import ProcessManager, process_groups
+from charger.framework.manager import (
+    ProcessManager,
+    land,
+    launch,
+    module_command,
+    process_groups,
+)
 from charger.framework.mqtt import MqttBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
@@ -44,7 +48,6 @@ class ScenarioRun:
         self.seed = scenario.seed if seed is None else seed
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry)
-        self.distributed = bus_url is not None
         self.station: Station | None = None
         self.manager: ProcessManager | None = None
         if bus_url is None:
@@ -89,28 +92,14 @@ class ScenarioRun:
 
     def _start_processes(self) -> None:
         assert isinstance(self.bus, MqttBus) and self.manager is not None
-        assert isinstance(self.env, WallClockEnvironment)
-        module_ids = set(self.world.station.modules)
-        self.bus.connect()
-        self.bus.clear_ready_flags(sorted(module_ids))
-        self.manager.start()
-        missing = self.bus.wait_modules_ready(module_ids, READY_TIMEOUT_S)
-        if missing:
-            self._stop()
-            raise EvbenchError(f"modules did not become ready within {READY_TIMEOUT_S:g} s: "
-                               f"{', '.join(sorted(missing))}")
-        epoch = time.time()
-        self.env.start_at(epoch, epoch)
-        self.bus.announce_everest_ready(epoch)
+        launch(self.bus, self.manager, set(self.world.station.modules), READY_TIMEOUT_S)
 
     def _stop(self) -> None:
         if self.station is not None:
             self.station.shutdown()
         elif self.manager is not None:
             assert isinstance(self.bus, MqttBus)
-            self.manager.stop()
-            self.bus.announce_everest_ready(None)
-            self.bus.close()
+            land(self.bus, self.manager)
 
     def _record_broker_message(self, topic: topics.Topic, payload: Any) -> None:
         entry = topics.timeline_entry(topic, payload)
@@ -169,7 +158,7 @@ class ScenarioRun:
                     met.succeed()
             check()
             self.sampler.on_sample(check)
-            cleanup = lambda: self.sampler._watchers.remove(check)  # noqa: E731
+            cleanup = lambda: self.sampler.off_sample(check)  # noqa: E731
         else:
             match = selector.matcher(world.connectors)
             # Replay history (transitions need it); only rows since the last step count.
@@ -263,13 +252,6 @@ class ScenarioRun:
             "no module raised an exception", not exceptions,
             "; ".join(exceptions) or "none raised", None))
         return out
-
-
-def module_command(module_ids: list[str], config: str, bus_url: str, factor: float,
-                   seed: int) -> list[str]:
-    """The command line that runs some of a scenario's modules as one process."""
-    return [sys.executable, "-m", "charger.cli", "module", *module_ids, "--config", config,
-            "--bus", bus_url, "--factor", repr(factor), "--seed", str(seed)]
 
 
 def run_scenario(scenario: Scenario | str | Path, seed: int | None = None,
