@@ -813,6 +813,9 @@ class OcppChargePoint(Module):
     def remote_start(self, connector: int | None, id_token: str, profile: dict | None,
                      remote_start_id: int | None = None) -> tuple[bool, Connector | None]:
         """Hand a Central token to the Auth module for one connector."""
+        if not id_token:
+            # OCPP's schemas allow an empty idTag; a token that identifies nobody starts nothing.
+            return False, None
         if connector is None:
             free = [c for c in self.connectors.values() if self._startable(c, id_token)]
             conn = free[0] if free else None

@@ -139,3 +139,20 @@ def test_fuzzed_frames_never_break_the_charge_point(version: str, harness) -> No
                  if r.kind == "var" and r.name == "call_received" and not r.value["duplicate"]]
     assert queued and queued <= set(processed)
     assert len(processed) == len(set(processed))
+
+
+@pytest.mark.parametrize("version, frame", [
+    ("1.6", '[2,"empty-id","RemoteStartTransaction",{"idTag":""}]'),
+    ("2.0.1", '[2,"empty-id","RequestStartTransaction",'
+              '{"idToken":{"idToken":"","type":"Central"},"remoteStartId":7}]'),
+])
+def test_a_remote_start_with_an_empty_token_is_rejected(version: str, frame: str,
+                                                         harness) -> None:
+    # The OCPP schemas allow an empty token; once, it made the charge point publish a token
+    # that violates the auth interface (found by the fuzz test above).
+    h = harness(version)
+    rows = h.inject(frame)
+    assert not h.run.station.exceptions, h.run.station.exceptions
+    replies = [r.value for r in rows if r.kind == "var" and r.name == "ocpp_message"
+               and r.value["direction"] == "tx" and r.value["unique_id"] == "empty-id"]
+    assert [reply["payload"]["status"] for reply in replies] == ["Rejected"]
