@@ -18,6 +18,7 @@ from charger.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from charger.framework.config import load_station
 from charger.framework.errors import ConfigError
 from charger.framework.registry import ModuleRegistry
+from tests.support.broken_files import edited, marker_line
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,18 +66,10 @@ class Broken:
     more: tuple[tuple[str, str], ...] = ()  # further (old, new) replacements
 
     def text(self) -> str:
-        text = GOOD
-        for old, new in ((self.old, self.new), *self.more):
-            assert text.count(old) == 1, old
-            text = text.replace(old, new)
-        return text
+        return edited(GOOD, ((self.old, self.new), *self.more))
 
     def line(self) -> int:
-        numbers = [n for n, line in enumerate(self.text().splitlines(), start=1)
-                   if (line == self.marker[1:] if self.marker.startswith("=")
-                       else self.marker in line)]
-        assert len(numbers) >= self.nth, f"marker {self.marker!r} not in the broken file"
-        return numbers[self.nth - 1]
+        return marker_line(self.text(), self.marker, self.nth)
 
 
 CASES = [
