@@ -43,7 +43,7 @@ def allocate(root: dict) -> dict[str, float]:
     3. each EVSE dropped in 2 is offered its place again, last dropped first, and keeps it if
        every share still reaches its minimum (a later drop may have made room for it).
     """
-    minimums = _minimums(root)
+    minimums = evse_values(root, "min_current_a")
     excluded = _unservable(root, root["max_current_a"], set())
     dropped: list[str] = []
     while True:
@@ -85,10 +85,12 @@ def _unservable(node: dict, limit: float, out: set[str]) -> set[str]:
     return out
 
 
-def _minimums(node: dict, out: dict[str, float] | None = None) -> dict[str, float]:
+def evse_values(node: dict, key: str, default: float = 0.0,
+                out: dict[str, float] | None = None) -> dict[str, float]:
+    """``key`` of every EVSE node in the tree, by uuid."""
     out = {} if out is None else out
     if node["node_type"] == "Evse":
-        out[node["uuid"]] = node.get("min_current_a", 0.0)
+        out[node["uuid"]] = node.get(key, default)
     for child in node["children"]:
-        _minimums(child, out)
+        evse_values(child, key, default, out)
     return out

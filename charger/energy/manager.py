@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from charger.energy.allocation import allocate
+from charger.energy.allocation import allocate, evse_values
 from charger.framework import Module, command
 
 
@@ -29,7 +29,7 @@ class EnergyManager(Module):
         if self.tree is None:
             return
         target = allocate(self.tree)
-        demand = _demands(self.tree)
+        demand = evse_values(self.tree, "demand_a")
         new = dict(self.applied)
         for uuid, amps in target.items():
             if amps < self.applied.get(uuid, 0.0):
@@ -53,11 +53,3 @@ class EnergyManager(Module):
         self._recheck_pending = False
         self._optimise()
 
-
-def _demands(node: dict, out: dict[str, float] | None = None) -> dict[str, float]:
-    out = {} if out is None else out
-    if node["node_type"] == "Evse":
-        out[node["uuid"]] = node["demand_a"]
-    for child in node["children"]:
-        _demands(child, out)
-    return out

@@ -83,9 +83,6 @@ class StationConfig:
     call_timeout_s: float | None = None
     process_groups: dict[str, list[str]] = field(default_factory=dict)  # distributed mode
 
-    def instances_of(self, module: str) -> list[ModuleInstance]:
-        return [m for m in self.modules.values() if m.module == module]
-
 
 def load_station(path: str | Path, registry: ModuleRegistry) -> StationConfig:
     """Read and fully check a station configuration file."""
