@@ -145,20 +145,13 @@ def _station_config(path: Path):
 
 
 def _station(args: argparse.Namespace) -> int:
-    import signal
 
     from charger.framework.station import Station
     from charger.framework.wallclock import WallClockEnvironment
 
     config, registry = _station_config(args.config)
     env = WallClockEnvironment(args.factor)
-    finished = env.event()
-
-    def stop(_signum: int, _frame: object) -> None:
-        env.post(lambda: finished.triggered or finished.succeed())
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    finished = env.finish_on_signals()
 
     def stop_later() -> None:
         if args.until is not None:
@@ -214,7 +207,6 @@ def _module(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    import signal
     import time
 
     from charger.framework import topics
@@ -223,9 +215,7 @@ def _monitor(args: argparse.Namespace) -> int:
     from reports.recorder import to_json
 
     env = WallClockEnvironment()
-    finished = env.event()
-    signal.signal(signal.SIGINT, lambda *_: env.post(lambda: finished.triggered
-                                                     or finished.succeed()))
+    finished = env.finish_on_signals()
     bus = MqttBus(env, args.bus, name="monitor")
 
     def show(topic: topics.Topic, payload: object) -> None:

@@ -7,8 +7,6 @@ SIGTERM or SIGINT, when it shuts its modules down and leaves the broker cleanly.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 
 from charger.framework.config import StationConfig
@@ -28,21 +26,13 @@ def run_module_process(config: StationConfig, module_ids: list[str], url: str,
     env = WallClockEnvironment(factor)
     bus = MqttBus(env, url, name="+".join(module_ids),
                   default_timeout_s=config.call_timeout_s or 30.0)
-    stopping = threading.Event()
-    finished = env.event()
-
-    def stop(_signum: int, _frame: object) -> None:
-        stopping.set()
-        env.post(lambda: finished.triggered or finished.succeed())
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    finished = env.finish_on_signals()
     bus.connect()
     station = Station(config, registry, bus, seed=seed, module_ids=module_ids)
     try:
         station.init()
         epoch = None
-        while epoch is None and not stopping.is_set():
+        while epoch is None and not env.stopping.is_set():
             epoch = bus.wait_everest_ready(timeout_s=0.2)
         if epoch is not None:
             env.start_at(epoch, time.time())

@@ -10,6 +10,7 @@ something is posted, so a message is handled promptly even when the next timer i
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 from collections.abc import Callable
 from time import monotonic
@@ -30,6 +31,7 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         self._wake = threading.Event()
         self._sleeping = False  # the simulation thread waits on _wake
         self.thread_id: int | None = None
+        self.stopping = threading.Event()  # set by finish_on_signals' handler
 
     def post(self, action: Callable[[], Any]) -> None:
         """Run ``action()`` on the simulation thread as soon as possible (any thread may call)."""
@@ -45,6 +47,20 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
             raise RuntimeError("start_at() after events were scheduled")
         self._now = self.env_start = max(0.0, (wall_time - epoch) / self.factor)
         self.real_start = monotonic()
+
+    def finish_on_signals(self) -> simpy.Event:
+        """An event that SIGTERM or SIGINT triggers (through :meth:`post`), for ``run(until=...)``.
+
+        ``stopping`` tells whether a signal came, before the simulation runs to notice it."""
+        finished = self.event()
+
+        def stop(_signum: int, _frame: object) -> None:
+            self.stopping.set()
+            self.post(lambda: finished.triggered or finished.succeed())
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        return finished
 
     def wall_now(self) -> float:
         """The simulated time that corresponds to the wall clock right now."""
