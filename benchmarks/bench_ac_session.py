@@ -14,15 +14,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from sim.scenario import load_scenario
-from sim.scenario.runner import ScenarioRun
+from evbench.scenario import load_scenario
+from evbench.scenario.runner import ScenarioRun
 
 SCENARIO = Path(__file__).with_name("ac_session_4h.yaml")
 GOAL = 2000.0
 AREAS = (  # first matching path fragment names the area
     ("charger/framework/", "framework (bus, modules, schema checks)"),
     ("charger/", "charger modules"),
-    ("sim/scenario/", "scenario runner"),
+    ("evbench/scenario/", "scenario runner"),
     ("sim/", "simulated world (board, car, grid)"),
     ("reports/", "recorder and sampler"),
     ("simpy/", "simpy event loop"),

@@ -42,7 +42,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 # --- the product's bus ------------------------------------------------------------------------
 def bus_round_trips(url: str, calls: int) -> list[float]:
     """Call LocalAllowList.validate_token, served by its own module process, ``calls`` times."""
-    server = subprocess.Popen([sys.executable, "-m", "charger.cli", "module", "allow_list",
+    server = subprocess.Popen([sys.executable, "-m", "evbench.cli", "module", "allow_list",
                                "--config", str(STATION), "--bus", url],
                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     env = WallClockEnvironment()

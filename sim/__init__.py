@@ -1,1 +1,1 @@
-"""The simulated world: the hardware the charger drives (hal), the car, the grid, scenarios."""
+"""The simulated world: the hardware the charger drives, the car, the grid, an OCPP backend."""

@@ -140,7 +140,7 @@ class ProcessManager:
 def module_command(module_ids: list[str], config: str, bus_url: str, factor: float,
                    seed: int) -> list[str]:
     """The command line that runs some modules of a station (or a scenario's) as one process."""
-    return [sys.executable, "-m", "charger.cli", "module", *module_ids, "--config", config,
+    return [sys.executable, "-m", "evbench.cli", "module", *module_ids, "--config", config,
             "--bus", bus_url, "--factor", repr(factor), "--seed", str(seed)]
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from charger.framework import CommandError, CommandErrorType
 from charger.framework.registry import ModuleRegistry
-from sim.scenario import load_scenario
-from sim.scenario.runner import ScenarioRun
+from evbench.scenario import load_scenario
+from evbench.scenario.runner import ScenarioRun
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -179,7 +179,7 @@ WALL_CLOCK = re.compile(r"time\.time\(|time\.sleep\(|datetime\.now\(|datetime\.u
 # The runner measures how fast a run was and the CLI starts runs; the MQTT mode's wall-clock
 # transport (its real-time environment, private broker, module processes and their supervisor)
 # lives on the wall clock by design. Modules and the simulated world never read it.
-ALLOWED = {"sim/scenario/runner.py", "charger/cli.py", "charger/framework/wallclock.py",
+ALLOWED = {"evbench/scenario/runner.py", "evbench/cli.py", "charger/framework/wallclock.py",
            "charger/framework/broker.py", "charger/framework/process.py",
            "charger/framework/manager.py"}
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from charger.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from charger.framework.config import load_station
 from charger.framework.errors import ConfigError
 from charger.framework.registry import ModuleRegistry
+from evbench.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from tests.support.broken_files import edited, marker_line
 
 REPO = Path(__file__).resolve().parents[2]
@@ -272,7 +272,7 @@ def test_evbench_run_refuses_a_scenario_whose_station_is_broken(
 # --- the command line, as a separate process ----------------------------------------------------
 def _evbench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("evbench", path=str(Path(sys.executable).parent))
-    command = [exe] if exe else [sys.executable, "-m", "charger.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "evbench.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120, env=env)

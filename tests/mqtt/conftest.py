@@ -129,7 +129,7 @@ class StationProcess:
 
     def __init__(self, url: str, config: Path = STATION, factor: float = 0.1,
                  logs: Path | None = None):
-        command = [sys.executable, "-m", "charger.cli", "station", str(config), "--bus", url,
+        command = [sys.executable, "-m", "evbench.cli", "station", str(config), "--bus", url,
                    "--factor", str(factor)]
         if logs:
             command += ["--logs", str(logs)]

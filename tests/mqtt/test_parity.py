@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from charger.framework.broker import PrivateBroker
+from evbench.scenario.runner import run_scenario
 from reports.model import RunResult
-from sim.scenario.runner import run_scenario
 
 pytestmark = pytest.mark.mqtt
 

@@ -99,7 +99,7 @@ def test_the_monitor_prints_live_traffic(station: StationProcess, raw: RawClient
     import threading
 
     url = f"mqtt://{raw.client.host}:{raw.client.port}"
-    monitor = subprocess.Popen([sys.executable, "-m", "charger.cli", "monitor", "--bus", url],
+    monitor = subprocess.Popen([sys.executable, "-m", "evbench.cli", "monitor", "--bus", url],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     found = threading.Event()

@@ -41,7 +41,7 @@ TX_ACTIONS = {"1.6": {"StartTransaction", "MeterValues", "StopTransaction"},
 
 def launch(config: Path, log: Path) -> subprocess.Popen:
     """``evbench station CONFIG --factor F`` as its own process."""
-    code = "import sys; from charger.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from evbench.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.Popen(
         [sys.executable, "-c", code, "station", str(config), "--factor", str(FACTOR)],
         cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from charger.framework.errors import ConfigError
-from sim.scenario import load_scenario, run_scenario
-from sim.scenario.runner import ScenarioRun
+from evbench.scenario import load_scenario, run_scenario
+from evbench.scenario.runner import ScenarioRun
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 OCPP_SCENARIOS = sorted(SCENARIOS.glob("ocpp*.yaml"))

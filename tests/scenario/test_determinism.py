@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from evbench.scenario import load_scenario, run_scenario
 from reports import write_report
-from sim.scenario import load_scenario, run_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = ["rfid_session.yaml", "ev_script_session.yaml"]
@@ -46,7 +46,7 @@ def test_identical_reports_in_another_process_with_another_hash_seed(tmp_path: P
     here = write_report(run_scenario(scenario), tmp_path / "here")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     there = tmp_path / "there"
-    done = subprocess.run([sys.executable, "-m", "charger.cli", "run", str(scenario), "--quiet",
+    done = subprocess.run([sys.executable, "-m", "evbench.cli", "run", str(scenario), "--quiet",
                            "--out", str(there)], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

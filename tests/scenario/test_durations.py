@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.scenario.durations import UNITS, parse_duration
+from evbench.scenario.durations import UNITS, parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -23,11 +23,11 @@ import yaml
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from charger.cli import main
 from charger.framework.errors import ConfigError
 from charger.framework.registry import ModuleRegistry
-from sim.scenario import load_scenario
-from sim.scenario.world import build_world
+from evbench.cli import main
+from evbench.scenario import load_scenario
+from evbench.scenario.world import build_world
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_STATION = REPO / "scenarios" / "stations" / "ac-1-connector.yaml"

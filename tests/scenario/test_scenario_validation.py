@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from charger.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from charger.framework.errors import ConfigError
 from charger.framework.registry import ModuleRegistry
-from sim.scenario import load_scenario
-from sim.scenario.world import build_world
+from evbench.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from evbench.scenario import load_scenario
+from evbench.scenario.world import build_world
 from tests.support.broken_files import edited, marker_line
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,10 +21,10 @@ import yaml
 from charger.framework.errors import ConfigError
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
+from evbench.scenario import load_scenario
+from evbench.scenario.runner import ScenarioRun
+from evbench.scenario.selectors import ConnectorMap, Selector
 from reports.recorder import Row
-from sim.scenario import load_scenario
-from sim.scenario.runner import ScenarioRun
-from sim.scenario.selectors import ConnectorMap, Selector
 
 REPO = Path(__file__).resolve().parents[3]
 STATION_DIRS = (REPO / "tests" / "features" / "stations", REPO / "scenarios" / "stations")

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 import charger
-from sim.scenario.durations import parse_duration
+from evbench.scenario.durations import parse_duration
 
 from .bench import BenchError, Timeline, times_of
 

@@ -13,8 +13,8 @@ import re
 
 from pytest_bdd import parsers, then
 
-from sim.scenario.expectations import judge
-from sim.scenario.model import Expectation
+from evbench.scenario.expectations import judge
+from evbench.scenario.model import Expectation
 
 from .bench import Bench, Timeline, merged_sum, value_at, values_between
 from .phrases import DURATION, NUMBER, Happening, parse_happening, seconds, tolerance

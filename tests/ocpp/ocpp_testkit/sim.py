@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evbench.scenario import load_scenario
+from evbench.scenario.runner import ScenarioRun
 from reports.recorder import Row
-from sim.scenario import load_scenario
-from sim.scenario.runner import ScenarioRun
 
 STATIONS = Path(__file__).resolve().parents[3] / "scenarios" / "stations"
 

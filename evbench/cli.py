@@ -103,8 +103,8 @@ def _broker(bus: str) -> Iterator[str | None]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from evbench.scenario import load_scenario, run_scenario
     from reports import write_report
-    from sim.scenario import load_scenario, run_scenario
 
     scenario = load_scenario(args.scenario)
     out = args.out or Path("out") / args.scenario.stem
@@ -138,8 +138,8 @@ def _station_config(path: Path):
     doc = load_yaml(path)
     if isinstance(doc, dict) and "active_modules" in doc:
         return load_station(path, registry), registry
-    from sim.scenario import load_scenario
-    from sim.scenario.world import build_world
+    from evbench.scenario import load_scenario
+    from evbench.scenario.world import build_world
 
     return build_world(load_scenario(path), registry).station, registry
 
@@ -242,8 +242,8 @@ def _validate(files: list[Path]) -> int:
     from charger.framework.registry import ModuleRegistry
     from charger.framework.schema import SchemaRegistry
     from charger.framework.yamlio import load_yaml
-    from sim.scenario import load_scenario
-    from sim.scenario.world import build_world, connector_problems
+    from evbench.scenario import load_scenario
+    from evbench.scenario.world import build_world, connector_problems
 
     registry = ModuleRegistry(SchemaRegistry())
     problems = []

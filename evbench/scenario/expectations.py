@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 
+from evbench.scenario.model import Expectation
+from evbench.scenario.selectors import ConnectorMap, Selector
 from reports.model import ExpectationResult
 from reports.recorder import Row
-from sim.scenario.model import Expectation
-from sim.scenario.selectors import ConnectorMap, Selector
 
 
 def judge(expectation: Expectation, rows: list[Row], signals: pd.DataFrame,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.scenario.selectors import Selector
+from evbench.scenario.selectors import Selector
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from charger.framework.errors import ConfigError, Problem
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import document_problems
 from charger.framework.yamlio import LineDict, line_at, load_yaml
+from evbench.scenario.model import Scenario, Step
+from evbench.scenario.selectors import ConnectorMap
 from reports.recorder import ConnectorProbe
-from sim.scenario.model import Scenario, Step
-from sim.scenario.selectors import ConnectorMap
 
 
 @dataclass

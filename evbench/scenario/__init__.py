@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from sim.scenario.loader import load_scenario
+from evbench.scenario.loader import load_scenario
 
 
 def run_scenario(*args: Any, **kwargs: Any) -> Any:
-    """See :func:`sim.scenario.runner.run_scenario` (imported on use: it needs pandas)."""
-    from sim.scenario.runner import run_scenario as run
+    """See :func:`evbench.scenario.runner.run_scenario` (imported on use: it needs pandas)."""
+    from evbench.scenario.runner import run_scenario as run
 
     return run(*args, **kwargs)
 

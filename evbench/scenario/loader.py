@@ -8,11 +8,11 @@ from typing import Any
 from charger.framework.errors import ConfigError, Problem
 from charger.framework.schema import document_problems
 from charger.framework.yamlio import line_at, load_yaml
+from evbench.scenario.durations import DURATION_SCHEMA, parse_duration
+from evbench.scenario.model import CarSpec, Expectation, Scenario, Step
+from evbench.scenario.selectors import COMPARISONS, SELECTOR_SCHEMA, Selector
 from sim.car.profiles import car_profiles
 from sim.car.script import ScriptError, parse_script
-from sim.scenario.durations import DURATION_SCHEMA, parse_duration
-from sim.scenario.model import CarSpec, Expectation, Scenario, Step
-from sim.scenario.selectors import COMPARISONS, SELECTOR_SCHEMA, Selector
 
 # Each action: its arguments (JSON schema properties) and which are required.
 ACTIONS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {

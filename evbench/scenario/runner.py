@@ -24,13 +24,13 @@ from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from charger.framework.station import Station
 from charger.framework.wallclock import WallClockEnvironment
+from evbench.scenario.expectations import judge
+from evbench.scenario.loader import load_scenario
+from evbench.scenario.model import Scenario, Step
+from evbench.scenario.selectors import Selector
+from evbench.scenario.world import World, build_world, csms_command
 from reports.model import ExpectationResult, RunResult
 from reports.recorder import Recorder, Row, SignalSampler
-from sim.scenario.expectations import judge
-from sim.scenario.loader import load_scenario
-from sim.scenario.model import Scenario, Step
-from sim.scenario.selectors import Selector
-from sim.scenario.world import World, build_world, csms_command
 
 SOURCE = "scenario"
 READY_TIMEOUT_S = 60.0  # wall seconds for every module process to start and announce ready
