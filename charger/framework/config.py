@@ -150,6 +150,10 @@ def resolve_station(station: StationConfig, registry: ModuleRegistry) -> None:
         problems += _resolve_connections(inst, cls.manifest, station, classes)
     if problems:
         raise ConfigError(problems)
+    for inst in station.modules.values():  # checks across modules, on a wired station
+        problems += classes[inst.id].station_problems(inst, station)
+    if problems:
+        raise ConfigError(problems)
 
 
 def _check_config(inst: ModuleInstance, manifest) -> list[Problem]:

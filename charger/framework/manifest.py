@@ -15,6 +15,9 @@ _MANIFEST_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "description": {"type": "string"},
+        # "wall": the module talks to something outside the simulation (a real backend, a bench
+        # device) and only works on the wall clock; "any" (default): either clock.
+        "clock": {"enum": ["any", "wall"]},
         "config": {"type": "object", "additionalProperties": {"type": "object"}},
         "provides": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["interface"], "additionalProperties": False,
@@ -47,6 +50,7 @@ class Manifest:
     name: str
     description: str
     path: str
+    clock: str = "any"  # "wall": needs the wall clock (see wall_clock_problems)
     config: dict[str, dict] = field(default_factory=dict)
     provides: dict[str, Provided] = field(default_factory=dict)
     requires: dict[str, Required] = field(default_factory=dict)
@@ -69,7 +73,7 @@ def load_manifest(name: str, path: Path, schemas: SchemaRegistry) -> Manifest:
     problems = document_problems(doc, _MANIFEST_SCHEMA, str(path))
     if problems:
         raise ConfigError(problems)
-    manifest = Manifest(name, doc["description"], str(path))
+    manifest = Manifest(name, doc["description"], str(path), doc.get("clock", "any"))
     for key, schema in doc.get("config", {}).items():
         manifest.config[key] = schemas.resolve(schema, str(path), line_at(doc, ["config", key]))
     for impl, spec in doc.get("provides", {}).items():

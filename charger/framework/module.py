@@ -233,6 +233,13 @@ class Module:
         return found
 
     @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[Any]:
+        """Problems of one configured instance (a ``config.ModuleInstance``) that only the whole
+        station (a ``config.StationConfig``, wiring resolved) shows, as ``errors.Problem``s with
+        file and line. Checked when a station is loaded; none by default."""
+        return []
+
+    @classmethod
     def check_definition(cls, schemas: SchemaRegistry) -> None:
         """Every provided command has exactly one handler, and no handler serves nothing."""
         handlers = cls.handler_methods()

@@ -83,6 +83,8 @@ class Connector:
     remote: dict | None = None  # pending remote start {id_token, profile, remote_start_id}
     meter_generation: int = 0
     session: bool = False  # a car is plugged in
+    ending: bool = False  # a transaction end waits for its meter reading
+    deferred: deque = field(default_factory=deque)  # session events arriving meanwhile
 
 
 @dataclass
@@ -134,6 +136,7 @@ class OcppChargePoint(Module):
             self.log("error", f"configuration: {problem}")
 
         self.connected = False
+        self.state_problem: str | None = None  # set: the database is another's; nothing runs
         self.registration = "Unknown"  # Unknown | Pending | Accepted | Rejected
         self.boot_reason = "PowerUp"
         self.outbox: deque[Ticket] = deque()
@@ -157,6 +160,10 @@ class OcppChargePoint(Module):
         """Version-specific set-up (handlers)."""
 
     def ready(self) -> None:
+        self.state_problem = self._binding_problem(None)
+        if self.state_problem:
+            self._refuse()
+            return
         self._recover()
         inoperative = set(self.store.get("inoperative", []))
         for conn in self.connectors.values():
@@ -171,10 +178,45 @@ class OcppChargePoint(Module):
         self.start(self._aligned_meter_values())
         self._update_limits()
         self._publish_status()
-        self.link.send("open", subprotocols=[self.subprotocol])
+        self._open_link()
 
     def shutdown(self) -> None:
         self.store.close()
+
+    # --- whose state the database holds ------------------------------------------------------
+    def _binding_problem(self, endpoint: str | None) -> str | None:
+        """The database belongs to one charge point identity, version and backend: a queue or
+        configuration meant for one backend must never reach another. None: it fits (the first
+        use binds it)."""
+        mine = {"charge_point_id": self.config["charge_point_id"], "version": self.version}
+        bound = self.store.get("binding") or {}
+        if endpoint is not None:
+            mine["endpoint"] = endpoint
+        clash = {k: (bound[k], v) for k, v in mine.items() if k in bound and bound[k] != v}
+        if clash:
+            what = ", ".join(f"{k} {old!r} (this run: {new!r})" for k, (old, new) in clash.items())
+            return (f"database {self.config['database']!r} holds the state of another charge "
+                    f"point or backend: {what}; use another database file for this one, or "
+                    f"delete the file to start afresh (its queued transaction messages are lost)")
+        if any(k not in bound for k in mine):
+            self.store.put("binding", {**bound, **mine})
+        return None
+
+    def _refuse(self) -> None:
+        self.log("error", f"not running: {self.state_problem}")
+        self._published_status = None
+        self._publish_status()
+
+    def _open_link(self) -> None:
+        """Open the link as this charge point: its identity and its reconnection back-off."""
+        self.link.send("open", subprotocols=[self.subprotocol],
+                       charge_point_id=self.config["charge_point_id"],
+                       retry_backoff=self._retry_backoff())
+
+    def _retry_backoff(self) -> dict:
+        return {"wait_minimum_s": float(self.settings["retry_backoff_wait_minimum"]),
+                "random_range_s": float(self.settings["retry_backoff_random_range"]),
+                "repeat_times": int(self.settings["retry_backoff_repeat_times"])}
 
     # --- clock ---------------------------------------------------------------------------------
     def now_dt(self) -> datetime:
@@ -201,6 +243,13 @@ class OcppChargePoint(Module):
                      f"this charge point speaks {self.subprotocol}; treated as down")
             up = False
         if up == self.connected:
+            return
+        if up and self.state_problem is None:
+            self.state_problem = self._binding_problem(str(value.get("endpoint", "")) or None)
+        if self.state_problem:
+            if up:
+                self.link.send("close")
+                self._refuse()
             return
         self.connected = up
         self._connection_generation += 1
@@ -630,6 +679,12 @@ class OcppChargePoint(Module):
 
     # --- transactions --------------------------------------------------------------------------
     def _on_session_event(self, conn: Connector, event: dict) -> None:
+        if conn.ending:  # keep the order: later events wait for the transaction's end
+            conn.deferred.append(event)
+            return
+        self._handle_session_event(conn, event)
+
+    def _handle_session_event(self, conn: Connector, event: dict) -> None:
         if event.get("connector") not in (None, conn.number):
             self.log("warning", f"evse_manager connection {conn.number} reports connector "
                      f"{event.get('connector')}; OCPP numbers connectors by connection order")
@@ -641,8 +696,26 @@ class OcppChargePoint(Module):
         elif name == "TransactionStarted":
             self._begin_transaction(conn, event)
         elif name == "TransactionFinished":
+            if conn.tx is not None and conn.meter is not None:
+                conn.ending = True
+                self.start(self._end_with_fresh_reading(conn, event))
+                return
             self._end_transaction(conn, event)
         self._update_status(conn)
+
+    def _end_with_fresh_reading(self, conn: Connector, event: dict) -> Generator:
+        """The stop value is the meter's reading at the stop, not its last periodic one."""
+        try:
+            assert conn.meter is not None
+            reading = yield from self._call(conn.meter, "read")
+            if isinstance(reading, dict):
+                conn.reading = reading
+            self._end_transaction(conn, event)
+            self._update_status(conn)
+        finally:
+            conn.ending = False
+            while conn.deferred and not conn.ending:
+                self._handle_session_event(conn, conn.deferred.popleft())
 
     def _begin_transaction(self, conn: Connector, event: dict) -> None:
         if conn.tx is not None:
@@ -1056,7 +1129,7 @@ class OcppChargePoint(Module):
             self.boot_reason = "RemoteReset"
             self._publish_status()
             yield self.env.timeout(float(self.config["reboot_s"]))
-            self.link.send("open", subprotocols=[self.subprotocol])
+            self._open_link()
         finally:
             self._resetting = False
 
@@ -1084,6 +1157,8 @@ class OcppChargePoint(Module):
         self.store.put("settings", persisted)
         if setting.name == "connection_timeout" and self.auth:
             self.auth.send("set_connection_timeout", timeout_s=float(parsed))
+        if setting.name.startswith("retry_backoff") and not self._resetting:
+            self._open_link()  # the link takes the new back-off (it stays open)
         if setting.name in ("cache_enabled",) and not parsed:
             self.store.clear_auth("cache")
         return "Accepted"
@@ -1100,8 +1175,11 @@ class OcppChargePoint(Module):
         raise NotImplementedError
 
     def _publish_status(self) -> None:
-        value = {"connected": self.connected, "registration": self.registration,
-                 "queued": self.store.count_pending()}
+        value: dict[str, Any] = {"connected": self.connected,
+                                 "registration": self.registration,
+                                 "queued": self.store.count_pending()}
+        if self.state_problem:
+            value["problem"] = self.state_problem
         if value != self._published_status:
             self._published_status = value
             self.publish("main", "status", value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _SCHEMA = """
@@ -65,6 +66,8 @@ class StoredTransaction:
 class Store:
     def __init__(self, path: str):
         self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         if path != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")

@@ -128,7 +128,7 @@ class Ocpp201(OcppChargePoint):
                     state=state, with_token=True)
 
     def charging_state_changed(self, conn: Connector) -> None:
-        if conn.tx is None:
+        if conn.tx is None or conn.ending:  # an ending transaction reports no more changes
             return
         state = CHARGING_STATES.get(conn.state)
         if state is None or state == conn.tx_data.get("charging_state"):

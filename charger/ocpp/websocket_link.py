@@ -10,7 +10,14 @@ Security profiles (OCPP 1.6 security whitepaper, OCPP 2.0.1 part 2 A00):
 * 0: no security (``ws://``), for tests and closed networks;
 * 1: HTTP Basic authentication (``ws://``, identity = the charge point id, and a password);
 * 2: TLS (``wss://``, the server's certificate verified against ``ca_file`` or the system's
-  CAs, host name checked, TLS 1.2 or later) with HTTP Basic authentication.
+  CAs, host name checked, TLS 1.2 or later) with HTTP Basic authentication;
+* 3: TLS as in 2, and the charge point authenticates with a client certificate
+  (``client_cert_file``, ``client_key_file``) instead of a password.
+
+The identity (the last path segment of the URL, the Basic user) is the charge point's
+``charge_point_id``, handed over with ``open``: one source of truth. Reconnection follows the
+OCPP 2.0.1 retry back-off (RetryBackOffWaitMinimum, RetryBackOffRandomRange,
+RetryBackOffRepeatTimes), whose values the charge point also hands over with ``open``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from charger.framework import Module, command
+from charger.framework.errors import Problem
+from charger.ocpp.backoff import RetryBackOff
 
 
 class _Transport:
@@ -113,6 +122,25 @@ class _Transport:
 
 
 class OcppWebSocketLink(Module):
+    @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[Problem]:
+        """One identity: a link that names a charge point id other than its charge point's."""
+        own = instance.config.get("charge_point_id", "")
+        if not own:
+            return []
+        problems = []
+        for other in station.modules.values():
+            if (instance.id, "link") not in other.connections.get("link", []):
+                continue
+            theirs = other.config.get("charge_point_id")
+            if theirs is not None and theirs != own:
+                problems.append(Problem(
+                    instance.path, instance.line("config", "charge_point_id") or instance.line(),
+                    f"{instance.id}: charge_point_id {own!r} differs from {theirs!r} of "
+                    f"{other.id}, which this link serves; the charge point's id is the one the "
+                    f"backend sees, so remove charge_point_id from {instance.id}"))
+        return problems
+
     def init(self) -> None:
         self.transport: _Transport | None = None
         self.wanted = False
@@ -120,7 +148,11 @@ class OcppWebSocketLink(Module):
         self.connected = False
         self.connecting = False
         self.attempt = 0
-        self.backoff = float(self.config["reconnect_initial_s"])
+        self.charge_point_id = self.config["charge_point_id"]
+        self.retry_backoff = RetryBackOff()
+        self.retries = 0  # reconnection attempts since the last stable connection
+        self.last_wait: float | None = None
+        self.up_since: float | None = None
         self.problem = self._check_config()
 
     def ready(self) -> None:
@@ -135,7 +167,18 @@ class OcppWebSocketLink(Module):
 
     # --- the link interface ----------------------------------------------------------------------
     @command("link", "open")
-    def open(self, subprotocols: list[str]) -> None:
+    def open(self, subprotocols: list[str], charge_point_id: str = "",
+             retry_backoff: dict | None = None) -> None:
+        if charge_point_id:
+            if self.config["charge_point_id"] and charge_point_id != self.config["charge_point_id"]:
+                # The station check refuses this configuration; a link driven otherwise still
+                # never presents two identities.
+                self.problem = (f"the charge point is {charge_point_id!r} but this link is "
+                                f"configured as {self.config['charge_point_id']!r}")
+                self.log("error", f"cannot connect: {self.problem}")
+            self.charge_point_id = charge_point_id
+        if retry_backoff:
+            self.retry_backoff = RetryBackOff.from_dict(retry_backoff)
         self.wanted = True
         self.subprotocols = list(subprotocols)
         if not self.connected and not self.connecting:
@@ -162,7 +205,7 @@ class OcppWebSocketLink(Module):
     def uri(self) -> str:
         url = self.config["url"]
         if self.config["append_id"]:
-            url = url.rstrip("/") + "/" + quote(self.config["charge_point_id"], safe="")
+            url = url.rstrip("/") + "/" + quote(self.charge_point_id, safe="")
         return url
 
     def _check_config(self) -> str | None:
@@ -193,7 +236,7 @@ class OcppWebSocketLink(Module):
             "close_timeout": 2,
         }
         if self.config["security_profile"] in (1, 2):
-            secret = f"{self.config['charge_point_id']}:{self._password()}".encode()
+            secret = f"{self.charge_point_id}:{self._password()}".encode()
             options["additional_headers"] = {
                 "Authorization": "Basic " + base64.b64encode(secret).decode("ascii")}
         if self.config["security_profile"] == 2:
@@ -215,8 +258,15 @@ class OcppWebSocketLink(Module):
             return
         if self.transport is None:
             self.transport = _Transport(post, self.id)
+        if not self.charge_point_id:
+            self.problem = "no charge point id: the charge point hands it over with open"
+            self.log("error", self.problem)
+            self._publish(False, None, self.problem)
+            return
         self.attempt += 1
         self.connecting = True
+        self.log("info", f"connecting to {self.uri()} (attempt {self.attempt}, "
+                 f"{self.retries} since the last stable connection)")
         self.transport.connect(self.attempt, self.uri(), self._options(),
                                self._guard_args(self._opened), self._guard_args(self._frame),
                                self._guard_args(self._closed))
@@ -243,7 +293,7 @@ class OcppWebSocketLink(Module):
             return
         self.connecting = False
         self.connected = True
-        self.backoff = float(self.config["reconnect_initial_s"])
+        self.up_since = float(self.env.now)
         self.log("info", f"connected to {self.uri()} ({subprotocol})")
         self._publish(True, subprotocol, "")
 
@@ -257,18 +307,32 @@ class OcppWebSocketLink(Module):
         self.connecting = False
         if self.connected:
             self.connected = False
-        self._publish(False, None, reason)
-        if self.wanted:
-            delay = self.backoff * (1 + 0.25 * self.rng.random())
-            self.backoff = min(self.backoff * 2, float(self.config["reconnect_max_s"]))
-            self.log("info", f"backend link down ({reason}); reconnecting in {delay:.1f} s")
-            self.start(self._retry(attempt, delay))
+            # Only a connection that stayed up starts the back-off afresh: a backend that
+            # accepts and drops at once must not be hammered.
+            if float(self.env.now) - (self.up_since or 0.0) >= \
+                    float(self.config["stable_after_s"]):
+                self.retries, self.last_wait = 0, None
+        if not self.wanted:
+            self._publish(False, None, reason)
+            return
+        delay = self.retry_backoff.next_wait(self.last_wait, self.retries, self.rng)
+        self.retries += 1
+        self.last_wait = delay
+        self._publish(False, None, reason, retry_in_s=delay)
+        self.log("info", f"backend link down ({reason}); reconnecting in {delay:.1f} s")
+        self.start(self._retry(attempt, delay))
 
     def _retry(self, attempt: int, delay: float) -> Generator:
         yield self.env.timeout(delay)
         if self.wanted and attempt == self.attempt and not self.connected:
             self._attempt()
 
-    def _publish(self, connected: bool, subprotocol: str | None, reason: str) -> None:
-        self.publish("link", "connection", {"connected": connected, "subprotocol": subprotocol,
-                                            "reason": reason[:500]})
+    def _publish(self, connected: bool, subprotocol: str | None, reason: str,
+                 retry_in_s: float | None = None) -> None:
+        value: dict[str, Any] = {"connected": connected, "subprotocol": subprotocol,
+                                 "reason": reason[:500]}
+        if retry_in_s is not None:
+            value["retry_in_s"] = round(retry_in_s, 6)
+        if connected:
+            value["endpoint"] = self.config["url"]
+        self.publish("link", "connection", value)

@@ -11,6 +11,8 @@ import simpy
 
 from charger.framework import topics
 from charger.framework.bus import Bus, CommandError
+from charger.framework.clocks import wall_clock_problems
+from charger.framework.errors import ConfigError
 from charger.framework.inproc import InProcessBus
 from charger.framework.manager import (
     ProcessManager,
@@ -51,6 +53,9 @@ class ScenarioRun:
         self.station: Station | None = None
         self.manager: ProcessManager | None = None
         if bus_url is None:
+            problems = wall_clock_problems(self.world.station, self.registry)
+            if problems:
+                raise ConfigError(problems)
             self.env: simpy.Environment = simpy.Environment()
             self.bus: Bus = InProcessBus(self.env)
             self.recorder = Recorder(self.env)

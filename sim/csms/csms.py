@@ -71,7 +71,11 @@ class SimCsms(Module):
 
     # --- the link --------------------------------------------------------------------------------
     @command("link", "open")
-    def open(self, subprotocols: list[str]) -> None:
+    def open(self, subprotocols: list[str], charge_point_id: str = "",
+             retry_backoff: dict | None = None) -> None:
+        # The simulated link comes back after reconnect_s; the identity and back-off are those
+        # of a real link and have no meaning here.
+        del charge_point_id, retry_backoff
         self.opened = True
         self.offered = list(subprotocols)
         self.start(self._connect(0.0))
@@ -108,7 +112,7 @@ class SimCsms(Module):
         self.connected = True
         self.version = next(v for v, s in SUBPROTOCOLS.items() if s == chosen)
         self.publish("link", "connection", {"connected": True, "subprotocol": chosen,
-                                            "reason": ""})
+                                            "reason": "", "endpoint": f"simulated:{self.id}"})
 
     def _disconnect(self, reason: str) -> None:
         self._generation += 1

@@ -196,7 +196,11 @@ class SimBoard(Module):
                 self.energy_wh[p] += self.voltage[p] * self.current[p] * hours
         self._since = now
 
-    def _publish_meter(self) -> None:
+    @command("meter", "read")
+    def read_meter(self) -> dict:
+        return self._publish_meter()
+
+    def _publish_meter(self) -> dict:
         self._integrate()
         power = [v * i for v, i in zip(self.voltage, self.current)]
 
@@ -204,11 +208,13 @@ class SimBoard(Module):
             return {"total": round(total, digits), "L1": round(values[0], digits),
                     "L2": round(values[1], digits), "L3": round(values[2], digits)}
 
-        self.publish("meter", "powermeter", {
+        reading = {
             "meter_id": self.config["meter_id"],
             "energy_wh_import": per_phase(self.energy_wh, sum(self.energy_wh), 3),
             "power_w": per_phase(power, sum(power), 2),
             "current_a": per_phase(self.current, sum(self.current), 3),
             "voltage_v": per_phase(self.voltage, max(self.voltage), 2),
             "frequency_hz": float(self.supply["frequency_hz"]),
-        })
+        }
+        self.publish("meter", "powermeter", reading)
+        return reading

@@ -200,6 +200,8 @@ class TestCsms:
         self.tx_numbers = itertools.count(1)
         self.charge_points: dict[str, _Backend] = {}
         self.rejected_handshakes: list[str] = []
+        self.drop_at_once = False  # accept the WebSocket and close it at once
+        self.accepted_connections = 0
         self._cond = threading.Condition()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True,
@@ -254,6 +256,10 @@ class TestCsms:
 
     async def _handler(self, connection: ServerConnection) -> None:
         cp_id = connection.request.path.rstrip("/").rsplit("/", 1)[-1]
+        self.accepted_connections += 1
+        if self.drop_at_once:
+            await connection.close(1011, "going away at once")
+            return
         if connection.subprotocol == "ocpp1.6":
             cp: _Backend = CentralSystem16(cp_id, connection)
             cp._setup(self, "1.6")

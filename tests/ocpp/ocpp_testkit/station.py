@@ -33,6 +33,11 @@ def registry() -> ModuleRegistry:
     return ModuleRegistry(_SCHEMAS)
 
 
+# Reconnect within 1-2 s then 2-4 s (the default back-off would make tests wait longer).
+FAST_BACKOFF = {"retry_backoff_wait_minimum": 1, "retry_backoff_random_range": 1,
+                "retry_backoff_repeat_times": 1}
+
+
 def ocpp_station(version: str, link: dict, database: str = ":memory:",
                  configuration: dict | None = None, car_script: str = "",
                  cp_id: str = "CP-1") -> dict:
@@ -50,7 +55,8 @@ def ocpp_station(version: str, link: dict, database: str = ":memory:",
         "link": link,
         "ocpp": {"module": module, "config": {
             "charge_point_id": cp_id, "database": database, "response_timeout_s": 300,
-            "boot_retry_s": 2, "reboot_s": 1, "configuration": configuration or {}},
+            "boot_retry_s": 2, "reboot_s": 1,
+            "configuration": {**FAST_BACKOFF, **(configuration or {})}},
             "connections": {"link": "link.link", "evse_manager": "evse1",
                             "powermeter": "board1.meter", "connector_lock": "board1.lock",
                             "auth": "auth"}},
@@ -74,8 +80,7 @@ def ocpp_station(version: str, link: dict, database: str = ":memory:",
 
 def websocket_link(url: str, cp_id: str = "CP-1", **config: Any) -> dict:
     return {"module": "OcppWebSocketLink", "config": {
-        "url": url, "charge_point_id": cp_id, "reconnect_initial_s": 1, "reconnect_max_s": 2,
-        "open_timeout_s": 5, **config}}
+        "url": url, "charge_point_id": cp_id, "open_timeout_s": 5, **config}}
 
 
 def write_station(path: Path, doc: dict) -> Path:
