@@ -70,8 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("reset_retries", "ResetRetries", ("OCPPCommCtrlr", "ResetRetries"), "int", 1),
     Setting("ping_interval", "WebSocketPingInterval", ("OCPPCommCtrlr", "WebSocketPingInterval"),
             "int", 30),
-    # The reconnection back-off (OCPP 2.0.1 part 4, OCPP-J "Reconnecting"); 1.6 has no standard keys, so
-    # the 2.0.1 variable names serve as 1.6 configuration keys too.
+    # The reconnection back-off (OCPP 2.0.1 part 4, "Reconnecting"); 1.6 has no standard keys,
+    # so the 2.0.1 variable names serve as 1.6 configuration keys too.
     Setting("retry_backoff_wait_minimum", "RetryBackOffWaitMinimum",
             ("OCPPCommCtrlr", "RetryBackOffWaitMinimum"), "int", 3),
     Setting("retry_backoff_random_range", "RetryBackOffRandomRange",

@@ -81,6 +81,9 @@ class _Transport:
                     if ws.close_code is not None else "closed"
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
             reason = f"{type(exc).__name__}: {exc}"
+            cause = exc.__cause__ or exc.__context__
+            if cause is not None:  # e.g. the TLS alert behind "no valid HTTP response"
+                reason += f" ({type(cause).__name__}: {cause})"
         finally:
             self.ws = None
             self.outgoing = None
@@ -218,9 +221,32 @@ class OcppWebSocketLink(Module):
             return "security profile 2 needs a wss:// url"
         if profile in (1, 2) and not self._password():
             return f"security profile {profile} needs a password (password or password_env)"
-        if profile == 2 and self.config["ca_file"] and not os.path.isfile(self.config["ca_file"]):
+        if profile == 3 and not url.startswith("wss://"):
+            return "security profile 3 needs a wss:// url"
+        if profile in (2, 3) and self.config["ca_file"] and \
+                not os.path.isfile(self.config["ca_file"]):
             return f"ca_file {self.config['ca_file']!r} not found"
+        if profile == 3:
+            for key in ("client_cert_file", "client_key_file"):
+                if not self.config[key]:
+                    return f"security profile 3 needs {key} (the charge point's certificate)"
+                if not os.path.isfile(self.config[key]):
+                    return f"{key} {self.config[key]!r} not found"
+            try:
+                self._tls_context()
+            except (ssl.SSLError, OSError) as exc:
+                return (f"client certificate {self.config['client_cert_file']!r} and key "
+                        f"{self.config['client_key_file']!r} cannot be used: {exc}")
         return None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
+                                             cafile=self.config["ca_file"] or None)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.config["security_profile"] == 3:
+            context.load_cert_chain(self.config["client_cert_file"],
+                                    self.config["client_key_file"])
+        return context
 
     def _password(self) -> str:
         if self.config["password_env"]:
@@ -239,11 +265,8 @@ class OcppWebSocketLink(Module):
             secret = f"{self.charge_point_id}:{self._password()}".encode()
             options["additional_headers"] = {
                 "Authorization": "Basic " + base64.b64encode(secret).decode("ascii")}
-        if self.config["security_profile"] == 2:
-            context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
-                                                 cafile=self.config["ca_file"] or None)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            options["ssl"] = context
+        if self.config["security_profile"] in (2, 3):
+            options["ssl"] = self._tls_context()
         return options
 
     def _attempt(self) -> None:
@@ -305,6 +328,13 @@ class OcppWebSocketLink(Module):
         if attempt != self.attempt:
             return
         self.connecting = False
+        if self.config["security_profile"] == 3 and not self.connected and \
+                "InvalidStatus" not in reason and "CERTIFICATE_VERIFY_FAILED" not in reason:
+            # With TLS 1.3 a refused client certificate reaches the client as a connection
+            # closed during the handshake, without the alert: say what it most likely means.
+            reason += (" (security profile 3: the backend ended the handshake; did it refuse "
+                       f"the client certificate {self.config['client_cert_file']!r}? it must "
+                       "be signed by a CA the backend trusts)")
         if self.connected:
             self.connected = False
             # Only a connection that stayed up starts the back-off afresh: a backend that

@@ -239,8 +239,16 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    # Charge point certificates (profile 3): one the backend's client CA signed, one it did not.
+    for name, ca in (("client", "ca"), ("rogue", "other-ca")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+            f"{name}.csr", "-subj", "/CN=CP-1")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
     return {"ca": d / "ca.pem", "other": d / "other-ca.pem", "cert": d / "server.pem",
-            "key": d / "server.key"}
+            "key": d / "server.key", "client_cert": d / "client.pem",
+            "client_key": d / "client.key", "rogue_cert": d / "rogue.pem",
+            "rogue_key": d / "rogue.key"}
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
@@ -264,6 +272,45 @@ def test_security_profile_2_tls_with_server_verification(version: str, tmp_path:
                 backend.url, security_profile=2, password="tls-password",
                 ca_file=str(certificates["ca"]))) as station:
             assert backend.url.startswith("wss://")
+            backend.wait_call("BootNotification")
+            registered(station)
+    finally:
+        backend.stop()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_security_profile_3_tls_with_a_client_certificate(version: str, tmp_path: Path,
+                                                          certificates: dict[str, Path]) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=certificates["ca"])
+    context.verify_mode = ssl.CERT_REQUIRED  # the backend demands the charge point's certificate
+    context.load_cert_chain(certificates["cert"], certificates["key"])
+    backend = TestCsms(ssl_context=context).start()
+
+    def profile3(cert: str, key: str) -> dict:
+        return websocket_link(backend.url, security_profile=3, ca_file=str(certificates["ca"]),
+                              client_cert_file=cert, client_key_file=key)
+    try:
+        rogue = tmp_path / "rogue"
+        rogue.mkdir()
+        with start_station(rogue, version, profile3(str(certificates["rogue_cert"]),
+                                                    str(certificates["rogue_key"]))) as station:
+            row = station.wait_for(lambda r: r.kind == "var" and r.source == "link.link"
+                                   and r.name == "connection" and "retry_in_s" in r.value,
+                                   what="a refused client certificate")
+        assert ("security profile 3: the backend ended the handshake; did it refuse the client "
+                "certificate") in row.value["reason"]
+        assert not backend.calls()
+        missing = tmp_path / "missing"
+        missing.mkdir()
+        with start_station(missing, version, profile3(str(tmp_path / "nope.pem"),
+                                                      str(certificates["client_key"]))
+                           ) as station:
+            row = station.wait_for(lambda r: r.kind == "log" and r.source == "link",
+                                   what="a configuration error")
+        assert "client_cert_file" in row.value and "not found" in row.value
+        with start_station(tmp_path, version, profile3(str(certificates["client_cert"]),
+                                                       str(certificates["client_key"]))
+                           ) as station:
             backend.wait_call("BootNotification")
             registered(station)
     finally:
