@@ -25,18 +25,8 @@ from ocpp.v201 import datatypes as types201
 
 from charger.framework import Module, command
 from charger.ocpp.base import iso
-from charger.ocpp.frames import (
-    SUBPROTOCOLS,
-    FrameError,
-    action_of,
-    check_payload,
-    decode,
-    encode_call,
-    encode_error,
-    encode_result,
-    error_code,
-    to_payload,
-)
+from charger.ocpp.endpoint import Endpoint, on
+from charger.ocpp.frames import SUBPROTOCOLS, Frame, action_of, check_payload, to_payload
 from charger.ocpp.smart_charging import parse_time
 
 PURPOSE_16 = {"ChargePointMax": "ChargePointMaxProfile", "TxDefault": "TxDefaultProfile",
@@ -58,7 +48,9 @@ class SimCsms(Module):
         self._tx_numbers = itertools.count(1)
         self._remote_ids = itertools.count(1)
         self.seen: dict[str, str | None] = {}  # message id -> the reply sent (None: swallowed)
-        self.pending: dict[str, Any] = {}  # our request id -> event for the charge point's reply
+        self._down = self.env.event()  # triggered when the connection is lost
+        self.endpoint = Endpoint(self, "1.6", self._transmit, intercept=self._intercept,
+                                 deliver=self._deliver)
         self.transactions: dict[int, str] = {}  # connector -> transaction id the backend knows
         self.tokens: dict[str, str] = dict(self.config["tokens"])
         self.boot_status = self.config["boot_status"]
@@ -111,15 +103,15 @@ class SimCsms(Module):
             return
         self.connected = True
         self.version = next(v for v, s in SUBPROTOCOLS.items() if s == chosen)
+        self.endpoint.version = self.version
+        self._down = self.env.event()
         self.publish("link", "connection", {"connected": True, "subprotocol": chosen,
                                             "reason": "", "endpoint": f"simulated:{self.id}"})
 
     def _disconnect(self, reason: str) -> None:
         self._generation += 1
-        for event in self.pending.values():
-            if not event.triggered:
-                event.succeed(None)
-        self.pending.clear()
+        if not self._down.triggered:
+            self._down.succeed()  # the call in flight, if any, gets no reply
         if self.connected:
             self.connected = False
             self._publish_connection(reason)
@@ -143,22 +135,10 @@ class SimCsms(Module):
 
     # --- what the charge point sends -------------------------------------------------------------
     def _from_charge_point(self, raw: str) -> None:
-        try:
-            frame = decode(raw, self.version)
-        except FrameError as problem:
-            self.log("warning", f"backend got a bad frame: {problem.reason}")
-            if problem.reply is not None:
-                self._transmit(encode_error(problem.unique_id or "-1",
-                                            error_code(problem.reply, self.version),
-                                            problem.reason))
-            return
-        if frame.message_type != MessageType.Call:
-            event = self.pending.pop(frame.unique_id, None)
-            if event is None or event.triggered:
-                self.log("warning", f"backend ignored a reply to unknown id {frame.unique_id}")
-            else:
-                event.succeed(frame)
-            return
+        self.endpoint.received(raw)
+
+    def _intercept(self, frame: Frame) -> bool:
+        """Every request is reported; one seen before is answered again, not processed again."""
         duplicate = frame.unique_id in self.seen
         self.publish("control", "call_received", {
             "action": frame.action, "unique_id": frame.unique_id, "duplicate": duplicate,
@@ -169,25 +149,19 @@ class SimCsms(Module):
                      "not processed again")
             if cached is not None:
                 self._transmit(cached)
+        return duplicate
+
+    def _deliver(self, frame: Frame, reply: str) -> None:
+        if not frame.action:  # an answer to a frame that could not be read
+            self._transmit(reply)
             return
-        problem = check_payload(MessageType.Call, frame.action, frame.payload, self.version)
-        handler = getattr(self, f"_{self.version.replace('.', '')}_{frame.action}", None)
-        if problem is not None or handler is None:
-            kind = problem.reply if problem is not None else "not_supported"
-            reason = problem.reason if problem is not None else f"{frame.action} not handled"
-            self.log("warning", f"backend refuses {frame.action}: {reason}")
-            reply = encode_error(frame.unique_id, error_code(kind or "format", self.version),
-                                 reason)
-        else:
-            reply = encode_result(frame.unique_id, handler(frame.payload))
+        self.seen[frame.unique_id] = reply
         then_offline = self.swallow.pop(frame.action, None)
-        if then_offline is not None:
-            self.seen[frame.unique_id] = reply  # processed; the reply is lost on the way
+        if then_offline is not None:  # processed; the reply is lost on the way
             self.log("info", f"backend swallows the reply to {frame.action} {frame.unique_id}")
             if then_offline:
                 self.start(self._go_offline_now())
             return
-        self.seen[frame.unique_id] = reply
         self._transmit(reply)
 
     def _go_offline_now(self) -> Generator:
@@ -200,84 +174,66 @@ class SimCsms(Module):
                                                         self.config["unknown_token_status"]))
         return STATUS_16.get(status, status) if self.version == "1.6" else status
 
-    def _boot(self) -> dict:
+    # OCPP 1.6 requests
+    @on("BootNotification")
+    def boot_notification(self, **_: Any) -> dict:
         accepted = self.boot_status == "Accepted"
         interval = self.boot_interval or (self.config["heartbeat_interval_s"] if accepted
                                           else self.config["boot_retry_interval_s"])
         return {"status": self.boot_status, "currentTime": self.now_iso(), "interval": interval}
 
-    # OCPP 1.6 requests
-    def _16_BootNotification(self, p: dict) -> dict:
-        return self._boot()
-
-    def _16_Heartbeat(self, p: dict) -> dict:
+    @on("Heartbeat")
+    def heartbeat(self) -> dict:
         return {"currentTime": self.now_iso()}
 
-    def _16_StatusNotification(self, p: dict) -> dict:
+    @on("StatusNotification")
+    @on("MeterValues")
+    @on("DiagnosticsStatusNotification")
+    @on("FirmwareStatusNotification")
+    @on("ReservationStatusUpdate")
+    def acknowledge(self, **_: Any) -> dict:
         return {}
 
-    def _16_Authorize(self, p: dict) -> dict:
-        return {"idTagInfo": {"status": self.token_status(p["idTag"])}}
-
-    def _16_StartTransaction(self, p: dict) -> dict:
-        number = next(self._tx_numbers)
-        self.transactions[p["connectorId"]] = str(number)
-        return {"transactionId": number, "idTagInfo": {"status": self.token_status(p["idTag"])}}
-
-    def _16_StopTransaction(self, p: dict) -> dict:
-        for connector, tx in list(self.transactions.items()):
-            if tx == str(p["transactionId"]):
-                del self.transactions[connector]
-        return {"idTagInfo": {"status": self.token_status(p["idTag"])}} if "idTag" in p else {}
-
-    def _16_MeterValues(self, p: dict) -> dict:
-        return {}
-
-    def _16_DataTransfer(self, p: dict) -> dict:
+    @on("DataTransfer")
+    def accept_data_transfer(self, **_: Any) -> dict:
         return {"status": "Accepted"}
 
-    def _16_DiagnosticsStatusNotification(self, p: dict) -> dict:
-        return {}
+    @on("Authorize", "1.6")
+    def authorize_16(self, id_tag: str) -> dict:
+        return {"idTagInfo": {"status": self.token_status(id_tag)}}
 
-    def _16_FirmwareStatusNotification(self, p: dict) -> dict:
-        return {}
+    @on("StartTransaction")
+    def start_transaction(self, connector_id: int, id_tag: str, **_: Any) -> dict:
+        number = next(self._tx_numbers)
+        self.transactions[connector_id] = str(number)
+        return {"transactionId": number, "idTagInfo": {"status": self.token_status(id_tag)}}
+
+    @on("StopTransaction")
+    def stop_transaction(self, transaction_id: int, id_tag: str | None = None,
+                         **_: Any) -> dict:
+        for connector, tx in list(self.transactions.items()):
+            if tx == str(transaction_id):
+                del self.transactions[connector]
+        return {"idTagInfo": {"status": self.token_status(id_tag)}} if id_tag else {}
 
     # OCPP 2.0.1 requests
-    def _201_BootNotification(self, p: dict) -> dict:
-        return self._boot()
+    @on("Authorize", "2.0.1")
+    def authorize_201(self, id_token: dict, **_: Any) -> dict:
+        return {"idTokenInfo": {"status": self.token_status(id_token["idToken"])}}
 
-    def _201_Heartbeat(self, p: dict) -> dict:
-        return {"currentTime": self.now_iso()}
-
-    def _201_StatusNotification(self, p: dict) -> dict:
-        return {}
-
-    def _201_Authorize(self, p: dict) -> dict:
-        return {"idTokenInfo": {"status": self.token_status(p["idToken"]["idToken"])}}
-
-    def _201_TransactionEvent(self, p: dict) -> dict:
-        evse = (p.get("evse") or {}).get("id")
-        tx = p["transactionInfo"]["transactionId"]
-        if p["eventType"] == "Started" and evse is not None:
-            self.transactions[evse] = tx
-        elif p["eventType"] == "Ended":
+    @on("TransactionEvent")
+    def transaction_event(self, event_type: str, transaction_info: dict,
+                          evse: dict | None = None, id_token: dict | None = None,
+                          **_: Any) -> dict:
+        tx = transaction_info["transactionId"]
+        if event_type == "Started" and evse is not None:
+            self.transactions[evse["id"]] = tx
+        elif event_type == "Ended":
             for connector, known in list(self.transactions.items()):
                 if known == tx:
                     del self.transactions[connector]
-        if "idToken" in p:
-            return {"idTokenInfo": {"status": self.token_status(p["idToken"]["idToken"])}}
-        return {}
-
-    def _201_MeterValues(self, p: dict) -> dict:
-        return {}
-
-    def _201_DataTransfer(self, p: dict) -> dict:
-        return {"status": "Accepted"}
-
-    def _201_ReservationStatusUpdate(self, p: dict) -> dict:
-        return {}
-
-    def _201_FirmwareStatusNotification(self, p: dict) -> dict:
+        if id_token is not None:
+            return {"idTokenInfo": {"status": self.token_status(id_token["idToken"])}}
         return {}
 
     # --- what the backend sends ------------------------------------------------------------------
@@ -292,20 +248,15 @@ class SimCsms(Module):
             problem = check_payload(MessageType.Call, action, payload, self.version)
             if problem is not None:
                 return {"noReply": f"not sent, invalid request: {problem.reason}"}
-        unique_id = f"csms-{next(self._numbers)}"
-        event = self.env.event()
-        self.pending[unique_id] = event
-        self._transmit(encode_call(unique_id, action, payload))
-        timeout = self.env.timeout(float(self.config["response_timeout_s"]))
-        yield self.env.any_of([event, timeout])
-        self.pending.pop(unique_id, None)
-        frame = event.value if event.triggered else None
-        if frame is None:
-            return {"noReply": "no reply" if not event.triggered else "connection lost"}
-        if frame.message_type == MessageType.CallError:
-            return {"callError": {"errorCode": frame.error_code,
-                                  "errorDescription": frame.error_description}}
-        return frame.payload
+        outcome = yield from self.endpoint.call(
+            f"csms-{next(self._numbers)}", action, payload,
+            float(self.config["response_timeout_s"]), down=self._down)
+        if outcome.status == "error" and outcome.frame is not None:
+            return {"callError": {"errorCode": outcome.frame.error_code,
+                                  "errorDescription": outcome.frame.error_description}}
+        if outcome.frame is not None:  # a result, or an invalid one (reported as it came)
+            return outcome.frame.payload
+        return {"noReply": "no reply" if outcome.status == "timeout" else "connection lost"}
 
     def _v16(self) -> bool:
         return self.version == "1.6"
