@@ -17,7 +17,6 @@ for 2.0.1, by transaction id and seqNo), processes it exactly once.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections import deque
 from collections.abc import Callable, Generator
@@ -31,20 +30,8 @@ from ocpp.messages import MessageType
 from charger.framework import CommandError, ErrorReport, Module, command
 from charger.framework.module import Requirement
 from charger.ocpp import settings as settings_mod
-from charger.ocpp.frames import (
-    SUBPROTOCOLS,
-    Frame,
-    FrameError,
-    action_of,
-    check_payload,
-    decode,
-    encode_call,
-    encode_error,
-    encode_result,
-    error_code,
-    known_actions,
-    to_payload,
-)
+from charger.ocpp.endpoint import Endpoint
+from charger.ocpp.frames import SUBPROTOCOLS, Frame, action_of, check_payload, to_payload
 from charger.ocpp.smart_charging import (
     Limits,
     Profile,
@@ -58,7 +45,6 @@ from charger.ocpp.smart_charging import (
 )
 from charger.ocpp.store import QueuedMessage, Store
 
-RAW_CUT = 500  # characters of an undecodable frame kept in the timeline
 EVSE_STOP_REASONS = {"Local", "Remote", "EVDisconnected", "PowerLoss", "EmergencyStop",
                      "DeAuthorized", "Other"}
 TOKEN_STATUSES = {"Accepted", "Blocked", "Expired", "Invalid", "Unknown"}
@@ -97,7 +83,6 @@ class Ticket:
     payload: dict | None = None
     seq: int | None = None
     done: simpy.Event | None = None
-    response: simpy.Event | None = None
 
 
 class OcppChargePoint(Module):
@@ -121,6 +106,8 @@ class OcppChargePoint(Module):
             evse.on_error(lambda r, c=conn: self._on_evse_error(c, r))
             if conn.meter:
                 conn.meter.subscribe("powermeter", lambda v, c=conn: self._on_meter(c, v))
+        self.endpoint = Endpoint(self, self.version, self._transmit, record=self._record,
+                                 intercept=self._screen, deliver=self._deliver)
         self.link.subscribe("received", self._on_received)
         self.link.subscribe("connection", self._on_connection)
 
@@ -140,7 +127,6 @@ class OcppChargePoint(Module):
         self.registration = "Unknown"  # Unknown | Pending | Accepted | Rejected
         self.boot_reason = "PowerUp"
         self.outbox: deque[Ticket] = deque()
-        self.inflight: Ticket | None = None
         self._wakeup: simpy.Event = self.env.event()
         self._down: simpy.Event = self.env.event()
         self._connection_generation = 0
@@ -275,33 +261,7 @@ class OcppChargePoint(Module):
         self._wake()
 
     def _on_received(self, value: dict) -> None:
-        raw = value.get("frame")
-        try:
-            frame = decode(raw, self.version)
-        except FrameError as problem:
-            self._record("rx", "Invalid", "", problem.unique_id or "",
-                         {"raw": str(raw)[:RAW_CUT], "reason": problem.reason})
-            if problem.reply is None:
-                self.log("warning", f"ignored a frame from the backend: {problem.reason}")
-            else:
-                self._reply_error(problem.unique_id or "-1", problem.reply, problem.reason)
-            return
-        if frame.message_type == MessageType.Call:
-            self._on_call(frame)
-            return
-        ticket = self.inflight
-        matched = ticket is not None and ticket.unique_id == frame.unique_id
-        action = ticket.action if matched and ticket is not None else ""
-        payload = frame.payload if frame.message_type == MessageType.CallResult else {
-            "errorCode": frame.error_code, "errorDescription": frame.error_description,
-            "errorDetails": frame.error_details}
-        self._record("rx", frame.type_name, action, frame.unique_id, payload)
-        if not matched or ticket is None or ticket.response is None \
-                or ticket.response.triggered:
-            self.log("warning", f"ignored a {frame.type_name} for message id "
-                     f"{frame.unique_id!r}: no request of ours is waiting for it")
-            return
-        ticket.response.succeed(frame)
+        self.endpoint.received(value.get("frame"))
 
     def _record(self, direction: str, message_type: str, action: str, unique_id: str,
                 payload: Any, queued: bool = False) -> None:
@@ -311,66 +271,21 @@ class OcppChargePoint(Module):
             value["queued"] = True
         self.publish("main", "ocpp_message", value)
 
-    def _send_frame(self, text: str) -> None:
-        self.link.send("send", frame=text)
+    def _transmit(self, text: str) -> simpy.Event:
+        return self.link.call("send", frame=text)
 
-    def _reply(self, unique_id: str, action: str, payload: dict) -> None:
-        self._record("tx", "CallResult", action, unique_id, payload)
-        self._send_frame(encode_result(unique_id, payload))
-
-    def _reply_error(self, unique_id: str, kind: str, description: str, action: str = "") -> None:
-        code = error_code(kind, self.version)
-        self._record("tx", "CallError", action, unique_id,
-                     {"errorCode": code, "errorDescription": description[:255],
-                      "errorDetails": {}})
-        self._send_frame(encode_error(unique_id, code, description))
-
-    # --- requests from the backend -------------------------------------------------------------
-    def _on_call(self, frame: Frame) -> None:
-        self._record("rx", "Call", frame.action, frame.unique_id, frame.payload)
-        if self.registration == "Rejected":
-            self._reply_error(frame.unique_id, "security",
-                              "the backend rejected this charge point's BootNotification",
-                              frame.action)
-            return
-        handler = getattr(self, f"on_{frame.action}", None)
-        if handler is None or not callable(handler):
-            kind = "not_supported" if frame.action in known_actions(self.version) \
-                else "not_implemented"
-            self._reply_error(frame.unique_id, kind, f"{frame.action} is not "
-                              f"{'supported' if kind == 'not_supported' else 'known'}",
-                              frame.action)
-            return
-        problem = check_payload(MessageType.Call, frame.action, frame.payload, self.version)
-        if problem is not None:
-            self._reply_error(frame.unique_id, problem.reply or "format", problem.reason,
-                              frame.action)
-            return
-        self.start(self._serve(frame, handler))
-
-    def _serve(self, frame: Frame, handler: Callable) -> Generator:
-        try:
-            outcome = handler(frame.payload)
-            if inspect.isgenerator(outcome):
-                outcome = yield from outcome
-        except Exception as exc:  # noqa: BLE001 - reported, answered, never fatal
-            self._record_exception(exc)
-            self._reply_error(frame.unique_id, "internal", f"{type(exc).__name__}: {exc}",
-                              frame.action)
-            return
-        response, after = outcome if isinstance(outcome, tuple) else (outcome, None)
-        payload = to_payload(response)
-        problem = check_payload(MessageType.CallResult, frame.action, payload, self.version)
-        if problem is not None:
-            self.log("error", f"our reply to {frame.action} violates its schema: "
-                     f"{problem.reason}")
-            self._reply_error(frame.unique_id, "internal", "reply could not be built",
-                              frame.action)
-            return
+    def _deliver(self, frame: Frame, text: str) -> None:
+        """A reply goes out only on the connection its request came on."""
         if self.connected:
-            self._reply(frame.unique_id, frame.action, payload)
-        if after is not None:
-            after()
+            self.link.send("send", frame=text)
+
+    def _screen(self, frame: Frame) -> bool:
+        """A backend that rejected our BootNotification gets no service (OCPP: SecurityError)."""
+        if self.registration != "Rejected":
+            return False
+        self.endpoint.reply_error(frame, "security",
+                                  "the backend rejected this charge point's BootNotification")
+        return True
 
     # --- requests to the backend: one at a time ------------------------------------------------
     def request(self, message: Any, boot: bool = False) -> Generator[Any, Any, dict | None]:
@@ -457,41 +372,19 @@ class OcppChargePoint(Module):
                 return
         else:
             payload = ticket.payload or {}
-        ticket.response = self.env.event()
-        self.inflight = ticket
-        self._record("tx", "Call", ticket.action, ticket.unique_id, payload,
-                     queued=ticket.seq is not None)
-        try:
-            sent = yield self.link.call("send", frame=encode_call(ticket.unique_id,
-                                                                  ticket.action, payload))
-        except CommandError as error:
-            self.log("warning", f"link refused a frame: {error}")
-            sent = False
-        if not sent:
-            self.inflight = None
+        outcome = yield from self.endpoint.call(
+            ticket.unique_id, ticket.action, payload, float(self.config["response_timeout_s"]),
+            down=self._down, queued=ticket.seq is not None)
+        if outcome.ok:
+            self._succeeded(ticket, message, outcome.payload or {})
+        elif outcome.status in ("unsent", "down"):
             self._undelivered(ticket)
-            return
-        down = self._down
-        timeout = self.env.timeout(float(self.config["response_timeout_s"]))
-        yield self.env.any_of([ticket.response, timeout, down])
-        self.inflight = None
-        if ticket.response.triggered:
-            frame: Frame = ticket.response.value
-            if frame.message_type == MessageType.CallResult:
-                problem = check_payload(MessageType.CallResult, ticket.action, frame.payload,
-                                        self.version)
-                if problem is None:
-                    self._succeeded(ticket, message, frame.payload)
-                    return
-                self.log("warning", f"invalid reply to {ticket.action}: {problem.reason}")
-                yield from self._failed(ticket, message, "invalid reply", new_id=False)
-                return
-            yield from self._failed(ticket, message, f"CallError {frame.error_code}: "
-                                    f"{frame.error_description}", new_id=True)
-        elif down.triggered:
-            self._undelivered(ticket)
-        else:
-            yield from self._failed(ticket, message, "no reply in time", new_id=False)
+        elif outcome.status == "invalid":
+            self.log("warning", f"{ticket.action}: {outcome.reason}")
+            yield from self._failed(ticket, message, "invalid reply", new_id=False)
+        else:  # a CallError means the backend did not process it: a retry is a new message
+            yield from self._failed(ticket, message, outcome.reason,
+                                    new_id=outcome.status == "error")
 
     def _succeeded(self, ticket: Ticket, message: QueuedMessage | None, payload: dict) -> None:
         if message is None:

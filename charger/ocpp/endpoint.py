@@ -114,6 +114,12 @@ def arguments(payload: dict) -> dict[str, Any]:
     return {snake_case(k): v for k, v in payload.items()}
 
 
+@dataclass(frozen=True)
+class InFlight:
+    unique_id: str
+    action: str
+
+
 @dataclass
 class Outcome:
     """What became of one of our calls."""
@@ -241,8 +247,11 @@ class Endpoint:
 
     # --- calling ---------------------------------------------------------------------------
     @property
-    def busy(self) -> bool:
-        return self._waiting is not None
+    def in_flight(self) -> InFlight | None:
+        """Our call waiting for its reply, if any."""
+        if self._waiting is None:
+            return None
+        return InFlight(self._waiting[0], self._waiting[1])
 
     def call(self, unique_id: str, action: str, payload: dict, timeout_s: float,
              down: simpy.Event | None = None, queued: bool = False

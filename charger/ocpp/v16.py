@@ -1,8 +1,9 @@
 """Ocpp16: an OCPP 1.6J charge point (Core, Smart Charging, Remote Trigger, Local Auth List,
 Reservation, and simulated Firmware Management basics).
 
-Messages are the ``ocpp.v16`` dataclasses; requests from the backend are served by the
-``on_<Action>`` methods (their payloads already checked against the package's schemas).
+Messages are the ``ocpp.v16`` dataclasses; requests from the backend are served by the methods
+marked ``@on(action)`` (arguments in snake_case, payloads already checked against the package's
+schemas), with ``@after(action)`` for what follows the reply.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from ocpp.v16 import call, call_result, datatypes
 
 from charger.ocpp.base import Connector, OcppChargePoint
+from charger.ocpp.endpoint import after, on
 from charger.ocpp.settings import SETTINGS, render
 from charger.ocpp.smart_charging import PURPOSES, composite, matches_clear, parse_time
 from charger.ocpp.store import QueuedMessage
@@ -173,56 +175,73 @@ class Ocpp16(OcppChargePoint):
         return tx.server_id if tx else None
 
     # --- requests from the backend: Core -------------------------------------------------------
-    def on_RemoteStartTransaction(self, p: dict) -> Any:
-        connector = p.get("connectorId")
-        profile = p.get("chargingProfile")
-        ok = connector != 0 and (connector is None or connector in self.connectors)
-        if profile is not None and profile.get("chargingProfilePurpose") != "TxProfile":
+    @on("RemoteStartTransaction")
+    def on_remote_start_transaction(self, id_tag: str, connector_id: int | None = None,
+                                    charging_profile: dict | None = None) -> Any:
+        ok = connector_id != 0 and (connector_id is None or connector_id in self.connectors)
+        if charging_profile is not None and \
+                charging_profile.get("chargingProfilePurpose") != "TxProfile":
             ok = False
         if ok:
-            ok, _ = self.remote_start(connector, p["idTag"], profile)
+            ok, _ = self.remote_start(connector_id, id_tag, charging_profile)
         return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
 
-    def on_RemoteStopTransaction(self, p: dict) -> Any:
-        conn = self.connector_of_transaction(str(p["transactionId"]))
-        if conn is None:
-            return call_result.RemoteStopTransaction(status="Rejected")
-        return (call_result.RemoteStopTransaction(status="Accepted"),
-                lambda: self.start(self.stop_transaction(conn, "Remote")))
+    @on("RemoteStopTransaction")
+    def on_remote_stop_transaction(self, transaction_id: int) -> Any:
+        conn = self.connector_of_transaction(str(transaction_id))
+        return call_result.RemoteStopTransaction(status="Rejected" if conn is None
+                                                 else "Accepted")
 
-    def on_Reset(self, p: dict) -> Any:
-        kind = "HardReset" if p["type"] == "Hard" else "SoftReset"
-        return call_result.Reset(status="Accepted"), lambda: self.start(self.reboot(kind))
+    @after("RemoteStopTransaction")
+    def after_remote_stop_transaction(self, response: Any, transaction_id: int) -> None:
+        conn = self.connector_of_transaction(str(transaction_id))
+        if response.status == "Accepted" and conn is not None:
+            self.start(self.stop_transaction(conn, "Remote"))
 
-    def on_ChangeAvailability(self, p: dict) -> Any:
-        connector = p["connectorId"]
-        if connector != 0 and connector not in self.connectors:
+    @on("Reset")
+    def on_reset(self, type: str) -> Any:  # noqa: A002 - the field's name
+        return call_result.Reset(status="Accepted")
+
+    @after("Reset")
+    def after_reset(self, response: Any, type: str) -> None:  # noqa: A002
+        self.start(self.reboot("HardReset" if type == "Hard" else "SoftReset"))
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, connector_id: int, type: str) -> Any:  # noqa: A002
+        if connector_id != 0 and connector_id not in self.connectors:
             return call_result.ChangeAvailability(status="Rejected")
-        targets = list(self.connectors.values()) if connector == 0 \
-            else [self.connectors[connector]]
-        status = self.change_availability(targets, p["type"] == "Operative")
-        after = self.station_status if connector == 0 and self.online else None
-        return call_result.ChangeAvailability(status=status), after
+        targets = list(self.connectors.values()) if connector_id == 0 \
+            else [self.connectors[connector_id]]
+        status = self.change_availability(targets, type == "Operative")
+        return call_result.ChangeAvailability(status=status)
 
-    def on_ChangeConfiguration(self, p: dict) -> Any:
-        return call_result.ChangeConfiguration(status=self.change_setting(p["key"], p["value"]))
+    @after("ChangeAvailability")
+    def after_change_availability(self, response: Any, connector_id: int, **_: Any) -> None:
+        if connector_id == 0 and self.online and response.status != "Rejected":
+            self.station_status()
 
-    def on_GetConfiguration(self, p: dict) -> Any:
-        keys = p.get("key") or [s.key16 for s in SETTINGS if s.key16]
+    @on("ChangeConfiguration")
+    def on_change_configuration(self, key: str, value: str) -> Any:
+        return call_result.ChangeConfiguration(status=self.change_setting(key, value))
+
+    @on("GetConfiguration")
+    def on_get_configuration(self, key: list[str] | None = None) -> Any:
+        keys = key or [s.key16 for s in SETTINGS if s.key16]
         known, unknown = [], []
-        for key in keys:
-            setting = next((s for s in SETTINGS if s.key16 == key), None)
+        for name in keys:
+            setting = next((s for s in SETTINGS if s.key16 == name), None)
             if setting is None:
-                unknown.append(key)
+                unknown.append(name)
             else:
-                known.append(datatypes.KeyValue(key=key, readonly=setting.readonly,
+                known.append(datatypes.KeyValue(key=name, readonly=setting.readonly,
                                                 value=render(setting,
                                                              self.settings[setting.name])[:500]))
         return call_result.GetConfiguration(configuration_key=known or None,
                                             unknown_key=unknown or None)
 
-    def on_UnlockConnector(self, p: dict) -> Generator:
-        conn = self.connectors.get(p["connectorId"])
+    @on("UnlockConnector")
+    def on_unlock_connector(self, connector_id: int) -> Generator:
+        conn = self.connectors.get(connector_id)
         if conn is None or conn.lock is None:
             return call_result.UnlockConnector(status="NotSupported")
         if conn.tx is not None:
@@ -234,80 +253,96 @@ class Ocpp16(OcppChargePoint):
             return call_result.UnlockConnector(status="UnlockFailed")
         return call_result.UnlockConnector(status="Unlocked")
 
-    def on_ClearCache(self, p: dict) -> Any:
+    @on("ClearCache")
+    def on_clear_cache(self) -> Any:
         self.store.clear_auth("cache")
         return call_result.ClearCache(status="Accepted")
 
-    def on_DataTransfer(self, p: dict) -> Any:
-        if p["vendorId"] in self.config["data_transfer_vendors"]:
-            return call_result.DataTransfer(status="Accepted", data=p.get("data"))
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id: str, message_id: str | None = None,
+                         data: str | None = None) -> Any:
+        if vendor_id in self.config["data_transfer_vendors"]:
+            return call_result.DataTransfer(status="Accepted", data=data)
         return call_result.DataTransfer(status="UnknownVendorId")
 
     # --- Smart Charging ------------------------------------------------------------------------
-    def on_SetChargingProfile(self, p: dict) -> Any:
-        connector = p["connectorId"]
-        return call_result.SetChargingProfile(status=self.set_profile(p["csChargingProfiles"],
-                                                                      connector))
+    @on("SetChargingProfile")
+    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict) -> Any:
+        return call_result.SetChargingProfile(status=self.set_profile(cs_charging_profiles,
+                                                                      connector_id))
 
-    def on_ClearChargingProfile(self, p: dict) -> Any:
-        purpose = PURPOSES.get(p.get("chargingProfilePurpose", ""))
+    @on("ClearChargingProfile")
+    def on_clear_charging_profile(self, id: int | None = None,  # noqa: A002
+                                  connector_id: int | None = None,
+                                  charging_profile_purpose: str | None = None,
+                                  stack_level: int | None = None) -> Any:
+        purpose = PURPOSES.get(charging_profile_purpose or "")
         cleared = self.clear_profiles(lambda prof: matches_clear(
-            prof, p.get("id"), p.get("connectorId"), purpose, p.get("stackLevel")))
+            prof, id, connector_id, purpose, stack_level))
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
-    def on_GetCompositeSchedule(self, p: dict) -> Any:
-        connector = p["connectorId"]
-        if connector != 0 and connector not in self.connectors:
+    @on("GetCompositeSchedule")
+    def on_get_composite_schedule(self, connector_id: int, duration: int,
+                                  charging_rate_unit: str | None = None) -> Any:
+        if connector_id != 0 and connector_id not in self.connectors:
             return call_result.GetCompositeSchedule(status="Rejected")
-        unit = p.get("chargingRateUnit") or "A"
-        conn = self.connectors.get(connector)
+        unit = charging_rate_unit or "A"
+        conn = self.connectors.get(connector_id)
         tx = self.backend_transaction_id(conn.tx) if conn and conn.tx else None
         start = conn.tx_data.get("start_t") if conn and conn.tx else None
         volts, phases = float(self.config["nominal_voltage_v"]), int(self.config["phases"])
-        periods = composite(self.profiles, float(self.env.now), p["duration"], connector, tx,
+        periods = composite(self.profiles, float(self.env.now), duration, connector_id, tx,
                             start, float(self.config["max_current_a"]), volts, phases)
         factor = volts * phases if unit == "W" else 1.0
         schedule = datatypes.ChargingSchedule(
-            charging_rate_unit=unit, duration=p["duration"], start_schedule=self.now_iso(),
+            charging_rate_unit=unit, duration=duration, start_schedule=self.now_iso(),
             charging_schedule_period=[datatypes.ChargingSchedulePeriod(
                 start_period=int(round(offset)), limit=round(limit * factor, 1))
                 for offset, limit in periods])
-        return call_result.GetCompositeSchedule(status="Accepted", connector_id=connector,
+        return call_result.GetCompositeSchedule(status="Accepted", connector_id=connector_id,
                                                 schedule_start=self.now_iso(),
                                                 charging_schedule=schedule)
 
     # --- Remote Trigger ------------------------------------------------------------------------
-    def on_TriggerMessage(self, p: dict) -> Any:
-        requested, connector = p["requestedMessage"], p.get("connectorId")
-        if connector is not None and connector != 0 and connector not in self.connectors:
+    TRIGGERABLE = {"BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
+                   "DiagnosticsStatusNotification", "FirmwareStatusNotification"}
+
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str,
+                           connector_id: int | None = None) -> Any:
+        if connector_id is not None and connector_id != 0 and \
+                connector_id not in self.connectors:
             return call_result.TriggerMessage(status="Rejected")
-        targets = [self.connectors[connector]] if connector else list(self.connectors.values())
-        if requested == "BootNotification":
-            after = lambda: self.start(self._triggered_boot())  # noqa: E731
-        elif requested == "Heartbeat":
-            after = lambda: self.notify(self.heartbeat_request())  # noqa: E731
-        elif requested == "StatusNotification":
-            def after() -> None:
-                if not connector:
-                    self.station_status()
-                for conn in targets:
-                    self.notify(self.status_request(conn, self.connector_status(conn)))
-        elif requested == "MeterValues":
-            def after() -> None:
-                for conn in targets:
-                    if conn.tx is not None:
-                        self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Trigger")
-                    else:
-                        self.notify(self.meter_values_request(conn, "Trigger"))
-        elif requested == "DiagnosticsStatusNotification":
-            after = lambda: self.notify(call.DiagnosticsStatusNotification(  # noqa: E731
-                status=self.diagnostics_status))
-        elif requested == "FirmwareStatusNotification":
-            after = lambda: self.notify(call.FirmwareStatusNotification(  # noqa: E731
-                status=self.firmware_status))
-        else:
+        if requested_message not in self.TRIGGERABLE:
             return call_result.TriggerMessage(status="NotImplemented")
-        return call_result.TriggerMessage(status="Accepted"), after
+        return call_result.TriggerMessage(status="Accepted")
+
+    @after("TriggerMessage")
+    def after_trigger_message(self, response: Any, requested_message: str,
+                              connector_id: int | None = None) -> None:
+        if response.status != "Accepted":
+            return
+        targets = [self.connectors[connector_id]] if connector_id \
+            else list(self.connectors.values())
+        if requested_message == "BootNotification":
+            self.start(self._triggered_boot())
+        elif requested_message == "Heartbeat":
+            self.notify(self.heartbeat_request())
+        elif requested_message == "StatusNotification":
+            if not connector_id:
+                self.station_status()
+            for conn in targets:
+                self.notify(self.status_request(conn, self.connector_status(conn)))
+        elif requested_message == "MeterValues":
+            for conn in targets:
+                if conn.tx is not None:
+                    self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Trigger")
+                else:
+                    self.notify(self.meter_values_request(conn, "Trigger"))
+        elif requested_message == "DiagnosticsStatusNotification":
+            self.notify(call.DiagnosticsStatusNotification(status=self.diagnostics_status))
+        elif requested_message == "FirmwareStatusNotification":
+            self.notify(call.FirmwareStatusNotification(status=self.firmware_status))
 
     def _triggered_boot(self) -> Generator:
         result = yield from self.request(self.boot_request(), boot=True)
@@ -315,39 +350,48 @@ class Ocpp16(OcppChargePoint):
             self._registered(result)
 
     # --- Local Auth List -----------------------------------------------------------------------
-    def on_SendLocalList(self, p: dict) -> Any:
-        entries = {e["idTag"]: e.get("idTagInfo") for e in p.get("localAuthorizationList", [])}
+    @on("SendLocalList")
+    def on_send_local_list(self, list_version: int, update_type: str,
+                           local_authorization_list: list[dict] | None = None) -> Any:
+        entries = {e["idTag"]: e.get("idTagInfo") for e in local_authorization_list or []}
         if len(entries) > int(self.settings["send_local_list_max"]):
             return call_result.SendLocalList(status="Failed")
-        status = self.send_local_list(p["listVersion"], p["updateType"] == "Full", entries)
+        status = self.send_local_list(list_version, update_type == "Full", entries)
         return call_result.SendLocalList(status=status)
 
-    def on_GetLocalListVersion(self, p: dict) -> Any:
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self) -> Any:
         version = self.local_list_version() if self.settings["local_list_enabled"] else -1
         return call_result.GetLocalListVersion(list_version=version)
 
     # --- Reservation ---------------------------------------------------------------------------
-    def on_ReserveNow(self, p: dict) -> Generator:
-        conn = self.connectors.get(p["connectorId"])
+    @on("ReserveNow")
+    def on_reserve_now(self, connector_id: int, expiry_date: str, id_tag: str,
+                       reservation_id: int, parent_id_tag: str | None = None) -> Generator:
+        conn = self.connectors.get(connector_id)
         if conn is None:  # connector 0 (any connector) is not supported
             return call_result.ReserveNow(status="Rejected")
         try:
-            expiry = parse_time(p["expiryDate"])
+            expiry = parse_time(expiry_date)
         except ValueError:
             return call_result.ReserveNow(status="Rejected")
-        status = yield from self.reserve(conn, p["reservationId"], p["idTag"], expiry)
+        status = yield from self.reserve(conn, reservation_id, id_tag, expiry)
         return call_result.ReserveNow(status=status)
 
-    def on_CancelReservation(self, p: dict) -> Generator:
-        cancelled = yield from self.cancel_reservation(p["reservationId"])
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int) -> Generator:
+        cancelled = yield from self.cancel_reservation(reservation_id)
         return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")
 
     # --- Firmware Management (simulated: nothing is uploaded or installed) ---------------------
-    def on_GetDiagnostics(self, p: dict) -> Any:
+    @on("GetDiagnostics")
+    def on_get_diagnostics(self, location: str, **_: Any) -> Any:
         name = f"diagnostics-{self.config['charge_point_id']}-{self.boot}.log"
-        ok = p["location"].startswith(UPLOAD_SCHEMES)
-        return call_result.GetDiagnostics(file_name=name), \
-            lambda: self.start(self._upload(ok))
+        return call_result.GetDiagnostics(file_name=name)
+
+    @after("GetDiagnostics")
+    def after_get_diagnostics(self, response: Any, location: str, **_: Any) -> None:
+        self.start(self._upload(location.startswith(UPLOAD_SCHEMES)))
 
     def _upload(self, ok: bool) -> Generator:
         for status, delay in (("Uploading", 0.0), ("Uploaded" if ok else "UploadFailed", 2.0)):
@@ -355,12 +399,17 @@ class Ocpp16(OcppChargePoint):
             self.diagnostics_status = status
             self.notify(call.DiagnosticsStatusNotification(status=status))
 
-    def on_UpdateFirmware(self, p: dict) -> Any:
+    @on("UpdateFirmware")
+    def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
+        return call_result.UpdateFirmware()
+
+    @after("UpdateFirmware")
+    def after_update_firmware(self, response: Any, retrieve_date: str, **_: Any) -> None:
         try:
-            at = self.to_sim(parse_time(p["retrieveDate"]))
+            at = self.to_sim(parse_time(retrieve_date))
         except ValueError:
             at = float(self.env.now)
-        return call_result.UpdateFirmware(), lambda: self.start(self._update_firmware(at))
+        self.start(self._update_firmware(at))
 
     def _update_firmware(self, at: float) -> Generator:
         yield self.env.timeout(max(0.0, at - float(self.env.now)))

@@ -13,6 +13,7 @@ from typing import Any
 from ocpp.v201 import call, call_result, datatypes
 
 from charger.ocpp.base import Connector, OcppChargePoint
+from charger.ocpp.endpoint import after, on
 from charger.ocpp.settings import BY_VAR201, SETTINGS, render
 from charger.ocpp.smart_charging import PURPOSES, composite, matches_clear, parse_time
 from charger.ocpp.store import QueuedMessage
@@ -183,41 +184,57 @@ class Ocpp201(OcppChargePoint):
                                                  reservation_update_status="Expired"))
 
     # --- requests from the backend -------------------------------------------------------------
-    def on_RequestStartTransaction(self, p: dict) -> Any:
-        evse = p.get("evseId")
-        profile = p.get("chargingProfile")
-        ok = evse is None or evse in self.connectors
-        if profile is not None and profile.get("chargingProfilePurpose") != "TxProfile":
+    # Every 2.0.1 request may carry customData: the handlers take it (and ignore it) with **_.
+    @on("RequestStartTransaction")
+    def on_request_start_transaction(self, id_token: dict, remote_start_id: int,
+                                     evse_id: int | None = None,
+                                     charging_profile: dict | None = None, **_: Any) -> Any:
+        ok = evse_id is None or evse_id in self.connectors
+        if charging_profile is not None and \
+                charging_profile.get("chargingProfilePurpose") != "TxProfile":
             ok = False
-        token = p["idToken"]["idToken"]
+        token = id_token["idToken"]
         if ok:
-            self.types201[token] = p["idToken"]["type"]
-            ok, _ = self.remote_start(evse, token, profile, p["remoteStartId"])
+            self.types201[token] = id_token["type"]
+            ok, _ = self.remote_start(evse_id, token, charging_profile, remote_start_id)
         return call_result.RequestStartTransaction(status="Accepted" if ok else "Rejected")
 
-    def on_RequestStopTransaction(self, p: dict) -> Any:
-        conn = self.connector_of_transaction(p["transactionId"])
-        if conn is None:
-            return call_result.RequestStopTransaction(status="Rejected")
-        return (call_result.RequestStopTransaction(status="Accepted"),
-                lambda: self.start(self.stop_transaction(conn, "Remote")))
+    @on("RequestStopTransaction")
+    def on_request_stop_transaction(self, transaction_id: str, **_: Any) -> Any:
+        conn = self.connector_of_transaction(transaction_id)
+        return call_result.RequestStopTransaction(status="Rejected" if conn is None
+                                                  else "Accepted")
 
-    def on_Reset(self, p: dict) -> Any:
-        if p.get("evseId") is not None:
+    @after("RequestStopTransaction")
+    def after_request_stop_transaction(self, response: Any, transaction_id: str,
+                                       **_: Any) -> None:
+        conn = self.connector_of_transaction(transaction_id)
+        if response.status == "Accepted" and conn is not None:
+            self.start(self.stop_transaction(conn, "Remote"))
+
+    @on("Reset")
+    def on_reset(self, type: str, evse_id: int | None = None, **_: Any) -> Any:  # noqa: A002
+        if evse_id is not None:
             return call_result.Reset(status="Rejected")  # resetting one EVSE is not supported
         busy = any(c.tx for c in self.connectors.values())
-        if p["type"] == "OnIdle" and busy:
+        if type == "OnIdle" and busy:
             self.scheduled_reset = "Reboot"
             return call_result.Reset(status="Scheduled")
-        kind = "ImmediateReset" if p["type"] == "Immediate" else "Reboot"
-        return call_result.Reset(status="Accepted"), lambda: self.start(self.reboot(kind))
+        return call_result.Reset(status="Accepted")
 
-    def on_ChangeAvailability(self, p: dict) -> Any:
-        evse = (p.get("evse") or {}).get("id")
-        if evse is not None and evse != 0 and evse not in self.connectors:
+    @after("Reset")
+    def after_reset(self, response: Any, type: str, **_: Any) -> None:  # noqa: A002
+        if response.status == "Accepted":
+            self.start(self.reboot("ImmediateReset" if type == "Immediate" else "Reboot"))
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, operational_status: str, evse: dict | None = None,
+                               **_: Any) -> Any:
+        evse_id = (evse or {}).get("id")
+        if evse_id is not None and evse_id != 0 and evse_id not in self.connectors:
             return call_result.ChangeAvailability(status="Rejected")
-        targets = [self.connectors[evse]] if evse else list(self.connectors.values())
-        status = self.change_availability(targets, p["operationalStatus"] == "Operative")
+        targets = [self.connectors[evse_id]] if evse_id else list(self.connectors.values())
+        status = self.change_availability(targets, operational_status == "Operative")
         return call_result.ChangeAvailability(status=status)
 
     def _variable(self, data: dict) -> tuple[Any, str | None]:
@@ -228,9 +245,10 @@ class Ocpp201(OcppChargePoint):
         known = any(s.var201 and s.var201[0] == component for s in SETTINGS)
         return None, "UnknownVariable" if known else "UnknownComponent"
 
-    def on_GetVariables(self, p: dict) -> Any:
+    @on("GetVariables")
+    def on_get_variables(self, get_variable_data: list[dict], **_: Any) -> Any:
         results = []
-        for data in p["getVariableData"]:
+        for data in get_variable_data:
             setting, problem = self._variable(data)
             attribute = data.get("attributeType", "Actual")
             value = None
@@ -243,9 +261,10 @@ class Ocpp201(OcppChargePoint):
                 variable=data["variable"], attribute_type=attribute, attribute_value=value))
         return call_result.GetVariables(get_variable_result=results)
 
-    def on_SetVariables(self, p: dict) -> Any:
+    @on("SetVariables")
+    def on_set_variables(self, set_variable_data: list[dict], **_: Any) -> Any:
         results = []
-        for data in p["setVariableData"]:
+        for data in set_variable_data:
             setting, problem = self._variable(data)
             attribute = data.get("attributeType", "Actual")
             if problem is None and attribute != "Actual":
@@ -259,9 +278,10 @@ class Ocpp201(OcppChargePoint):
                 variable=data["variable"], attribute_type=attribute))
         return call_result.SetVariables(set_variable_result=results)
 
-    def on_UnlockConnector(self, p: dict) -> Generator:
-        conn = self.connectors.get(p["evseId"])
-        if conn is None or p["connectorId"] != 1:
+    @on("UnlockConnector")
+    def on_unlock_connector(self, evse_id: int, connector_id: int, **_: Any) -> Generator:
+        conn = self.connectors.get(evse_id)
+        if conn is None or connector_id != 1:
             return call_result.UnlockConnector(status="UnknownConnector")
         if conn.tx is not None:
             return call_result.UnlockConnector(status="OngoingAuthorizedTransaction")
@@ -274,51 +294,59 @@ class Ocpp201(OcppChargePoint):
             return call_result.UnlockConnector(status="UnlockFailed")
         return call_result.UnlockConnector(status="Unlocked")
 
-    def on_ClearCache(self, p: dict) -> Any:
+    @on("ClearCache")
+    def on_clear_cache(self, **_: Any) -> Any:
         self.store.clear_auth("cache")
         return call_result.ClearCache(status="Accepted")
 
-    def on_DataTransfer(self, p: dict) -> Any:
-        if p["vendorId"] in self.config["data_transfer_vendors"]:
-            return call_result.DataTransfer(status="Accepted", data=p.get("data"))
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id: str, data: Any = None, **_: Any) -> Any:
+        if vendor_id in self.config["data_transfer_vendors"]:
+            return call_result.DataTransfer(status="Accepted", data=data)
         return call_result.DataTransfer(status="UnknownVendorId")
 
-    def on_GetTransactionStatus(self, p: dict) -> Any:
-        tx = p.get("transactionId")
-        pending = [m for m in self.store.pending() if tx is None or m.tx_ref == tx]
+    @on("GetTransactionStatus")
+    def on_get_transaction_status(self, transaction_id: str | None = None, **_: Any) -> Any:
+        pending = [m for m in self.store.pending()
+                   if transaction_id is None or m.tx_ref == transaction_id]
         ongoing = None
-        if tx is not None:
-            ongoing = any(c.tx == tx for c in self.connectors.values())
+        if transaction_id is not None:
+            ongoing = any(c.tx == transaction_id for c in self.connectors.values())
         return call_result.GetTransactionStatus(messages_in_queue=bool(pending),
                                                 ongoing_indicator=ongoing)
 
     # --- smart charging ------------------------------------------------------------------------
-    def on_SetChargingProfile(self, p: dict) -> Any:
-        return call_result.SetChargingProfile(status=self.set_profile(p["chargingProfile"],
-                                                                      p["evseId"]))
+    @on("SetChargingProfile")
+    def on_set_charging_profile(self, evse_id: int, charging_profile: dict, **_: Any) -> Any:
+        return call_result.SetChargingProfile(status=self.set_profile(charging_profile,
+                                                                      evse_id))
 
-    def on_ClearChargingProfile(self, p: dict) -> Any:
-        criteria = p.get("chargingProfileCriteria") or {}
+    @on("ClearChargingProfile")
+    def on_clear_charging_profile(self, charging_profile_id: int | None = None,
+                                  charging_profile_criteria: dict | None = None,
+                                  **_: Any) -> Any:
+        criteria = charging_profile_criteria or {}
         purpose = PURPOSES.get(criteria.get("chargingProfilePurpose", ""))
         cleared = self.clear_profiles(lambda prof: matches_clear(
-            prof, p.get("chargingProfileId"), criteria.get("evseId"), purpose,
+            prof, charging_profile_id, criteria.get("evseId"), purpose,
             criteria.get("stackLevel")))
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
-    def on_GetCompositeSchedule(self, p: dict) -> Any:
-        evse = p["evseId"]
-        if evse != 0 and evse not in self.connectors:
+    @on("GetCompositeSchedule")
+    def on_get_composite_schedule(self, duration: int, evse_id: int,
+                                  charging_rate_unit: str | None = None, **_: Any) -> Any:
+        if evse_id != 0 and evse_id not in self.connectors:
             return call_result.GetCompositeSchedule(status="Rejected")
-        unit = p.get("chargingRateUnit") or "A"
-        conn = self.connectors.get(evse)
+        unit = charging_rate_unit or "A"
+        conn = self.connectors.get(evse_id)
         tx = conn.tx if conn and conn.tx else None
         start = conn.tx_data.get("start_t") if conn and conn.tx else None
         volts, phases = float(self.config["nominal_voltage_v"]), int(self.config["phases"])
-        periods = composite(self.profiles, float(self.env.now), p["duration"], evse, tx, start,
+        periods = composite(self.profiles, float(self.env.now), duration, evse_id, tx, start,
                             float(self.config["max_current_a"]), volts, phases)
         factor = volts * phases if unit == "W" else 1.0
         schedule = datatypes.CompositeScheduleType(
-            evse_id=evse, duration=p["duration"], schedule_start=self.now_iso(),
+            evse_id=evse_id, duration=duration, schedule_start=self.now_iso(),
             charging_rate_unit=unit, charging_schedule_period=[
                 datatypes.ChargingSchedulePeriodType(start_period=int(round(offset)),
                                                      limit=round(limit * factor, 1))
@@ -326,37 +354,44 @@ class Ocpp201(OcppChargePoint):
         return call_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
 
     # --- remote trigger ------------------------------------------------------------------------
-    def on_TriggerMessage(self, p: dict) -> Any:
-        requested = p["requestedMessage"]
-        evse = (p.get("evse") or {}).get("id")
-        if evse is not None and evse not in self.connectors:
+    TRIGGERABLE = {"BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
+                   "TransactionEvent", "FirmwareStatusNotification"}
+
+    @on("TriggerMessage")
+    def on_trigger_message(self, requested_message: str, evse: dict | None = None,
+                           **_: Any) -> Any:
+        evse_id = (evse or {}).get("id")
+        if evse_id is not None and evse_id not in self.connectors:
             return call_result.TriggerMessage(status="Rejected")
-        targets = [self.connectors[evse]] if evse else list(self.connectors.values())
-        if requested == "BootNotification":
-            if self.registration == "Accepted":
-                return call_result.TriggerMessage(status="Rejected")
-            after = lambda: self.start(self._triggered_boot())  # noqa: E731
-        elif requested == "Heartbeat":
-            after = lambda: self.notify(self.heartbeat_request())  # noqa: E731
-        elif requested == "StatusNotification":
-            def after() -> None:
-                for conn in targets:
-                    self.notify(self.status_request(conn, self.connector_status(conn)))
-        elif requested == "MeterValues":
-            def after() -> None:
-                for conn in targets:
-                    self.notify(self.meter_values_request(conn, "Trigger"))
-        elif requested == "TransactionEvent":
-            def after() -> None:
-                for conn in targets:
-                    if conn.tx is not None:
-                        self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Trigger")
-        elif requested == "FirmwareStatusNotification":
-            after = lambda: self.notify(call.FirmwareStatusNotification(  # noqa: E731
-                status="Idle"))
-        else:
+        if requested_message not in self.TRIGGERABLE:
             return call_result.TriggerMessage(status="NotImplemented")
-        return call_result.TriggerMessage(status="Accepted"), after
+        if requested_message == "BootNotification" and self.registration == "Accepted":
+            return call_result.TriggerMessage(status="Rejected")
+        return call_result.TriggerMessage(status="Accepted")
+
+    @after("TriggerMessage")
+    def after_trigger_message(self, response: Any, requested_message: str,
+                              evse: dict | None = None, **_: Any) -> None:
+        if response.status != "Accepted":
+            return
+        evse_id = (evse or {}).get("id")
+        targets = [self.connectors[evse_id]] if evse_id else list(self.connectors.values())
+        if requested_message == "BootNotification":
+            self.start(self._triggered_boot())
+        elif requested_message == "Heartbeat":
+            self.notify(self.heartbeat_request())
+        elif requested_message == "StatusNotification":
+            for conn in targets:
+                self.notify(self.status_request(conn, self.connector_status(conn)))
+        elif requested_message == "MeterValues":
+            for conn in targets:
+                self.notify(self.meter_values_request(conn, "Trigger"))
+        elif requested_message == "TransactionEvent":
+            for conn in targets:
+                if conn.tx is not None:
+                    self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Trigger")
+        elif requested_message == "FirmwareStatusNotification":
+            self.notify(call.FirmwareStatusNotification(status="Idle"))
 
     def _triggered_boot(self) -> Generator:
         self.boot_reason = "Triggered"
@@ -365,31 +400,38 @@ class Ocpp201(OcppChargePoint):
             self._registered(result)
 
     # --- local list ----------------------------------------------------------------------------
-    def on_SendLocalList(self, p: dict) -> Any:
+    @on("SendLocalList")
+    def on_send_local_list(self, version_number: int, update_type: str,
+                           local_authorization_list: list[dict] | None = None,
+                           **_: Any) -> Any:
         entries = {e["idToken"]["idToken"]: e.get("idTokenInfo")
-                   for e in p.get("localAuthorizationList", [])}
+                   for e in local_authorization_list or []}
         if len(entries) > int(self.settings["send_local_list_max"]):
             return call_result.SendLocalList(status="Failed")
-        status = self.send_local_list(p["versionNumber"], p["updateType"] == "Full", entries)
+        status = self.send_local_list(version_number, update_type == "Full", entries)
         return call_result.SendLocalList(status=status)
 
-    def on_GetLocalListVersion(self, p: dict) -> Any:
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self, **_: Any) -> Any:
         return call_result.GetLocalListVersion(version_number=self.local_list_version())
 
     # --- reservations --------------------------------------------------------------------------
-    def on_ReserveNow(self, p: dict) -> Generator:
-        conn = self.connectors.get(p.get("evseId"))  # a reservation of any EVSE: not supported
+    @on("ReserveNow")
+    def on_reserve_now(self, id: int, expiry_date_time: str, id_token: dict,  # noqa: A002
+                       evse_id: int | None = None, **_: Any) -> Generator:
+        conn = self.connectors.get(evse_id)  # a reservation of any EVSE: not supported
         if conn is None:
             return call_result.ReserveNow(status="Rejected")
         try:
-            expiry = parse_time(p["expiryDateTime"])
+            expiry = parse_time(expiry_date_time)
         except ValueError:
             return call_result.ReserveNow(status="Rejected")
-        token = p["idToken"]["idToken"]
-        self.types201[token] = p["idToken"]["type"]
-        status = yield from self.reserve(conn, p["id"], token, expiry)
+        token = id_token["idToken"]
+        self.types201[token] = id_token["type"]
+        status = yield from self.reserve(conn, id, token, expiry)
         return call_result.ReserveNow(status=status)
 
-    def on_CancelReservation(self, p: dict) -> Generator:
-        cancelled = yield from self.cancel_reservation(p["reservationId"])
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Generator:
+        cancelled = yield from self.cancel_reservation(reservation_id)
         return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")

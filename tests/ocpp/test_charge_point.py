@@ -49,7 +49,7 @@ def test_an_invalid_reply_is_an_attempt_and_the_message_is_sent_again(
     charging(station)
     station.csms_op("swallow_next", action=tx_action(version), go_offline=False)
     station.advance(60)
-    inflight = station.cp.inflight
+    inflight = station.cp.endpoint.in_flight
     assert inflight is not None and inflight.action == tx_action(version)
     station.csms_op("send_raw", frame=f'[3,"{inflight.unique_id}",{{"bogus":1}}]')
     station.advance(30)
@@ -66,7 +66,7 @@ def test_a_message_the_backend_keeps_refusing_is_given_up_and_recorded(
     charging(station)
     station.csms_op("swallow_next", action=tx_action(version), go_offline=False)
     station.advance(60)
-    inflight = station.cp.inflight
+    inflight = station.cp.endpoint.in_flight
     assert inflight is not None
     station.csms_op("send_raw",
                     frame=f'[4,"{inflight.unique_id}","InternalError","refused",{{}}]')

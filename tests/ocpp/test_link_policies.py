@@ -147,7 +147,7 @@ def test_meter_stop_is_the_reading_at_the_stop(csms: TestCsms, tmp_path: Path) -
     # ... while the last periodic reading before the stop was older.
     assert [r.t for r in readings if r.t < finished.t][-1] < finished.t
     final = readings[-1].value["energy_wh_import"]["total"]
-    assert 0 <= final - stop.payload["meterStop"] < 10
+    assert 0 <= final - read.value["result"]["energy_wh_import"]["total"] < 10
 
 
 # --- the clock -------------------------------------------------------------------------------
