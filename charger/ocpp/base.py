@@ -25,13 +25,13 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import simpy
-from ocpp.messages import MessageType
 
 from charger.framework import CommandError, ErrorReport, Module, command
 from charger.framework.module import Requirement
 from charger.ocpp import settings as settings_mod
+from charger.ocpp.delivery import Delivery
 from charger.ocpp.endpoint import Endpoint
-from charger.ocpp.frames import SUBPROTOCOLS, Frame, action_of, check_payload, to_payload
+from charger.ocpp.frames import SUBPROTOCOLS, Frame
 from charger.ocpp.smart_charging import (
     Limits,
     Profile,
@@ -73,18 +73,6 @@ class Connector:
     deferred: deque = field(default_factory=deque)  # session events arriving meanwhile
 
 
-@dataclass
-class Ticket:
-    """One request waiting to be sent: a volatile one (payload here) or a transaction message
-    (``seq`` in the store)."""
-
-    action: str
-    unique_id: str
-    payload: dict | None = None
-    seq: int | None = None
-    done: simpy.Event | None = None
-
-
 class OcppChargePoint(Module):
     VERSION: ClassVar[str] = ""
 
@@ -112,6 +100,7 @@ class OcppChargePoint(Module):
         self.link.subscribe("connection", self._on_connection)
 
         self.store = Store(self.config["database"])
+        self.delivery = Delivery(self)
         self.boot = self.store.next_boot()
         self._message_numbers = itertools.count(1)
         self._tx_numbers = itertools.count(1)
@@ -126,9 +115,7 @@ class OcppChargePoint(Module):
         self.state_problem: str | None = None  # set: the database is another's; nothing runs
         self.registration = "Unknown"  # Unknown | Pending | Accepted | Rejected
         self.boot_reason = "PowerUp"
-        self.outbox: deque[Ticket] = deque()
-        self._wakeup: simpy.Event = self.env.event()
-        self._down: simpy.Event = self.env.event()
+        self.down: simpy.Event = self.env.event()
         self._connection_generation = 0
         self._boot_generation = -1  # the connection a boot sequence runs for
         self._resetting = False
@@ -159,7 +146,7 @@ class OcppChargePoint(Module):
         if self.auth:
             self.auth.send("set_connection_timeout",
                            timeout_s=float(self.settings["connection_timeout"]))
-        self.start(self._sender())
+        self.start(self.delivery.run())
         self.start(self._heartbeat())
         self.start(self._aligned_meter_values())
         self._update_limits()
@@ -240,7 +227,7 @@ class OcppChargePoint(Module):
         self.connected = up
         self._connection_generation += 1
         if up:
-            self._down = self.env.event()
+            self.down = self.env.event()
             self.log("info", f"connected to the backend ({self.subprotocol})")
             if self.registration == "Accepted":
                 self._after_registration()
@@ -248,17 +235,13 @@ class OcppChargePoint(Module):
                 self.start(self._boot_sequence(self._connection_generation))
         else:
             self.log("warning", f"backend connection lost: {value.get('reason', '')}".rstrip(": "))
-            if not self._down.triggered:
-                self._down.succeed()
-            kept = deque(t for t in self.outbox if t.seq is not None)
-            for ticket in self.outbox:
-                if ticket.seq is None and ticket.done is not None and not ticket.done.triggered:
-                    ticket.done.succeed(None)
-            self.outbox = kept
+            if not self.down.triggered:
+                self.down.succeed()
+            self.delivery.connection_lost()
             if self.registration != "Accepted":
                 self.registration = "Unknown"
         self._publish_status()
-        self._wake()
+        self.delivery.wake()
 
     def _on_received(self, value: dict) -> None:
         self.endpoint.received(value.get("frame"))
@@ -287,148 +270,16 @@ class OcppChargePoint(Module):
                                   "the backend rejected this charge point's BootNotification")
         return True
 
-    # --- requests to the backend: one at a time ------------------------------------------------
+    # --- requests to the backend (see charger.ocpp.delivery) ---------------------------------
     def request(self, message: Any, boot: bool = False) -> Generator[Any, Any, dict | None]:
-        """Send a request and wait for its CallResult payload (None: not sent, CallError,
-        timeout, invalid reply). Only BootNotification goes out before registration."""
-        if not self.connected or (self.registration != "Accepted" and not boot):
-            return None
-        payload = self._checked(message)
-        if payload is None:
-            return None
-        ticket = Ticket(action_of(message), self.new_id(), payload, done=self.env.event())
-        if boot:
-            self.outbox.appendleft(ticket)
-        else:
-            self.outbox.append(ticket)
-        self._wake()
-        result = yield ticket.done
-        return result
+        return self.delivery.request(message, boot)
 
     def notify(self, message: Any) -> None:
-        """Send a request without waiting for its reply; dropped while offline."""
-        if not self.online:
-            return
-        payload = self._checked(message)
-        if payload is not None:
-            self.outbox.append(Ticket(action_of(message), self.new_id(), payload))
-            self._wake()
+        self.delivery.notify(message)
 
     def enqueue_transaction_message(self, message: Any, tx_ref: str | None,
                                     tx_update: tuple[str, dict] | None = None) -> None:
-        """Persist a transaction message, then queue it for sending (in order, exactly once)."""
-        payload = self._checked(message)
-        if payload is None:
-            return
-        action = action_of(message)
-        unique_id = self.new_id()
-        seq = self.store.enqueue(unique_id, action, payload, tx_ref, tx_update)
-        self.outbox.append(Ticket(action, unique_id, seq=seq))
-        self._publish_status()
-        self._wake()
-
-    def _checked(self, message: Any) -> dict | None:
-        payload = to_payload(message)
-        problem = check_payload(MessageType.Call, action_of(message), payload, self.version)
-        if problem is not None:
-            self.log("error", f"not sending an invalid {action_of(message)}: {problem.reason}")
-            return None
-        return payload
-
-    def _wake(self) -> None:
-        if not self._wakeup.triggered:
-            self._wakeup.succeed()
-
-    def _take(self) -> Ticket | None:
-        if not self.connected:
-            return None
-        if self.registration != "Accepted":
-            for ticket in self.outbox:
-                if ticket.action == "BootNotification":
-                    self.outbox.remove(ticket)
-                    return ticket
-            return None
-        return self.outbox.popleft() if self.outbox else None
-
-    def _sender(self) -> Generator:
-        while True:
-            ticket = self._take()
-            if ticket is None:
-                self._wakeup = self.env.event()
-                yield self._wakeup
-                continue
-            yield from self._exchange(ticket)
-
-    def _exchange(self, ticket: Ticket) -> Generator:
-        message: QueuedMessage | None = None
-        if ticket.seq is not None:
-            message = self.store.message(ticket.seq)
-            if message is None:
-                return
-            ticket.unique_id = message.unique_id
-            payload = self.materialize(message)
-            if payload is None:
-                self._drop(message, "it refers to a transaction the backend never confirmed")
-                return
-        else:
-            payload = ticket.payload or {}
-        outcome = yield from self.endpoint.call(
-            ticket.unique_id, ticket.action, payload, float(self.config["response_timeout_s"]),
-            down=self._down, queued=ticket.seq is not None)
-        if outcome.ok:
-            self._succeeded(ticket, message, outcome.payload or {})
-        elif outcome.status in ("unsent", "down"):
-            self._undelivered(ticket)
-        elif outcome.status == "invalid":
-            self.log("warning", f"{ticket.action}: {outcome.reason}")
-            yield from self._failed(ticket, message, "invalid reply", new_id=False)
-        else:  # a CallError means the backend did not process it: a retry is a new message
-            yield from self._failed(ticket, message, outcome.reason,
-                                    new_id=outcome.status == "error")
-
-    def _succeeded(self, ticket: Ticket, message: QueuedMessage | None, payload: dict) -> None:
-        if message is None:
-            if ticket.done is not None and not ticket.done.triggered:
-                ticket.done.succeed(payload)
-            return
-        try:
-            self.transaction_result(message, payload)
-        finally:
-            self.store.acknowledge(message.seq)
-            self.store.forget_closed_transactions()
-            self._publish_status()
-
-    def _failed(self, ticket: Ticket, message: QueuedMessage | None, reason: str,
-                new_id: bool) -> Generator:
-        if message is None:
-            self.log("warning", f"{ticket.action} failed: {reason}")
-            if ticket.done is not None and not ticket.done.triggered:
-                ticket.done.succeed(None)
-            return
-        attempts = self.store.count_attempt(message.seq)
-        if attempts >= int(self.settings["tx_attempts"]):
-            self._drop(message, f"{reason} ({attempts} attempts)")
-            return
-        if new_id:  # a CallError: the backend did not process it; a retry is a new message
-            self.store.db.execute("UPDATE queue SET unique_id = ? WHERE seq = ?",
-                                  (self.new_id(), message.seq))
-        self.log("warning", f"{message.action} failed: {reason}; attempt {attempts + 1} in "
-                 f"{int(self.settings['tx_retry_interval']) * attempts} s")
-        self.outbox.appendleft(ticket)
-        yield self.env.timeout(int(self.settings["tx_retry_interval"]) * attempts)
-
-    def _undelivered(self, ticket: Ticket) -> None:
-        if ticket.seq is not None:
-            self.outbox.appendleft(ticket)  # stays first: order is kept
-        elif ticket.done is not None and not ticket.done.triggered:
-            ticket.done.succeed(None)
-
-    def _drop(self, message: QueuedMessage, reason: str) -> None:
-        self.log("error", f"gave up {message.action} {message.unique_id}: {reason}")
-        self._record("dropped", "Call", message.action, message.unique_id, message.payload,
-                     queued=True)
-        self.store.acknowledge(message.seq)
-        self._publish_status()
+        self.delivery.enqueue_transaction_message(message, tx_ref, tx_update)
 
     def materialize(self, message: QueuedMessage) -> dict | None:
         """The payload to send for a stored message (1.6 fills in the backend's transaction
@@ -494,12 +345,12 @@ class OcppChargePoint(Module):
         for conn in self.connectors.values():
             conn.status = None
             self._update_status(conn)
-        self._wake()
+        self.delivery.wake()
 
     def _heartbeat(self) -> Generator:
         while True:
             yield self.env.timeout(max(1, int(self.settings["heartbeat_interval"])))
-            if self.online and not any(t.action == "Heartbeat" for t in self.outbox):
+            if self.online and not self.delivery.waiting("Heartbeat"):
                 self.notify(self.heartbeat_request())
 
     def heartbeat_request(self) -> Any:
@@ -693,12 +544,10 @@ class OcppChargePoint(Module):
     def _recover(self) -> None:
         """After a restart: queue again what was not acknowledged, and end the transactions a
         crash left open (their last persisted meter reading is the stop value)."""
-        pending = self.store.pending()
-        for message in pending:
-            self.outbox.append(Ticket(message.action, message.unique_id, seq=message.seq))
+        pending = self.delivery.recover()
         stale = self.store.open_transactions()
         if pending or stale:
-            self.log("info", f"recovered {len(pending)} unacknowledged transaction message(s); "
+            self.log("info", f"recovered {pending} unacknowledged transaction message(s); "
                      f"{len(stale)} transaction(s) left open end with PowerLoss")
         for tx in stale:
             conn = self.connectors.get(tx.connector)

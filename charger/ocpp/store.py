@@ -125,6 +125,10 @@ class Store:
     def acknowledge(self, seq: int) -> None:
         self.db.execute("DELETE FROM queue WHERE seq = ?", (seq,))
 
+    def renumber(self, seq: int, unique_id: str) -> None:
+        """A message the backend refused (CallError) goes out again as a new message."""
+        self.db.execute("UPDATE queue SET unique_id = ? WHERE seq = ?", (unique_id, seq))
+
     def count_attempt(self, seq: int) -> int:
         self.db.execute("UPDATE queue SET attempts = attempts + 1 WHERE seq = ?", (seq,))
         row = self.db.execute("SELECT attempts FROM queue WHERE seq = ?", (seq,)).fetchone()
