@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -29,18 +29,11 @@ import simpy
 from charger.framework import CommandError, ErrorReport, Module, command
 from charger.framework.module import Requirement
 from charger.ocpp import settings as settings_mod
+from charger.ocpp.charging_profiles import ChargingProfiles
 from charger.ocpp.delivery import Delivery
 from charger.ocpp.endpoint import Endpoint
 from charger.ocpp.frames import SUBPROTOCOLS, Frame
 from charger.ocpp.smart_charging import (
-    Limits,
-    Profile,
-    ProfileError,
-    check_profile,
-    install,
-    limits_at,
-    next_change,
-    parse_profile,
     parse_time,
 )
 from charger.ocpp.store import QueuedMessage, Store
@@ -123,9 +116,7 @@ class OcppChargePoint(Module):
         self.scheduled_reset: str | None = None
         self.remote_tokens: dict[str, int] = {}  # Central tokens of remote starts -> connector
         self.token_types: dict[str, str] = {}  # id token -> our token type, as last presented
-        self.profiles: list[Profile] = []
-        self._limits_generation = 0
-        self._published_limits: dict | None = None
+        self.charging = ChargingProfiles(self)
         self._published_status: dict | None = None
         self.init_version()
 
@@ -149,7 +140,7 @@ class OcppChargePoint(Module):
         self.start(self.delivery.run())
         self.start(self._heartbeat())
         self.start(self._aligned_meter_values())
-        self._update_limits()
+        self.charging.update()
         self._publish_status()
         self._open_link()
 
@@ -332,7 +323,7 @@ class OcppChargePoint(Module):
             at = float(self.env.now) if answered_at is None else answered_at
             try:
                 self.epoch = parse_time(result["currentTime"]) - timedelta(seconds=at)
-                self._reload_profiles()
+                self.charging.reload()
             except ValueError:
                 self.log("warning", f"backend time {result['currentTime']!r} not understood")
         self.log("info", "registered with the backend")
@@ -482,12 +473,12 @@ class OcppChargePoint(Module):
             conn.reservation = None
         if remote and remote.get("profile") is not None:
             raw = {k: v for k, v in remote["profile"].items() if k != "transactionId"}
-            if self.set_profile(raw, conn.number, for_new_transaction=True) != "Accepted":
+            if self.charging.set_profile(raw, conn.number, for_new_transaction=True) != "Accepted":
                 self.log("warning", "the remote start's charging profile was not installed")
         self.transaction_started(conn, local_id, data)
         conn.meter_generation += 1
         self.start(self._meter_loop(conn, conn.meter_generation))
-        self._update_limits()
+        self.charging.update()
 
     def _end_transaction(self, conn: Connector, event: dict) -> None:
         local_id = conn.tx
@@ -502,10 +493,7 @@ class OcppChargePoint(Module):
         self.store.close_transaction(local_id)
         conn.tx, conn.tx_data = None, {}
         conn.meter_generation += 1
-        self.profiles = [p for p in self.profiles
-                         if not (p.purpose == "Tx" and p.connector == conn.number)]
-        self._save_profiles()
-        self._update_limits()
+        self.charging.end_of_transaction(conn)
         if conn.scheduled_operative is not None:
             operative, conn.scheduled_operative = conn.scheduled_operative, None
             self.start(self._set_operative(conn, operative))
@@ -556,7 +544,7 @@ class OcppChargePoint(Module):
                 continue
             self.transaction_finished(conn, tx.local_id, tx.data, "PowerLoss", recovered=True)
             self.store.close_transaction(tx.local_id)
-        self._reload_profiles()
+        self.charging.reload()
 
     # version hooks for transactions
     def transaction_started(self, conn: Connector, local_id: str, data: dict) -> None:
@@ -768,88 +756,6 @@ class OcppChargePoint(Module):
     def reservation_expired(self, conn: Connector, reservation_id: int) -> None:
         """2.0.1 tells the backend."""
 
-    # --- smart charging ------------------------------------------------------------------------
-    def set_profile(self, raw: dict, connector: int, for_new_transaction: bool = False) -> str:
-        """Accepted or Rejected (with a log line saying why). A remote start's TxProfile is
-        installed for the transaction it started (whose backend id may not be known yet)."""
-        try:
-            profile = parse_profile(raw, connector, self.to_sim, float(self.env.now))
-            conn = self.connectors.get(connector)
-            tx = self.backend_transaction_id(conn.tx) if conn and conn.tx else None
-            if for_new_transaction and conn is not None and conn.tx:
-                tx = tx or conn.tx
-            check_profile(profile, len(self.connectors), tx)
-            if len(self.profiles) >= int(self.settings["max_profiles"]) and \
-                    not any(p.id == profile.id for p in self.profiles):
-                raise ProfileError("too many profiles installed")
-        except ProfileError as problem:
-            self.log("warning", f"charging profile rejected: {problem}")
-            return "Rejected"
-        self.profiles = install(self.profiles, profile)
-        self._save_profiles()
-        self._update_limits()
-        return "Accepted"
-
-    def clear_profiles(self, match: Callable[[Profile], bool]) -> bool:
-        kept = [p for p in self.profiles if not match(p)]
-        cleared = len(kept) != len(self.profiles)
-        self.profiles = kept
-        self._save_profiles()
-        self._update_limits()
-        return cleared
-
-    def _save_profiles(self) -> None:
-        stored = {i for i, _, _ in self.store.profiles()}
-        current = {p.id for p in self.profiles}
-        for profile_id in stored - current:
-            self.store.delete_profile(profile_id)
-        for p in self.profiles:
-            self.store.put_profile(p.id, p.connector, {"raw": p.raw, "received": p.received,
-                                                       "purpose": p.purpose})
-
-    def _reload_profiles(self) -> None:
-        profiles = []
-        for _, connector, data in self.store.profiles():
-            if data.get("purpose") == "Tx":
-                continue  # their transactions ended with the previous run
-            try:
-                profiles.append(parse_profile(data["raw"], connector, self.to_sim,
-                                              float(data.get("received", 0.0))))
-            except (ProfileError, KeyError):
-                continue
-        self.profiles = profiles
-        self._save_profiles()
-
-    def connector_limits(self, conn: Connector) -> Limits:
-        """The limits the charging profiles set for a connector now."""
-        tx = self.backend_transaction_id(conn.tx) if conn.tx else None
-        start = conn.tx_data.get("start_t") if conn.tx else None
-        return limits_at(self.profiles, float(self.env.now), conn.number, tx, start,
-                         float(self.config["nominal_voltage_v"]), int(self.config["phases"]))
-
-    def _update_limits(self) -> None:
-        self._limits_generation += 1
-        now = float(self.env.now)
-        station = limits_at(self.profiles, now, 0, None, None,
-                            float(self.config["nominal_voltage_v"]),
-                            int(self.config["phases"])).station_a
-        value = {"max_current_a": _round_down(station), "connectors": [
-            {"connector": c.number, "max_current_a": _round_down(
-                self.connector_limits(c).connector_a)} for c in self.connectors.values()]}
-        if value != self._published_limits:
-            self._published_limits = value
-            self.publish("energy_limits", "limits", value)
-        starts = [None] + [c.tx_data.get("start_t") for c in self.connectors.values() if c.tx]
-        changes = [x for x in (next_change(self.profiles, now, s) for s in starts)
-                   if x is not None]
-        if changes:
-            self.start(self._limits_at(min(changes), self._limits_generation))
-
-    def _limits_at(self, when: float, generation: int) -> Generator:
-        yield self.env.timeout(max(0.0, when - float(self.env.now)))
-        if generation == self._limits_generation:
-            self._update_limits()
-
     # --- reset ---------------------------------------------------------------------------------
     def reboot(self, kind: str) -> Generator:
         """A simulated restart: stop transactions (reason ``kind``), leave the backend, come
@@ -929,12 +835,6 @@ class OcppChargePoint(Module):
 
 def iso(when: datetime) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _round_down(value: float | None) -> float | None:
-    if value is None:
-        return None
-    return max(0.0, int(value * 10 + 1e-9) / 10)
 
 
 def _validation(status: str, reason: str) -> dict:

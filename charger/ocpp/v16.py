@@ -158,7 +158,7 @@ class Ocpp16(OcppChargePoint):
         if message.action != "StartTransaction" or not message.tx_ref:
             return
         self.store.set_server_id(message.tx_ref, str(payload["transactionId"]))
-        self._update_limits()
+        self.charging.update()
         status = (info or {}).get("status", "Accepted")
         conn = next((c for c in self.connectors.values() if c.tx == message.tx_ref), None)
         if status != "Accepted" and conn is not None:
@@ -268,7 +268,7 @@ class Ocpp16(OcppChargePoint):
     # --- Smart Charging ------------------------------------------------------------------------
     @on("SetChargingProfile")
     def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict) -> Any:
-        return call_result.SetChargingProfile(status=self.set_profile(cs_charging_profiles,
+        return call_result.SetChargingProfile(status=self.charging.set_profile(cs_charging_profiles,
                                                                       connector_id))
 
     @on("ClearChargingProfile")
@@ -277,7 +277,7 @@ class Ocpp16(OcppChargePoint):
                                   charging_profile_purpose: str | None = None,
                                   stack_level: int | None = None) -> Any:
         purpose = PURPOSES.get(charging_profile_purpose or "")
-        cleared = self.clear_profiles(lambda prof: matches_clear(
+        cleared = self.charging.clear_profiles(lambda prof: matches_clear(
             prof, id, connector_id, purpose, stack_level))
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
@@ -291,7 +291,7 @@ class Ocpp16(OcppChargePoint):
         tx = self.backend_transaction_id(conn.tx) if conn and conn.tx else None
         start = conn.tx_data.get("start_t") if conn and conn.tx else None
         volts, phases = float(self.config["nominal_voltage_v"]), int(self.config["phases"])
-        periods = composite(self.profiles, float(self.env.now), duration, connector_id, tx,
+        periods = composite(self.charging.profiles, float(self.env.now), duration, connector_id, tx,
                             start, float(self.config["max_current_a"]), volts, phases)
         factor = volts * phases if unit == "W" else 1.0
         schedule = datatypes.ChargingSchedule(

@@ -318,7 +318,7 @@ class Ocpp201(OcppChargePoint):
     # --- smart charging ------------------------------------------------------------------------
     @on("SetChargingProfile")
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict, **_: Any) -> Any:
-        return call_result.SetChargingProfile(status=self.set_profile(charging_profile,
+        return call_result.SetChargingProfile(status=self.charging.set_profile(charging_profile,
                                                                       evse_id))
 
     @on("ClearChargingProfile")
@@ -327,7 +327,7 @@ class Ocpp201(OcppChargePoint):
                                   **_: Any) -> Any:
         criteria = charging_profile_criteria or {}
         purpose = PURPOSES.get(criteria.get("chargingProfilePurpose", ""))
-        cleared = self.clear_profiles(lambda prof: matches_clear(
+        cleared = self.charging.clear_profiles(lambda prof: matches_clear(
             prof, charging_profile_id, criteria.get("evseId"), purpose,
             criteria.get("stackLevel")))
         return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
@@ -342,8 +342,8 @@ class Ocpp201(OcppChargePoint):
         tx = conn.tx if conn and conn.tx else None
         start = conn.tx_data.get("start_t") if conn and conn.tx else None
         volts, phases = float(self.config["nominal_voltage_v"]), int(self.config["phases"])
-        periods = composite(self.profiles, float(self.env.now), duration, evse_id, tx, start,
-                            float(self.config["max_current_a"]), volts, phases)
+        periods = composite(self.charging.profiles, float(self.env.now), duration, evse_id, tx,
+                            start, float(self.config["max_current_a"]), volts, phases)
         factor = volts * phases if unit == "W" else 1.0
         schedule = datatypes.CompositeScheduleType(
             evse_id=evse_id, duration=duration, schedule_start=self.now_iso(),
