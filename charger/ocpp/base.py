@@ -33,9 +33,8 @@ from charger.ocpp.charging_profiles import ChargingProfiles
 from charger.ocpp.delivery import Delivery
 from charger.ocpp.endpoint import Endpoint
 from charger.ocpp.frames import SUBPROTOCOLS, Frame
-from charger.ocpp.smart_charging import (
-    parse_time,
-)
+from charger.ocpp.reservations import Reservations
+from charger.ocpp.smart_charging import iso, parse_time
 from charger.ocpp.store import QueuedMessage, Store
 
 EVSE_STOP_REASONS = {"Local", "Remote", "EVDisconnected", "PowerLoss", "EmergencyStop",
@@ -117,6 +116,7 @@ class OcppChargePoint(Module):
         self.remote_tokens: dict[str, int] = {}  # Central tokens of remote starts -> connector
         self.token_types: dict[str, str] = {}  # id token -> our token type, as last presented
         self.charging = ChargingProfiles(self)
+        self.reservations = Reservations(self)
         self._published_status: dict | None = None
         self.init_version()
 
@@ -707,52 +707,6 @@ class OcppChargePoint(Module):
         self.store.put("local_list_version", version)
         return "Accepted"
 
-    # --- reservations --------------------------------------------------------------------------
-    def reserve(self, conn: Connector, reservation_id: int, id_token: str, expiry: datetime
-                ) -> Generator:
-        """Accepted, Occupied, Faulted, Unavailable or Rejected."""
-        if conn.faults:
-            return "Faulted"
-        if not conn.operative:
-            return "Unavailable"
-        if conn.tx is not None or conn.session or (
-                conn.reservation and conn.reservation["id"] != reservation_id):
-            return "Occupied"
-        if conn.reservation:
-            yield from self._call(conn.evse, "cancel_reservation",
-                                  reservation_id=conn.reservation["id"])
-        accepted = yield from self._call(conn.evse, "reserve", reservation_id=reservation_id,
-                                         id_token=id_token)
-        if not accepted:
-            return "Occupied"
-        generation = (conn.reservation or {}).get("generation", 0) + 1
-        conn.reservation = {"id": reservation_id, "id_token": id_token,
-                            "expiry": iso(expiry), "generation": generation}
-        self.start(self._reservation_expiry(conn, reservation_id, generation,
-                                            self.to_sim(expiry)))
-        self._update_status(conn)
-        return "Accepted"
-
-    def _reservation_expiry(self, conn: Connector, reservation_id: int, generation: int,
-                            at: float) -> Generator:
-        yield self.env.timeout(max(0.0, at - float(self.env.now)))
-        res = conn.reservation
-        if res and res["id"] == reservation_id and res["generation"] == generation:
-            self.log("info", f"reservation {reservation_id} expired")
-            yield from self.cancel_reservation(reservation_id, expired=True)
-
-    def cancel_reservation(self, reservation_id: int, expired: bool = False) -> Generator:
-        for conn in self.connectors.values():
-            if conn.reservation and conn.reservation["id"] == reservation_id:
-                conn.reservation = None
-                yield from self._call(conn.evse, "cancel_reservation",
-                                      reservation_id=reservation_id)
-                self._update_status(conn)
-                if expired:
-                    self.reservation_expired(conn, reservation_id)
-                return True
-        return False
-
     def reservation_expired(self, conn: Connector, reservation_id: int) -> None:
         """2.0.1 tells the backend."""
 
@@ -831,10 +785,6 @@ class OcppChargePoint(Module):
         if value != self._published_status:
             self._published_status = value
             self.publish("main", "status", value)
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _validation(status: str, reason: str) -> dict:

@@ -72,6 +72,11 @@ def parse_time(text: str) -> datetime:
     return value
 
 
+def iso(when: datetime) -> str:
+    """An OCPP date-time (UTC, milliseconds, "Z")."""
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse_profile(raw: dict, connector: int, to_sim: Callable[[datetime], float],
                   received: float) -> Profile:
     """A 1.6 ``csChargingProfiles`` or 2.0.1 ``chargingProfile`` object as a :class:`Profile`."""

@@ -375,12 +375,12 @@ class Ocpp16(OcppChargePoint):
             expiry = parse_time(expiry_date)
         except ValueError:
             return call_result.ReserveNow(status="Rejected")
-        status = yield from self.reserve(conn, reservation_id, id_tag, expiry)
+        status = yield from self.reservations.reserve(conn, reservation_id, id_tag, expiry)
         return call_result.ReserveNow(status=status)
 
     @on("CancelReservation")
     def on_cancel_reservation(self, reservation_id: int) -> Generator:
-        cancelled = yield from self.cancel_reservation(reservation_id)
+        cancelled = yield from self.reservations.cancel(reservation_id)
         return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")
 
     # --- Firmware Management (simulated: nothing is uploaded or installed) ---------------------

@@ -428,10 +428,10 @@ class Ocpp201(OcppChargePoint):
             return call_result.ReserveNow(status="Rejected")
         token = id_token["idToken"]
         self.types201[token] = id_token["type"]
-        status = yield from self.reserve(conn, id, token, expiry)
+        status = yield from self.reservations.reserve(conn, id, token, expiry)
         return call_result.ReserveNow(status=status)
 
     @on("CancelReservation")
     def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Generator:
-        cancelled = yield from self.cancel_reservation(reservation_id)
+        cancelled = yield from self.reservations.cancel(reservation_id)
         return call_result.CancelReservation(status="Accepted" if cancelled else "Rejected")

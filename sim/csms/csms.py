@@ -24,10 +24,9 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import datatypes as types201
 
 from charger.framework import Module, command
-from charger.ocpp.base import iso
 from charger.ocpp.endpoint import Endpoint, on
 from charger.ocpp.frames import SUBPROTOCOLS, Frame, action_of, check_payload, to_payload
-from charger.ocpp.smart_charging import parse_time
+from charger.ocpp.smart_charging import iso, parse_time
 
 PURPOSE_16 = {"ChargePointMax": "ChargePointMaxProfile", "TxDefault": "TxDefaultProfile",
               "Tx": "TxProfile"}
