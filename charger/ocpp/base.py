@@ -29,6 +29,7 @@ import simpy
 from charger.framework import CommandError, ErrorReport, Module, command
 from charger.framework.module import Requirement
 from charger.ocpp import settings as settings_mod
+from charger.ocpp.authorization import Authorization
 from charger.ocpp.charging_profiles import ChargingProfiles
 from charger.ocpp.delivery import Delivery
 from charger.ocpp.endpoint import Endpoint
@@ -39,7 +40,6 @@ from charger.ocpp.store import QueuedMessage, Store
 
 EVSE_STOP_REASONS = {"Local", "Remote", "EVDisconnected", "PowerLoss", "EmergencyStop",
                      "DeAuthorized", "Other"}
-TOKEN_STATUSES = {"Accepted", "Blocked", "Expired", "Invalid", "Unknown"}
 
 
 @dataclass
@@ -113,10 +113,9 @@ class OcppChargePoint(Module):
         self._resetting = False
         self._settings_changed: simpy.Event = self.env.event()
         self.scheduled_reset: str | None = None
-        self.remote_tokens: dict[str, int] = {}  # Central tokens of remote starts -> connector
-        self.token_types: dict[str, str] = {}  # id token -> our token type, as last presented
         self.charging = ChargingProfiles(self)
         self.reservations = Reservations(self)
+        self.authorization = Authorization(self)
         self._published_status: dict | None = None
         self.init_version()
 
@@ -459,7 +458,8 @@ class OcppChargePoint(Module):
         local_id = f"T{self.boot}-{next(self._tx_numbers)}"
         remote = conn.remote if conn.remote and conn.remote["id_token"] == token else None
         energy = self.energy_wh(conn)
-        data = {"id_token": token, "token_type": self.token_types.get(token, "RFID"),
+        token_type = self.authorization.token_types.get(token, "RFID")
+        data = {"id_token": token, "token_type": token_type,
                 "meter_start_wh": energy, "start_ts": self.now_iso(),
                 "start_t": float(self.env.now), "last_wh": energy, "last_ts": self.now_iso(),
                 "remote_start_id": remote.get("remote_start_id") if remote else None,
@@ -468,7 +468,7 @@ class OcppChargePoint(Module):
         self.store.open_transaction(local_id, conn.number, data)
         conn.tx, conn.tx_data = local_id, data
         conn.remote = None
-        self.remote_tokens.pop(token, None)
+        self.authorization.remote_tokens.pop(token, None)
         if conn.reservation and conn.reservation["id_token"] == token:
             conn.reservation = None
         if remote and remote.get("profile") is not None:
@@ -630,8 +630,8 @@ class OcppChargePoint(Module):
             return False, None
         conn.remote = {"id_token": id_token, "profile": profile,
                        "remote_start_id": remote_start_id}
-        self.remote_tokens[id_token] = conn.number
-        self.token_types[id_token] = "Central"
+        self.authorization.remote_tokens[id_token] = conn.number
+        self.authorization.token_types[id_token] = "Central"
         self.publish("auth_provider", "provided_token", {
             "id_token": id_token, "type": "Central", "connectors": [conn.number]})
         return True, conn
@@ -644,68 +644,11 @@ class OcppChargePoint(Module):
     # --- authorization -------------------------------------------------------------------------
     @command("auth_validator", "validate_token")
     def validate_token(self, provided_token: dict) -> Generator:
-        token = provided_token["id_token"]
-        self.token_types[token] = provided_token.get("type", "RFID")
-        if provided_token.get("type") == "Central" and token in self.remote_tokens \
-                and not self.settings["authorize_remote"]:
-            return {"authorization_status": "Accepted", "reason": "remote start"}
-        if self.online:
-            if self.settings["local_pre_authorize"]:
-                local = self._local_status(token)
-                if local == "Accepted":
-                    return {"authorization_status": "Accepted", "reason": "local pre-authorize"}
-            info = yield from self.authorize_with_backend(provided_token)
-            if info is not None:
-                status = info.get("status", "Invalid")
-                if self.settings["cache_enabled"]:
-                    self.store.set_auth_entry("cache", token, info)
-                return _validation(status, "backend")
-        if not self.settings["local_authorize_offline"]:
-            return {"authorization_status": "Invalid", "reason": "backend unreachable"}
-        local = self._local_status(token)
-        if local is not None:
-            return _validation(local, "local list or cache (offline)")
-        if self.settings["allow_offline_unknown"]:
-            return {"authorization_status": "Accepted", "reason": "offline, unknown id allowed"}
-        return {"authorization_status": "Invalid", "reason": "offline and not known locally"}
+        return (yield from self.authorization.validate(provided_token))
 
     def authorize_with_backend(self, provided_token: dict) -> Generator[Any, Any, dict | None]:
         """Send Authorize; the id tag info ({status, expiryDate?, ...}) or None."""
         raise NotImplementedError
-
-    def _local_status(self, token: str) -> str | None:
-        for kind, enabled in (("local", self.settings["local_list_enabled"]),
-                              ("cache", self.settings["cache_enabled"])):
-            if not enabled:
-                continue
-            info = self.store.auth_entry(kind, token)
-            if info is None:
-                continue
-            status = info.get("status", "Invalid")
-            expiry = info.get("expiryDate") or info.get("cacheExpiryDateTime")
-            if status == "Accepted" and expiry:
-                try:
-                    if parse_time(expiry) <= self.now_dt():
-                        status = "Expired"
-                except ValueError:
-                    pass
-            return status
-        return None
-
-    def local_list_version(self) -> int:
-        return int(self.store.get("local_list_version", 0))
-
-    def send_local_list(self, version: int, full: bool, entries: dict[str, dict | None]) -> str:
-        if not self.settings["local_list_enabled"]:
-            return "NotSupported" if self.version == "1.6" else "Failed"
-        if not full and version <= self.local_list_version():
-            return "VersionMismatch"
-        if full:
-            self.store.replace_auth("local", {t: i for t, i in entries.items() if i is not None})
-        else:
-            self.store.update_auth("local", entries)
-        self.store.put("local_list_version", version)
-        return "Accepted"
 
     def reservation_expired(self, conn: Connector, reservation_id: int) -> None:
         """2.0.1 tells the backend."""
@@ -785,9 +728,3 @@ class OcppChargePoint(Module):
         if value != self._published_status:
             self._published_status = value
             self.publish("main", "status", value)
-
-
-def _validation(status: str, reason: str) -> dict:
-    if status in TOKEN_STATUSES:
-        return {"authorization_status": status, "reason": reason}
-    return {"authorization_status": "Invalid", "reason": f"{status} ({reason})"}

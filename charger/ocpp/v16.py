@@ -356,12 +356,13 @@ class Ocpp16(OcppChargePoint):
         entries = {e["idTag"]: e.get("idTagInfo") for e in local_authorization_list or []}
         if len(entries) > int(self.settings["send_local_list_max"]):
             return call_result.SendLocalList(status="Failed")
-        status = self.send_local_list(list_version, update_type == "Full", entries)
+        status = self.authorization.send_local_list(list_version, update_type == "Full", entries)
         return call_result.SendLocalList(status=status)
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self) -> Any:
-        version = self.local_list_version() if self.settings["local_list_enabled"] else -1
+        enabled = self.settings["local_list_enabled"]
+        version = self.authorization.local_list_version() if enabled else -1
         return call_result.GetLocalListVersion(list_version=version)
 
     # --- Reservation ---------------------------------------------------------------------------

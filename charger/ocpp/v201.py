@@ -408,12 +408,13 @@ class Ocpp201(OcppChargePoint):
                    for e in local_authorization_list or []}
         if len(entries) > int(self.settings["send_local_list_max"]):
             return call_result.SendLocalList(status="Failed")
-        status = self.send_local_list(version_number, update_type == "Full", entries)
+        status = self.authorization.send_local_list(version_number, update_type == "Full", entries)
         return call_result.SendLocalList(status=status)
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self, **_: Any) -> Any:
-        return call_result.GetLocalListVersion(version_number=self.local_list_version())
+        return call_result.GetLocalListVersion(
+            version_number=self.authorization.local_list_version())
 
     # --- reservations --------------------------------------------------------------------------
     @on("ReserveNow")

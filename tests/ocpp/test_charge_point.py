@@ -114,7 +114,7 @@ def test_settings_availability_and_local_list_survive_a_restart(version: str,
     second = SimStation(version, tmp_path, {"ocpp": {"database": db}}, name="second")
     second.advance(5)
     assert second.cp.settings["meter_interval"] == 15
-    assert second.cp.local_list_version() == 4
+    assert second.cp.authorization.local_list_version() == 4
     assert second.cp.connectors[1].operative is False
     status = "Unavailable"
     sent = [m["payload"] for m in second.messages(direction="tx", action="StatusNotification")]
