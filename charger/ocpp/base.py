@@ -30,6 +30,7 @@ from charger.framework import CommandError, ErrorReport, Module, command
 from charger.framework.module import Requirement
 from charger.ocpp import settings as settings_mod
 from charger.ocpp.authorization import Authorization
+from charger.ocpp.availability import Availability
 from charger.ocpp.charging_profiles import ChargingProfiles
 from charger.ocpp.delivery import Delivery
 from charger.ocpp.endpoint import Endpoint
@@ -110,12 +111,11 @@ class OcppChargePoint(Module):
         self.down: simpy.Event = self.env.event()
         self._connection_generation = 0
         self._boot_generation = -1  # the connection a boot sequence runs for
-        self._resetting = False
         self._settings_changed: simpy.Event = self.env.event()
-        self.scheduled_reset: str | None = None
         self.charging = ChargingProfiles(self)
         self.reservations = Reservations(self)
         self.authorization = Authorization(self)
+        self.availability = Availability(self)
         self._published_status: dict | None = None
         self.init_version()
 
@@ -128,11 +128,7 @@ class OcppChargePoint(Module):
             self._refuse()
             return
         self._recover()
-        inoperative = set(self.store.get("inoperative", []))
-        for conn in self.connectors.values():
-            if conn.number in inoperative:
-                conn.operative = False
-                conn.evse.send("enable_disable", enable=False)
+        self.availability.restore()
         if self.auth:
             self.auth.send("set_connection_timeout",
                            timeout_s=float(self.settings["connection_timeout"]))
@@ -494,12 +490,7 @@ class OcppChargePoint(Module):
         conn.tx, conn.tx_data = None, {}
         conn.meter_generation += 1
         self.charging.end_of_transaction(conn)
-        if conn.scheduled_operative is not None:
-            operative, conn.scheduled_operative = conn.scheduled_operative, None
-            self.start(self._set_operative(conn, operative))
-        if self.scheduled_reset and not any(c.tx for c in self.connectors.values()):
-            kind, self.scheduled_reset = self.scheduled_reset, None
-            self.start(self.reboot(kind))
+        self.availability.transaction_ended(conn)
 
     def _meter_loop(self, conn: Connector, generation: int) -> Generator:
         while True:
@@ -590,29 +581,6 @@ class OcppChargePoint(Module):
             self.log("warning", f"{target.module_id}.{cmd} failed: {error}")
             return None
 
-    def _set_operative(self, conn: Connector, operative: bool) -> Generator:
-        """Record the availability at once (it survives a restart), then apply it."""
-        conn.operative = operative
-        inoperative = {c.number for c in self.connectors.values() if not c.operative}
-        self.store.put("inoperative", sorted(inoperative))
-        return self._apply_operative(conn, operative)
-
-    def _apply_operative(self, conn: Connector, operative: bool) -> Generator:
-        yield from self._call(conn.evse, "enable_disable", enable=operative)
-        self._update_status(conn)
-
-    def change_availability(self, targets: list[Connector], operative: bool) -> str:
-        """Accepted, or Scheduled when a transaction runs on a connector going inoperative."""
-        scheduled = False
-        for conn in targets:
-            if not operative and conn.tx is not None:
-                conn.scheduled_operative = False
-                scheduled = True
-            else:
-                conn.scheduled_operative = None
-                self.start(self._set_operative(conn, operative))
-        return "Scheduled" if scheduled else "Accepted"
-
     def remote_start(self, connector: int | None, id_token: str, profile: dict | None,
                      remote_start_id: int | None = None) -> tuple[bool, Connector | None]:
         """Hand a Central token to the Auth module for one connector."""
@@ -653,31 +621,6 @@ class OcppChargePoint(Module):
     def reservation_expired(self, conn: Connector, reservation_id: int) -> None:
         """2.0.1 tells the backend."""
 
-    # --- reset ---------------------------------------------------------------------------------
-    def reboot(self, kind: str) -> Generator:
-        """A simulated restart: stop transactions (reason ``kind``), leave the backend, come
-        back and boot again. The world (cars, board) stays as it is."""
-        if self._resetting:
-            return
-        self._resetting = True
-        try:
-            self.log("info", f"reset ({kind})")
-            for conn in self.connectors.values():
-                if conn.tx is not None:
-                    yield from self.stop_transaction(conn, kind)
-            deadline = float(self.env.now) + float(self.config["reset_flush_s"])
-            while float(self.env.now) < deadline and self.connected and \
-                    (self.store.count_pending() or any(c.tx for c in self.connectors.values())):
-                yield self.env.timeout(0.5)
-            self.link.send("close")
-            self.registration = "Unknown"
-            self.boot_reason = "RemoteReset"
-            self._publish_status()
-            yield self.env.timeout(float(self.config["reboot_s"]))
-            self._open_link()
-        finally:
-            self._resetting = False
-
     # --- settings ------------------------------------------------------------------------------
     def change_setting(self, key: str, value: str, by_var: bool = False) -> str:
         """Accepted, Rejected, NotSupported (unknown key)."""
@@ -702,7 +645,7 @@ class OcppChargePoint(Module):
         self.store.put("settings", persisted)
         if setting.name == "connection_timeout" and self.auth:
             self.auth.send("set_connection_timeout", timeout_s=float(parsed))
-        if setting.name.startswith("retry_backoff") and not self._resetting:
+        if setting.name.startswith("retry_backoff") and not self.availability.resetting:
             self._open_link()  # the link takes the new back-off (it stays open)
         if setting.name in ("cache_enabled",) and not parsed:
             self.store.clear_auth("cache")

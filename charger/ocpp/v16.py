@@ -204,7 +204,7 @@ class Ocpp16(OcppChargePoint):
 
     @after("Reset")
     def after_reset(self, response: Any, type: str) -> None:  # noqa: A002
-        self.start(self.reboot("HardReset" if type == "Hard" else "SoftReset"))
+        self.start(self.availability.reboot("HardReset" if type == "Hard" else "SoftReset"))
 
     @on("ChangeAvailability")
     def on_change_availability(self, connector_id: int, type: str) -> Any:  # noqa: A002
@@ -212,7 +212,7 @@ class Ocpp16(OcppChargePoint):
             return call_result.ChangeAvailability(status="Rejected")
         targets = list(self.connectors.values()) if connector_id == 0 \
             else [self.connectors[connector_id]]
-        status = self.change_availability(targets, type == "Operative")
+        status = self.availability.change(targets, type == "Operative")
         return call_result.ChangeAvailability(status=status)
 
     @after("ChangeAvailability")

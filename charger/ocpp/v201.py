@@ -218,14 +218,15 @@ class Ocpp201(OcppChargePoint):
             return call_result.Reset(status="Rejected")  # resetting one EVSE is not supported
         busy = any(c.tx for c in self.connectors.values())
         if type == "OnIdle" and busy:
-            self.scheduled_reset = "Reboot"
+            self.availability.scheduled_reset = "Reboot"
             return call_result.Reset(status="Scheduled")
         return call_result.Reset(status="Accepted")
 
     @after("Reset")
     def after_reset(self, response: Any, type: str, **_: Any) -> None:  # noqa: A002
         if response.status == "Accepted":
-            self.start(self.reboot("ImmediateReset" if type == "Immediate" else "Reboot"))
+            kind = "ImmediateReset" if type == "Immediate" else "Reboot"
+            self.start(self.availability.reboot(kind))
 
     @on("ChangeAvailability")
     def on_change_availability(self, operational_status: str, evse: dict | None = None,
@@ -234,7 +235,7 @@ class Ocpp201(OcppChargePoint):
         if evse_id is not None and evse_id != 0 and evse_id not in self.connectors:
             return call_result.ChangeAvailability(status="Rejected")
         targets = [self.connectors[evse_id]] if evse_id else list(self.connectors.values())
-        status = self.change_availability(targets, operational_status == "Operative")
+        status = self.availability.change(targets, operational_status == "Operative")
         return call_result.ChangeAvailability(status=status)
 
     def _variable(self, data: dict) -> tuple[Any, str | None]:
