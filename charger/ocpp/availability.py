@@ -66,7 +66,7 @@ class Availability:
             self.cp.log("info", f"reset ({kind})")
             for conn in self.cp.connectors.values():
                 if conn.tx is not None:
-                    yield from self.cp.stop_transaction(conn, kind)
+                    yield from self.cp.transactions.stop(conn, kind)
             env = self.cp.env
             deadline = float(env.now) + float(self.cp.config["reset_flush_s"])
             while float(env.now) < deadline and self.cp.connected and (

@@ -1,18 +1,19 @@
-"""What OCPP 1.6J and 2.0.1 charge points share: the link, one call at a time, the persistent
-queue of transaction messages, incoming requests and bad input, the boot sequence, connectors,
-authorization with the local list and cache, reservations and smart-charging limits.
+"""What OCPP 1.6J and 2.0.1 charge points share: the module itself (its wiring, lifecycle, the
+link and the boot sequence, connectors and their status, settings), with the work done by
+collaborators that own their state:
+
+* :class:`~charger.ocpp.endpoint.Endpoint`: OCPP-J framing, validation both ways, the route
+  table of the ``@on``/``@after`` handlers, call pairing with one call in flight;
+* :class:`~charger.ocpp.delivery.Delivery`: requests to the backend, one at a time, and the
+  persistent queue of transaction messages (the exactly-once promise, in one place);
+* :class:`~charger.ocpp.transactions.Transactions`: transactions following the EVSE managers'
+  sessions, meter values, remote starts and stops, transactions a crash left open;
+* :class:`~charger.ocpp.authorization.Authorization`: tokens, the local list and cache;
+* :class:`~charger.ocpp.reservations.Reservations`, :class:`~charger.ocpp.availability.
+  Availability` (and reset), :class:`~charger.ocpp.charging_profiles.ChargingProfiles`.
 
 The version modules (:mod:`charger.ocpp.v16`, :mod:`charger.ocpp.v201`) build the messages
 (from the ``ocpp`` package's dataclasses) and serve the version's requests.
-
-Delivery of transaction messages (StartTransaction, MeterValues of a transaction,
-StopTransaction; TransactionEvent): each is written to the SQLite store with the next sequence
-number *before* it is sent and deleted only when its CallResult has arrived, so neither a lost
-connection nor a crash of the process loses it; they are sent strictly in sequence order, one
-at a time, each with a message id that never changes (except after a CallError, which means
-the backend did not process it). A message whose reply was lost is therefore sent again with the
-same id: the backend sees every message at least once and, deduplicating by message id (and,
-for 2.0.1, by transaction id and seqNo), processes it exactly once.
 """
 
 from __future__ import annotations
@@ -38,9 +39,7 @@ from charger.ocpp.frames import SUBPROTOCOLS, Frame
 from charger.ocpp.reservations import Reservations
 from charger.ocpp.smart_charging import iso, parse_time
 from charger.ocpp.store import QueuedMessage, Store
-
-EVSE_STOP_REASONS = {"Local", "Remote", "EVDisconnected", "PowerLoss", "EmergencyStop",
-                     "DeAuthorized", "Other"}
+from charger.ocpp.transactions import Transactions
 
 
 @dataclass
@@ -82,7 +81,8 @@ class OcppChargePoint(Module):
             conn = Connector(index + 1, evse, meters[index] if index < len(meters) else None,
                              locks[index] if index < len(locks) else None)
             self.connectors[conn.number] = conn
-            evse.subscribe("session_event", lambda e, c=conn: self._on_session_event(c, e))
+            evse.subscribe("session_event",
+                           lambda e, c=conn: self.transactions.on_session_event(c, e))
             evse.subscribe("state", lambda s, c=conn: self._on_evse_state(c, s))
             evse.on_error(lambda r, c=conn: self._on_evse_error(c, r))
             if conn.meter:
@@ -96,7 +96,6 @@ class OcppChargePoint(Module):
         self.delivery = Delivery(self)
         self.boot = self.store.next_boot()
         self._message_numbers = itertools.count(1)
-        self._tx_numbers = itertools.count(1)
         self.epoch = parse_time(self.config["start_time"])
         configured = dict(self.config["configuration"])
         self.settings = settings_mod.Settings(configured, self.store.get("settings", {}))
@@ -116,6 +115,7 @@ class OcppChargePoint(Module):
         self.reservations = Reservations(self)
         self.authorization = Authorization(self)
         self.availability = Availability(self)
+        self.transactions = Transactions(self)
         self._published_status: dict | None = None
         self.init_version()
 
@@ -134,7 +134,7 @@ class OcppChargePoint(Module):
                            timeout_s=float(self.settings["connection_timeout"]))
         self.start(self.delivery.run())
         self.start(self._heartbeat())
-        self.start(self._aligned_meter_values())
+        self.start(self.transactions.aligned_meter_values())
         self.charging.update()
         self._publish_status()
         self._open_link()
@@ -408,133 +408,15 @@ class OcppChargePoint(Module):
         return out
 
     # --- transactions --------------------------------------------------------------------------
-    def _on_session_event(self, conn: Connector, event: dict) -> None:
-        if conn.ending:  # keep the order: later events wait for the transaction's end
-            conn.deferred.append(event)
-            return
-        self._handle_session_event(conn, event)
-
-    def _handle_session_event(self, conn: Connector, event: dict) -> None:
-        if event.get("connector") not in (None, conn.number):
-            self.log("warning", f"evse_manager connection {conn.number} reports connector "
-                     f"{event.get('connector')}; OCPP numbers connectors by connection order")
-        name = event["event"]
-        if name == "SessionStarted":
-            conn.session = True
-        elif name == "SessionFinished":
-            conn.session = False
-        elif name == "TransactionStarted":
-            self._begin_transaction(conn, event)
-        elif name == "TransactionFinished":
-            if conn.tx is not None and conn.meter is not None:
-                conn.ending = True
-                self.start(self._end_with_fresh_reading(conn, event))
-                return
-            self._end_transaction(conn, event)
-        self._update_status(conn)
-
-    def _end_with_fresh_reading(self, conn: Connector, event: dict) -> Generator:
-        """The stop value is the meter's reading at the stop, not its last periodic one."""
-        try:
-            assert conn.meter is not None
-            reading = yield from self._call(conn.meter, "read")
-            if isinstance(reading, dict):
-                conn.reading = reading
-            self._end_transaction(conn, event)
-            self._update_status(conn)
-        finally:
-            conn.ending = False
-            while conn.deferred and not conn.ending:
-                self._handle_session_event(conn, conn.deferred.popleft())
-
-    def _begin_transaction(self, conn: Connector, event: dict) -> None:
-        if conn.tx is not None:
-            return
-        token = event.get("id_token", "")
-        local_id = f"T{self.boot}-{next(self._tx_numbers)}"
-        remote = conn.remote if conn.remote and conn.remote["id_token"] == token else None
-        energy = self.energy_wh(conn)
-        token_type = self.authorization.token_types.get(token, "RFID")
-        data = {"id_token": token, "token_type": token_type,
-                "meter_start_wh": energy, "start_ts": self.now_iso(),
-                "start_t": float(self.env.now), "last_wh": energy, "last_ts": self.now_iso(),
-                "remote_start_id": remote.get("remote_start_id") if remote else None,
-                "reservation_id": event.get("reservation_id"), "seq_no": 0,
-                "offline": not self.online}
-        self.store.open_transaction(local_id, conn.number, data)
-        conn.tx, conn.tx_data = local_id, data
-        conn.remote = None
-        self.authorization.remote_tokens.pop(token, None)
-        if conn.reservation and conn.reservation["id_token"] == token:
-            conn.reservation = None
-        if remote and remote.get("profile") is not None:
-            raw = {k: v for k, v in remote["profile"].items() if k != "transactionId"}
-            if self.charging.set_profile(raw, conn.number, for_new_transaction=True) != "Accepted":
-                self.log("warning", "the remote start's charging profile was not installed")
-        self.transaction_started(conn, local_id, data)
-        conn.meter_generation += 1
-        self.start(self._meter_loop(conn, conn.meter_generation))
-        self.charging.update()
-
-    def _end_transaction(self, conn: Connector, event: dict) -> None:
-        local_id = conn.tx
-        if local_id is None:
-            return
-        reason = conn.stop_reason or event.get("reason") or "Local"
-        conn.stop_reason = None
-        data = conn.tx_data
-        data["last_wh"] = self.energy_wh(conn)
-        data["last_ts"] = self.now_iso()
-        self.transaction_finished(conn, local_id, data, reason, recovered=False)
-        self.store.close_transaction(local_id)
-        conn.tx, conn.tx_data = None, {}
-        conn.meter_generation += 1
-        self.charging.end_of_transaction(conn)
-        self.availability.transaction_ended(conn)
-
-    def _meter_loop(self, conn: Connector, generation: int) -> Generator:
-        while True:
-            interval = int(self.settings["meter_interval"])
-            yield self.env.timeout(interval if interval > 0 else 60)
-            if conn.meter_generation != generation or conn.tx is None:
-                return
-            if interval > 0:
-                conn.tx_data["last_wh"] = self.energy_wh(conn)
-                conn.tx_data["last_ts"] = self.now_iso()
-                self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Sample.Periodic")
-
-    def _aligned_meter_values(self) -> Generator:
-        while True:
-            interval = int(self.settings["aligned_interval"])
-            if interval <= 0:
-                self._settings_changed = self.env.event()
-                yield self._settings_changed
-                continue
-            seconds = (self.now_dt() - self.now_dt().replace(hour=0, minute=0, second=0,
-                                                             microsecond=0)).total_seconds()
-            wait = interval - (seconds % interval)
-            yield self.env.timeout(wait if wait > 1e-6 else interval)
-            for conn in self.connectors.values():
-                if conn.tx is not None:
-                    self.transaction_meter_values(conn, conn.tx, conn.tx_data, "Sample.Clock")
-                elif self.online:
-                    self.notify(self.meter_values_request(conn, "Sample.Clock"))
 
     def _recover(self) -> None:
-        """After a restart: queue again what was not acknowledged, and end the transactions a
-        crash left open (their last persisted meter reading is the stop value)."""
+        """After a restart: queue again what was not acknowledged, end the transactions a crash
+        left open, and take back the charging profiles that outlive a transaction."""
         pending = self.delivery.recover()
-        stale = self.store.open_transactions()
+        stale = self.transactions.end_stale()
         if pending or stale:
             self.log("info", f"recovered {pending} unacknowledged transaction message(s); "
-                     f"{len(stale)} transaction(s) left open end with PowerLoss")
-        for tx in stale:
-            conn = self.connectors.get(tx.connector)
-            if conn is None:
-                self.store.close_transaction(tx.local_id)
-                continue
-            self.transaction_finished(conn, tx.local_id, tx.data, "PowerLoss", recovered=True)
-            self.store.close_transaction(tx.local_id)
+                     f"{stale} transaction(s) left open ended with PowerLoss")
         self.charging.reload()
 
     # version hooks for transactions
@@ -556,23 +438,7 @@ class OcppChargePoint(Module):
         """The id the backend knows a transaction by."""
         return local_id
 
-    def connector_of_transaction(self, transaction_id: str) -> Connector | None:
-        for conn in self.connectors.values():
-            if conn.tx is not None and self.backend_transaction_id(conn.tx) == transaction_id:
-                return conn
-        return None
-
     # --- commands to the EVSE managers ---------------------------------------------------------
-    def stop_transaction(self, conn: Connector, ocpp_reason: str) -> Generator:
-        """Ask the EVSE manager to stop; the OCPP reason goes into the stop message."""
-        if conn.tx is None:
-            return False
-        conn.stop_reason = ocpp_reason
-        reason = ocpp_reason if ocpp_reason in EVSE_STOP_REASONS else "Other"
-        stopped = yield from self._call(conn.evse, "stop_transaction", reason=reason)
-        if not stopped:
-            conn.stop_reason = None
-        return bool(stopped)
 
     def _call(self, target: Requirement, cmd: str, **args: Any) -> Generator:
         try:
@@ -580,34 +446,6 @@ class OcppChargePoint(Module):
         except CommandError as error:
             self.log("warning", f"{target.module_id}.{cmd} failed: {error}")
             return None
-
-    def remote_start(self, connector: int | None, id_token: str, profile: dict | None,
-                     remote_start_id: int | None = None) -> tuple[bool, Connector | None]:
-        """Hand a Central token to the Auth module for one connector."""
-        if not id_token:
-            # OCPP's schemas allow an empty idTag; a token that identifies nobody starts nothing.
-            return False, None
-        if connector is None:
-            free = [c for c in self.connectors.values() if self._startable(c, id_token)]
-            conn = free[0] if free else None
-        else:
-            conn = self.connectors.get(connector)
-            if conn is not None and not self._startable(conn, id_token):
-                conn = None
-        if conn is None:
-            return False, None
-        conn.remote = {"id_token": id_token, "profile": profile,
-                       "remote_start_id": remote_start_id}
-        self.authorization.remote_tokens[id_token] = conn.number
-        self.authorization.token_types[id_token] = "Central"
-        self.publish("auth_provider", "provided_token", {
-            "id_token": id_token, "type": "Central", "connectors": [conn.number]})
-        return True, conn
-
-    def _startable(self, conn: Connector, id_token: str) -> bool:
-        if conn.tx is not None or not conn.operative or conn.faults:
-            return False
-        return not (conn.reservation and conn.reservation["id_token"] != id_token)
 
     # --- authorization -------------------------------------------------------------------------
     @command("auth_validator", "validate_token")

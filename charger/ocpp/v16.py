@@ -164,7 +164,7 @@ class Ocpp16(OcppChargePoint):
         if status != "Accepted" and conn is not None:
             self.log("warning", f"the backend refused {token!r} for the transaction ({status})")
             if self.settings["stop_on_invalid"]:
-                self.start(self.stop_transaction(conn, "DeAuthorized"))
+                self.start(self.transactions.stop(conn, "DeAuthorized"))
             else:
                 conn.evse.send("pause_charging")
 
@@ -183,20 +183,20 @@ class Ocpp16(OcppChargePoint):
                 charging_profile.get("chargingProfilePurpose") != "TxProfile":
             ok = False
         if ok:
-            ok, _ = self.remote_start(connector_id, id_tag, charging_profile)
+            ok, _ = self.transactions.remote_start(connector_id, id_tag, charging_profile)
         return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
 
     @on("RemoteStopTransaction")
     def on_remote_stop_transaction(self, transaction_id: int) -> Any:
-        conn = self.connector_of_transaction(str(transaction_id))
+        conn = self.transactions.of_transaction(str(transaction_id))
         return call_result.RemoteStopTransaction(status="Rejected" if conn is None
                                                  else "Accepted")
 
     @after("RemoteStopTransaction")
     def after_remote_stop_transaction(self, response: Any, transaction_id: int) -> None:
-        conn = self.connector_of_transaction(str(transaction_id))
+        conn = self.transactions.of_transaction(str(transaction_id))
         if response.status == "Accepted" and conn is not None:
-            self.start(self.stop_transaction(conn, "Remote"))
+            self.start(self.transactions.stop(conn, "Remote"))
 
     @on("Reset")
     def on_reset(self, type: str) -> Any:  # noqa: A002 - the field's name
@@ -245,7 +245,7 @@ class Ocpp16(OcppChargePoint):
         if conn is None or conn.lock is None:
             return call_result.UnlockConnector(status="NotSupported")
         if conn.tx is not None:
-            yield from self.stop_transaction(conn, "UnlockCommand")
+            yield from self.transactions.stop(conn, "UnlockCommand")
         try:
             yield conn.lock.call("unlock")
         except Exception as error:  # noqa: BLE001 - a CommandError of the lock

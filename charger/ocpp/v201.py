@@ -175,7 +175,7 @@ class Ocpp201(OcppChargePoint):
             self.log("warning", f"the backend refused {token!r} for the transaction "
                      f"({info.get('status')})")
             if self.settings["stop_on_invalid"]:
-                self.start(self.stop_transaction(conn, "DeAuthorized"))
+                self.start(self.transactions.stop(conn, "DeAuthorized"))
             else:
                 conn.evse.send("pause_charging")
 
@@ -196,21 +196,22 @@ class Ocpp201(OcppChargePoint):
         token = id_token["idToken"]
         if ok:
             self.types201[token] = id_token["type"]
-            ok, _ = self.remote_start(evse_id, token, charging_profile, remote_start_id)
+            ok, _ = self.transactions.remote_start(evse_id, token, charging_profile,
+                                                   remote_start_id)
         return call_result.RequestStartTransaction(status="Accepted" if ok else "Rejected")
 
     @on("RequestStopTransaction")
     def on_request_stop_transaction(self, transaction_id: str, **_: Any) -> Any:
-        conn = self.connector_of_transaction(transaction_id)
+        conn = self.transactions.of_transaction(transaction_id)
         return call_result.RequestStopTransaction(status="Rejected" if conn is None
                                                   else "Accepted")
 
     @after("RequestStopTransaction")
     def after_request_stop_transaction(self, response: Any, transaction_id: str,
                                        **_: Any) -> None:
-        conn = self.connector_of_transaction(transaction_id)
+        conn = self.transactions.of_transaction(transaction_id)
         if response.status == "Accepted" and conn is not None:
-            self.start(self.stop_transaction(conn, "Remote"))
+            self.start(self.transactions.stop(conn, "Remote"))
 
     @on("Reset")
     def on_reset(self, type: str, evse_id: int | None = None, **_: Any) -> Any:  # noqa: A002
