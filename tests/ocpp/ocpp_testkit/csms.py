@@ -15,6 +15,7 @@ import asyncio
 import base64
 import itertools
 import json
+import random
 import ssl
 import threading
 import time
@@ -36,6 +37,29 @@ from websockets.asyncio.server import ServerConnection, serve
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Chaos:
+    """A hostile network between the charge point and this backend, from a seeded generator:
+    requests lost before they are processed, replies lost after, replies sent twice, and
+    processing delayed (sometimes past the charge point's response timeout)."""
+
+    seed: int = 1
+    drop_request: float = 0.1
+    lose_reply: float = 0.1
+    duplicate_reply: float = 0.1
+    max_delay_s: float = 0.5
+    events: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def roll(self, chance: float, what: str) -> bool:
+        hit = self.rng.random() < chance
+        if hit:
+            self.events.append(what)
+        return hit
 
 
 @dataclass
@@ -66,6 +90,11 @@ class _Backend:
             message = json.loads(raw_msg)
         except ValueError:
             message = None
+        chaos = self.csms.chaos
+        if isinstance(message, list) and len(message) == 4 and message[0] == 2 and chaos:
+            if chaos.roll(chaos.drop_request, f"dropped request {message[1]}"):
+                return
+            await asyncio.sleep(chaos.rng.uniform(0, chaos.max_delay_s))
         if isinstance(message, list) and len(message) == 4 and message[0] == 2:
             unique_id, action = str(message[1]), str(message[2])
             duplicate = unique_id in self.replies
@@ -83,6 +112,11 @@ class _Backend:
         if data[0] in (3, 4) and data[1] == self._current:
             self.replies[data[1]] = message
             self._current = None
+            chaos = self.csms.chaos
+            if chaos and chaos.roll(chaos.lose_reply, f"lost reply {data[1]}"):
+                return
+            if chaos and chaos.roll(chaos.duplicate_reply, f"duplicated reply {data[1]}"):
+                await self._connection.send(message)
             if self.csms.swallow.get(self.id) == self._current_action:
                 del self.csms.swallow[self.id]
                 # Processed, but the reply is lost and the backend becomes unreachable.
@@ -201,6 +235,7 @@ class TestCsms:
         self.charge_points: dict[str, _Backend] = {}
         self.rejected_handshakes: list[str] = []
         self.drop_at_once = False  # accept the WebSocket and close it at once
+        self.chaos: Chaos | None = None
         self.accepted_connections = 0
         self._cond = threading.Condition()
         self.loop = asyncio.new_event_loop()
