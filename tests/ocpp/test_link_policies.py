@@ -193,3 +193,18 @@ def test_a_database_of_another_backend_is_refused(tmp_path: Path) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def test_the_backend_changes_the_back_off(csms: TestCsms, tmp_path: Path) -> None:
+    doc = ocpp_station("1.6", websocket_link(csms.url))
+    with WallStation(write_station(tmp_path / "station.yaml", doc), factor=0.05) as station:
+        csms.wait_call("BootNotification")
+        status = csms.call("CP-1", call16.ChangeConfiguration(key="RetryBackOffWaitMinimum",
+                                                              value="7")).status
+        assert status == "Accepted"
+        row = station.wait_for(lambda r: r.kind == "cmd" and r.name == "link.link.open"
+                               and r.value["args"]["retry_backoff"]["wait_minimum_s"] == 7,
+                               what="the new back-off handed to the link")
+        assert row.value["args"]["charge_point_id"] == "CP-1"
+        config = csms.call("CP-1", call16.GetConfiguration(key=["RetryBackOffWaitMinimum"]))
+        assert config.configuration_key[0]["value"] == "7"
