@@ -17,24 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from reports.model import is_missing
+from reports.model import SIGNALS, is_missing
 
 TIME_DECIMALS = 6  # microseconds
 
-# Decimals per float column of signals.csv; chosen finer than any instrument the bench reads.
+# Decimals per float column of signals.csv (from the signal table); chosen finer than any
+# instrument the bench reads.
 SIGNAL_DECIMALS: dict[str, int] = {
-    "t": TIME_DECIMALS,
-    "cp_voltage_v": 3,  # mV
-    "pwm_duty_pct": 3,
-    "current_l1_a": 3,  # mA
-    "current_l2_a": 3,
-    "current_l3_a": 3,
-    "voltage_l1_v": 2,
-    "power_w": 1,
-    "energy_wh": 3,
-    "soc_pct": 3,
-    "grid_limit_a": 3,
-}
+    "t": TIME_DECIMALS, **{s.name: s.decimals for s in SIGNALS if s.kind == "number"}}
 
 
 def format_float(x: Any, decimals: int) -> str:

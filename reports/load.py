@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports.model import EVENT_COLUMNS, SIGNAL_COLUMNS, ExpectationResult, RunResult
+from reports.model import (
+    EVENT_COLUMNS,
+    SIGNAL_BY_NAME,
+    SIGNAL_COLUMNS,
+    ExpectationResult,
+    RunResult,
+)
 
 
 def _read_cells(path: Path) -> pd.DataFrame:
@@ -36,15 +42,17 @@ def read_signals(path: Path) -> pd.DataFrame:
     df = _read_cells(path)
     df = df.loc[:, list(SIGNAL_COLUMNS)]
     out: dict[str, pd.Series] = {}
+    kinds = {c: SIGNAL_BY_NAME[c].kind if c in SIGNAL_BY_NAME else "number"
+             for c in SIGNAL_COLUMNS}
     for c in SIGNAL_COLUMNS:
         s = df[c]
         if c == "connector":
             has_missing = bool((s == "").any())
             out[c] = s.replace("", None).astype("Int64" if has_missing else "int64")
-        elif c == "contactor_closed":
+        elif kinds[c] == "bool":
             mapped = s.map({"true": True, "false": False, "": pd.NA})
             out[c] = mapped.astype("boolean" if mapped.isna().any() else "bool")
-        elif c == "cp_state":
+        elif kinds[c] == "state":
             out[c] = s.map(lambda v: None if v == "" else v).astype(object)
         else:
             out[c] = _floats(s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,24 +14,85 @@ if TYPE_CHECKING:  # pandas is loaded only where tables are built: module proces
 # Column order of the timeline table (RunResult.events and timeline.csv).
 EVENT_COLUMNS: tuple[str, ...] = ("t", "source", "kind", "name", "value")
 
+UNCHANGED = object()  # what a signal's reader returns for a message that does not concern it
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One sampled signal: a column of signals.csv, a plot line, a name scenarios may judge.
+
+    This table is the only place a signal is declared: the sampler, the CSV writer and reader,
+    the plots, the scenario vocabulary and the docs all read it.
+    """
+
+    name: str
+    unit: str  # "" for states
+    label: str  # short human name, the plot axis label without its unit
+    description: str  # for docs/reports.md and docs/scenarios.md
+    source: str  # where the sampler reads it: a ConnectorProbe part, or "grid" (site-wide)
+    var: str  # the variable of that source
+    read: Callable[[dict], Any]  # its value from one message of that variable, or UNCHANGED
+    kind: str = "number"  # "number", "bool" (contactor_closed) or "state" (cp_state)
+    decimals: int = 3  # in signals.csv
+    initial: Any = math.nan  # before the first message
+    values: str = ""  # for docs: the values, when they are not plain numbers in ``unit``
+
+    @property
+    def axis_label(self) -> str:
+        return f"{self.label} [{self.unit}]" if self.unit else self.label
+
+
+def _board_event(wanted: str) -> Callable[[dict], Any]:
+    # The board's one "event" variable carries pilot states and contactor changes.
+    def read(value: dict) -> Any:
+        event = value["event"]
+        is_contactor = event in ("PowerOn", "PowerOff")
+        if wanted == "contactor":
+            return event == "PowerOn" if is_contactor else UNCHANGED
+        return UNCHANGED if is_contactor else event
+    return read
+
+
+def _phase(key: str, phase: str) -> Callable[[dict], Any]:
+    return lambda value: value.get(key, {}).get(phase, 0.0)
+
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal("cp_state", "", "CP state", "control-pilot state the board detected", "board",
+           "event", _board_event("cp"), kind="state", initial="A", values="`A` .. `F`"),
+    Signal("cp_voltage_v", "V", "CP voltage", "pilot voltage the car side measures", "ev_board",
+           "measurement", lambda v: v["cp_voltage_v"]),
+    Signal("pwm_duty_pct", "%", "PWM duty", "pilot PWM duty cycle (100 = no PWM)", "ev_board",
+           "measurement",
+           lambda v: math.nan if v["pwm_duty_pct"] is None else v["pwm_duty_pct"]),
+    Signal("contactor_closed", "", "contactor", "the contactors are closed", "board", "event",
+           _board_event("contactor"), kind="bool", initial=False, values="`true` / `false`"),
+    Signal("current_l1_a", "A", "L1", "current on phase L1", "meter", "powermeter",
+           _phase("current_a", "L1"), initial=0.0),
+    Signal("current_l2_a", "A", "L2", "current on phase L2", "meter", "powermeter",
+           _phase("current_a", "L2"), initial=0.0),
+    Signal("current_l3_a", "A", "L3", "current on phase L3", "meter", "powermeter",
+           _phase("current_a", "L3"), initial=0.0),
+    Signal("voltage_l1_v", "V", "voltage L1", "voltage of phase L1", "meter", "powermeter",
+           _phase("voltage_v", "L1"), decimals=2, initial=0.0),
+    Signal("power_w", "W", "power", "active power delivered", "meter", "powermeter",
+           lambda v: v["power_w"]["total"], decimals=1, initial=0.0),
+    Signal("energy_wh", "Wh", "energy", "energy delivered so far (meter)", "meter",
+           "powermeter", lambda v: v["energy_wh_import"]["total"], initial=0.0),
+    Signal("soc_pct", "%", "SoC", "the car's state of charge", "car", "ev_state",
+           lambda v: v["soc_pct"]),
+    Signal("grid_limit_a", "A", "grid limit", "current limit of the grid connection in force "
+           "(0 in an outage)", "grid", "supply",
+           lambda v: v["max_current_a"] if v["available"] else 0.0),
+)
+SIGNAL_BY_NAME: dict[str, Signal] = {s.name: s for s in SIGNALS}
+# Signals a scenario can compare with numbers (conditions and signal/total/final expectations);
+# the pilot state and the contactor have their own conditions (cp, contactor).
+NUMERIC_SIGNALS: tuple[str, ...] = tuple(s.name for s in SIGNALS if s.kind == "number")
+
 # Column order of the sampled-signal table (RunResult.signals and signals.csv).
 # One row per connector per sample.
-SIGNAL_COLUMNS: tuple[str, ...] = (
-    "t",
-    "connector",
-    "cp_state",
-    "cp_voltage_v",
-    "pwm_duty_pct",
-    "contactor_closed",
-    "current_l1_a",
-    "current_l2_a",
-    "current_l3_a",
-    "voltage_l1_v",
-    "power_w",
-    "energy_wh",
-    "soc_pct",
-    "grid_limit_a",
-)
+SIGNAL_COLUMNS: tuple[str, ...] = ("t", "connector", *(s.name for s in SIGNALS))
 
 # Control-pilot states in the order they are drawn (bottom to top).
 CP_STATES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
@@ -70,8 +132,8 @@ def empty_signals() -> pd.DataFrame:
     """A signal table with the contract's columns and no rows."""
     import pandas as pd
 
-    dtypes = {c: "float64" for c in SIGNAL_COLUMNS}
-    dtypes.update(connector="int64", cp_state="object", contactor_closed="bool")
+    kinds = {"number": "float64", "bool": "bool", "state": "object"}
+    dtypes = {"t": "float64", "connector": "int64", **{s.name: kinds[s.kind] for s in SIGNALS}}
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in SIGNAL_COLUMNS})
 
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import ScalarFormatter
 
-from reports.model import CP_STATES, SIGNAL_COLUMNS, RunResult
+from reports.model import CP_STATES, SIGNAL_BY_NAME, SIGNAL_COLUMNS, SIGNALS, RunResult
 from reports.units import Scale, energy_scale, power_scale, time_scale
 
 FIG_WIDTH_IN = 10.0
@@ -173,13 +173,13 @@ def _cp_figure(ctx: _Ctx) -> Figure:
     ax_state.axhspan(index["E"] - 0.5, index["F"] + 0.5, color="#fdecea", zorder=0)
     ax_state.set_yticks(range(len(CP_STATES)), [CP_STATE_LABELS[c] for c in CP_STATES])
     ax_state.set_ylim(-0.5, len(CP_STATES) - 0.5)
-    ax_state.set_ylabel("CP state")
-    ax_volt.set_ylabel("CP voltage [V]")
-    ax_duty.set_ylabel("PWM duty [%]")
+    ax_state.set_ylabel(_label("cp_state"))
+    ax_volt.set_ylabel(_label("cp_voltage_v"))
+    ax_duty.set_ylabel(_label("pwm_duty_pct"))
     ax_duty.set_ylim(bottom=0)
     ax_cont.set_yticks([0, 1], ["open", "closed"])
     ax_cont.set_ylim(-0.4, 1.4)
-    ax_cont.set_ylabel("contactor")
+    ax_cont.set_ylabel(_label("contactor_closed"))
     _finish(fig, [ax_state, ax_volt, ax_duty, ax_cont], ctx)
     return fig
 
@@ -219,7 +219,7 @@ def _currents_figure(ctx: _Ctx) -> Figure:
                 ax.plot(s.x, lim, color=_LIMIT_COLOR if shared_limit else s.color,
                         linestyle="--", linewidth=1.0, drawstyle="steps-post")
                 drawn_limit = True
-        ax.set_ylabel(f"{phase.upper()} [A]")
+        ax.set_ylabel(_label(f"current_{phase}_a"))
         ax.set_ylim(bottom=0)
     extra = []
     if drawn_limit:
@@ -245,9 +245,9 @@ def _power_figure(ctx: _Ctx) -> Figure:
         v = _col(s, "voltage_l1_v")
         if not np.isnan(v).all():
             ax_v.plot(s.x, v, color=s.color, linewidth=s.width)
-    ax_p.set_ylabel(f"power [{pscale.unit}]")
+    ax_p.set_ylabel(f"{SIGNAL_BY_NAME['power_w'].label} [{pscale.unit}]")
     ax_p.set_ylim(bottom=min(0.0, ax_p.get_ylim()[0]))
-    ax_v.set_ylabel("voltage L1 [V]")
+    ax_v.set_ylabel(_label("voltage_l1_v"))
     _finish(fig, [ax_p, ax_v], ctx)
     return fig
 
@@ -263,20 +263,53 @@ def _soc_energy_figure(ctx: _Ctx) -> Figure:
             ax_soc.plot(s.x, soc, color=s.color, linewidth=s.width)
         if not np.isnan(e).all():
             ax_e.plot(s.x, escale(e), color=s.color, linewidth=s.width)
-    ax_soc.set_ylabel("SoC [%]")
+    ax_soc.set_ylabel(_label("soc_pct"))
     ax_soc.set_ylim(0, 100)
-    ax_e.set_ylabel(f"energy [{escale.unit}]")
+    ax_e.set_ylabel(f"{SIGNAL_BY_NAME['energy_wh'].label} [{escale.unit}]")
     ax_e.set_ylim(bottom=0)
     _finish(fig, [ax_soc, ax_e], ctx)
     return fig
 
 
-_TOPICS: tuple[tuple[str, str, Callable[[_Ctx], Figure]], ...] = (
-    ("control_pilot", "Control pilot, PWM and contactor", _cp_figure),
-    ("currents", "Phase currents", _currents_figure),
-    ("power", "Power and voltage", _power_figure),
-    ("soc_energy", "State of charge and energy", _soc_energy_figure),
+def _label(name: str) -> str:
+    return SIGNAL_BY_NAME[name].axis_label
+
+
+def _other_signals_figure(names: Sequence[str]) -> Callable[[_Ctx], Figure]:
+    """One plain panel per signal that no topic figure draws: a new signal is plotted as soon
+    as it is in the signal table."""
+    def build(ctx: _Ctx) -> Figure:
+        fig, axes = _new_figure(len(names))
+        for name, ax in zip(names, axes):
+            for s in ctx.series:
+                values = _col(s, name)
+                if not np.isnan(values).all():
+                    ax.plot(s.x, values, color=s.color, drawstyle="steps-post",
+                            linewidth=s.width)
+            ax.set_ylabel(_label(name))
+        _finish(fig, axes, ctx)
+        return fig
+    return build
+
+
+# key, title, how to draw it, and the signals it draws
+_TOPICS: tuple[tuple[str, str, Callable[[_Ctx], Figure], tuple[str, ...]], ...] = (
+    ("control_pilot", "Control pilot, PWM and contactor", _cp_figure,
+     ("cp_state", "cp_voltage_v", "pwm_duty_pct", "contactor_closed")),
+    ("currents", "Phase currents", _currents_figure,
+     ("current_l1_a", "current_l2_a", "current_l3_a", "grid_limit_a")),
+    ("power", "Power and voltage", _power_figure, ("power_w", "voltage_l1_v")),
+    ("soc_energy", "State of charge and energy", _soc_energy_figure, ("soc_pct", "energy_wh")),
 )
+
+
+def _topics() -> list[tuple[str, str, Callable[[_Ctx], Figure]]]:
+    drawn = {name for *_, names in _TOPICS for name in names}
+    others = [s.name for s in SIGNALS if s.name not in drawn]
+    topics = [(key, title, build) for key, title, build, _ in _TOPICS]
+    if others:
+        topics.append(("other_signals", "Other signals", _other_signals_figure(others)))
+    return topics
 
 
 def make_plots(result: RunResult) -> list[Plot]:
@@ -294,7 +327,7 @@ def make_plots(result: RunResult) -> list[Plot]:
          if e.t is not None and math.isfinite(e.t)}
     )
     ctx = _Ctx(_connectors(result, scale), scale, (scale(t0), scale(t1)), fail_x)
-    return [Plot(key, title, build(ctx)) for key, title, build in _TOPICS]
+    return [Plot(key, title, build(ctx)) for key, title, build in _topics()]
 
 
 def png_bytes(fig: Figure) -> bytes:

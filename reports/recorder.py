@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from charger.framework.bus import Bus
-from reports.model import EVENT_COLUMNS, SIGNAL_COLUMNS
+from reports.model import EVENT_COLUMNS, SIGNAL_COLUMNS, SIGNALS, UNCHANGED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +93,10 @@ class _LateTimeout(simpy.events.Event):
 
 
 class SignalSampler:
-    """Keeps the latest published value of each signal and samples them all at an interval."""
+    """Keeps the latest published value of each signal and samples them all at an interval.
+
+    What each signal is and where it comes from is the signal table (reports.model.SIGNALS).
+    """
 
     def __init__(self, env: simpy.Environment, bus: Bus, probes: list[ConnectorProbe],
                  grid: tuple[str, str] | None, interval_s: float = 1.0):
@@ -101,23 +104,22 @@ class SignalSampler:
         self.interval_s = interval_s
         self.rows: list[tuple] = []
         self.latest: dict[int, dict[str, Any]] = {}
-        self.grid_limit_a = math.nan
+        self.site: dict[str, Any] = {s.name: s.initial for s in SIGNALS if s.source == "grid"}
+        self.last_sample: list[tuple] = []  # the rows the latest sample added
         self._watchers: list[Callable[[], None]] = []
         for probe in probes:
             latest = self.latest[probe.connector] = {
-                "cp_state": "A", "cp_voltage_v": math.nan, "pwm_duty_pct": math.nan,
-                "contactor_closed": False, "current_l1_a": 0.0, "current_l2_a": 0.0,
-                "current_l3_a": 0.0, "voltage_l1_v": 0.0, "power_w": 0.0, "energy_wh": 0.0,
-                "soc_pct": math.nan}
-            bus.subscribe(*probe.board, "event", self._on_board(latest))
-            if probe.ev_board:
-                bus.subscribe(*probe.ev_board, "measurement", self._on_measurement(latest))
-            if probe.meter:
-                bus.subscribe(*probe.meter, "powermeter", self._on_meter(latest))
-            if probe.car:
-                bus.subscribe(*probe.car, "ev_state", self._on_car(latest))
+                s.name: s.initial for s in SIGNALS if s.source != "grid"}
+            for part in {s.source for s in SIGNALS if s.source != "grid"}:
+                where = getattr(probe, part)
+                if where is not None:
+                    self._subscribe(bus, where, part, latest)
         if grid:
-            bus.subscribe(*grid, "supply", self._on_supply)
+            self._subscribe(bus, grid, "grid", self.site)
+
+    @property
+    def grid_limit_a(self) -> float:
+        return self.site.get("grid_limit_a", math.nan)
 
     def start(self) -> simpy.Process:
         return self.env.process(self._run())
@@ -130,12 +132,12 @@ class SignalSampler:
 
     def sample(self) -> None:
         t = float(self.env.now)
+        self.last_sample = []
         for connector in sorted(self.latest):
-            s = self.latest[connector]
-            self.rows.append((t, connector, s["cp_state"], s["cp_voltage_v"], s["pwm_duty_pct"],
-                              s["contactor_closed"], s["current_l1_a"], s["current_l2_a"],
-                              s["current_l3_a"], s["voltage_l1_v"], s["power_w"],
-                              s["energy_wh"], s["soc_pct"], self.grid_limit_a))
+            values = {**self.latest[connector], **self.site}
+            row = (t, connector, *(values[s.name] for s in SIGNALS))
+            self.rows.append(row)
+            self.last_sample.append(row)
         for watcher in tuple(self._watchers):
             watcher()
 
@@ -155,40 +157,14 @@ class SignalSampler:
 
     # --- what each source contributes ----------------------------------------------------------
     @staticmethod
-    def _on_board(latest: dict) -> Callable[[dict], None]:
-        def update(value: dict) -> None:
-            event = value["event"]
-            if event in ("PowerOn", "PowerOff"):
-                latest["contactor_closed"] = event == "PowerOn"
-            else:
-                latest["cp_state"] = event
-        return update
+    def _subscribe(bus: Bus, where: tuple[str, str], source: str, into: dict) -> None:
+        signals = [s for s in SIGNALS if s.source == source]
+        for var in dict.fromkeys(s.var for s in signals):
+            readers = [(s.name, s.read) for s in signals if s.var == var]
 
-    @staticmethod
-    def _on_measurement(latest: dict) -> Callable[[dict], None]:
-        def update(value: dict) -> None:
-            latest["cp_voltage_v"] = value["cp_voltage_v"]
-            duty = value["pwm_duty_pct"]
-            latest["pwm_duty_pct"] = math.nan if duty is None else duty
-        return update
-
-    @staticmethod
-    def _on_meter(latest: dict) -> Callable[[dict], None]:
-        def update(value: dict) -> None:
-            current = value.get("current_a", {})
-            latest["current_l1_a"] = current.get("L1", 0.0)
-            latest["current_l2_a"] = current.get("L2", 0.0)
-            latest["current_l3_a"] = current.get("L3", 0.0)
-            latest["voltage_l1_v"] = value.get("voltage_v", {}).get("L1", 0.0)
-            latest["power_w"] = value["power_w"]["total"]
-            latest["energy_wh"] = value["energy_wh_import"]["total"]
-        return update
-
-    @staticmethod
-    def _on_car(latest: dict) -> Callable[[dict], None]:
-        def update(value: dict) -> None:
-            latest["soc_pct"] = value["soc_pct"]
-        return update
-
-    def _on_supply(self, value: dict) -> None:
-        self.grid_limit_a = value["max_current_a"] if value["available"] else 0.0
+            def update(value: dict, readers: list = readers) -> None:
+                for name, read in readers:
+                    new = read(value)
+                    if new is not UNCHANGED:
+                        into[name] = new
+            bus.subscribe(*where, var, update)

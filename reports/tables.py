@@ -20,7 +20,7 @@ from reports.formatting import (
     format_text,
     json_number,
 )
-from reports.model import EVENT_COLUMNS, SIGNAL_COLUMNS, RunResult
+from reports.model import EVENT_COLUMNS, SIGNAL_BY_NAME, SIGNAL_COLUMNS, RunResult
 
 SUMMARY_FORMAT_VERSION = 1
 
@@ -38,9 +38,10 @@ def _frame(df: pd.DataFrame | None, columns: Sequence[str], what: str) -> pd.Dat
 def _signal_formatter(column: str) -> Callable[[Any], str]:
     if column == "connector":
         return format_int
-    if column == "contactor_closed":
+    kind = SIGNAL_BY_NAME[column].kind if column in SIGNAL_BY_NAME else "number"
+    if kind == "bool":
         return format_bool
-    if column == "cp_state":
+    if kind == "state":
         return format_text
     decimals = SIGNAL_DECIMALS[column]
     return lambda x: format_float(x, decimals)

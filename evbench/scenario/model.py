@@ -20,6 +20,7 @@ class Step:
     after: float = 0.0  # then wait this long
     timeout: float | None = None  # how long ``when`` may take
     line: int | None = None
+    key_lines: dict[str, int | None] = field(default_factory=dict, compare=False)
 
     @property
     def label(self) -> str:
@@ -28,10 +29,11 @@ class Step:
 
 @dataclass(frozen=True)
 class Expectation:
-    kind: str  # within, happens, never, energy_wh, signal, total, final
+    kind: str  # a key of expectations.EXPECTATIONS
     spec: dict[str, Any]
     name: str
     line: int | None = None
+    key_lines: dict[str, int | None] = field(default_factory=dict, compare=False)
 
 
 @dataclass

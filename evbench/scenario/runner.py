@@ -26,12 +26,13 @@ from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from charger.framework.station import Station
 from charger.framework.wallclock import WallClockEnvironment
+from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import judge
 from evbench.scenario.loader import load_scenario
 from evbench.scenario.model import Scenario, Step
 from evbench.scenario.selectors import Selector
-from evbench.scenario.world import World, build_world, csms_command
-from reports.model import ExpectationResult, RunResult
+from evbench.scenario.world import World, build_world
+from reports.model import SIGNAL_COLUMNS, ExpectationResult, RunResult
 from reports.recorder import Recorder, Row, SignalSampler
 
 SOURCE = "scenario"
@@ -157,11 +158,13 @@ class ScenarioRun:
         met = self.env.event()
         world = self.world
         if selector.is_signal:
+            # Checked on each sample from now on, the samples expectations are judged on.
+            column = SIGNAL_COLUMNS.index(selector.spec["signal"])
+
             def check() -> None:
-                if not met.triggered and selector.signal_holds(self.sampler.latest,
-                                                               self.sampler.grid_limit_a):
+                sample = ((row[1], row[column]) for row in self.sampler.last_sample)
+                if not met.triggered and selector.sample_holds(sample):
                     met.succeed()
-            check()
             self.sampler.on_sample(check)
             cleanup = lambda: self.sampler.off_sample(check)  # noqa: E731
         else:
@@ -192,41 +195,9 @@ class ScenarioRun:
             self._fail(step, f"{target[0]}.{target[1]}.{command} failed: {error}")
 
     def _command_for(self, step: Step) -> tuple[tuple[str, str], str, dict[str, Any]]:
-        world, args, action = self.world, step.args, step.action
-        car = (world.connectors.car.get(step.connector, ""), "car")
-        evse = (world.connectors.evse.get(step.connector, ""), "evse")
-        if action in ("plug_in", "unplug", "pause", "resume"):
-            return car, action, {}
-        if action == "ev_script":
-            return car, "execute_script", {"script": args["script"]}
-        if action == "set_soc":
-            return car, "set_soc", {"soc_pct": args["soc_pct"]}
-        if action == "fault":
-            active = args.get("active", True)
-            if args["fault"] == "rcd":
-                current = args.get("current_ma", 30.0) if active else 0.0
-                return car, "set_rcd_current", {"current_ma": current,
-                                                "dc": args.get("dc", False)}
-            return car, "set_fault", {"fault": args["fault"], "active": active}
-        if action == "swipe":
-            reader = args.get("reader") or world.readers[0]
-            return (reader, "control"), "present_token", {"id_token": args["token"]}
-        if action == "grid":
-            assert world.grid_control is not None
-            return world.grid_control, "set_supply", dict(args)
-        if action == "charger_pause":
-            return evse, "pause_charging", {}
-        if action == "charger_resume":
-            return evse, "resume_charging", {}
-        if action == "stop_transaction":
-            return evse, "stop_transaction", {"reason": args.get("reason", "Local")}
-        if action in ("enable", "disable"):
-            return evse, "enable_disable", {"enable": action == "enable"}
-        if action == "call":
-            return (args["module"], args["impl"]), args["command"], dict(args.get("args", {}))
-        if action == "csms":
-            return csms_command(world, step)
-        raise AssertionError(f"unhandled action {action}")  # the loader admits no other
+        build = ACTIONS[step.action].command
+        assert build is not None  # only "end" has none, and the runner ends the run itself
+        return build(self.world, step)
 
     # --- results ---------------------------------------------------------------------------------
     def _result(self, wall_time_s: float) -> RunResult:

@@ -8,7 +8,8 @@ the meter, and the car plugged into it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from charger.framework.config import (
     ModuleInstance,
@@ -18,10 +19,13 @@ from charger.framework.config import (
 )
 from charger.framework.errors import ConfigError, Problem
 from charger.framework.registry import ModuleRegistry
-from charger.framework.schema import document_problems
+from charger.framework.schema import CommandSpec, document_problems
 from charger.framework.yamlio import LineDict, line_at, load_yaml
+from evbench.scenario.actions import ACTIONS
+from evbench.scenario.expectations import EXPECTATIONS
 from evbench.scenario.model import Scenario, Step
-from evbench.scenario.selectors import ConnectorMap
+from evbench.scenario.names import StationNames, station_names
+from evbench.scenario.selectors import ConnectorMap, Selector
 from reports.recorder import ConnectorProbe
 
 
@@ -35,6 +39,7 @@ class World:
     readers: list[str]  # module ids of simulated RFID readers
     csms_control: tuple[str, str] | None = None  # a simulated OCPP backend's control
     csms_connector_operations: frozenset[str] = frozenset()  # its commands with a connector
+    names: StationNames = field(default_factory=StationNames)  # what scenarios may name
 
 
 def _provided(registry: ModuleRegistry, inst: ModuleInstance, interface: str) -> list[str]:
@@ -145,13 +150,18 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                if _provided(registry, i, "rfid_simulator")]
     csms_control = next(((i.id, impl) for i in station.modules.values()
                          for impl in _provided(registry, i, "csms_simulator")), None)
-    _check_steps(scenario, connectors, readers, grid_control)
-    _check_csms_steps(scenario, registry, csms_control)
     csms_interface = registry.schemas.interfaces.get("csms_simulator")
     with_connector = frozenset(name for name, spec in csms_interface.cmds.items()
                                if "connector" in spec.arguments) if csms_interface else frozenset()
-    return World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
-                 grid_control, readers, csms_control, with_connector)
+    step_names = frozenset({s.id for s in scenario.steps if s.id} | {s.action
+                                                                    for s in scenario.steps})
+    names = station_names(station, registry, frozenset(connectors.evse), step_names)
+    world = World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
+                  grid_control, readers, csms_control, with_connector, names)
+    problems = _step_problems(scenario, world) + _condition_problems(scenario, names)
+    if problems:
+        raise ConfigError(problems)
+    return world
 
 
 def connector_problems(station: StationConfig, registry: ModuleRegistry,
@@ -179,47 +189,6 @@ def connector_problems(station: StationConfig, registry: ModuleRegistry,
     return problems
 
 
-def csms_command(world: World, step: Step) -> tuple[tuple[str, str], str, dict]:
-    """The command of a ``csms`` step: the backend operation, its arguments, and the step's
-    connector when the operation takes one and the step does not name it."""
-    assert world.csms_control is not None
-    args = dict(step.args.get("args", {}))
-    if step.args["operation"] in world.csms_connector_operations:
-        args.setdefault("connector", step.connector)
-    return world.csms_control, step.args["operation"], args
-
-
-def _check_csms_steps(scenario: Scenario, registry: ModuleRegistry,
-                      csms_control: tuple[str, str] | None) -> None:
-    steps = [s for s in scenario.steps if s.action == "csms"]
-    if not steps:
-        return
-    problems = []
-    interface = registry.schemas.interface("csms_simulator")
-    for step in steps:
-        where = f"step {step.index} (csms)"
-        operation = step.args["operation"]
-        if csms_control is None:
-            problems.append(Problem(scenario.path, step.line,
-                                    f"{where}: the station has no simulated OCPP backend"))
-            continue
-        spec = interface.cmds.get(operation)
-        if spec is None:
-            problems.append(Problem(scenario.path, step.line,
-                                    f"{where}: unknown operation {operation!r} (known: "
-                                    f"{', '.join(sorted(interface.cmds))})"))
-            continue
-        args = dict(step.args.get("args", {}))
-        if "connector" in spec.arguments:
-            args.setdefault("connector", step.connector)
-        problem = spec.check_arguments({**spec.defaults(), **args})
-        if problem:
-            problems.append(Problem(scenario.path, step.line,
-                                    f"{where}: arguments of {operation}: {problem}"))
-    if problems:
-        raise ConfigError(problems)
-
-
 def _free_id(station: StationConfig, wanted: str) -> str:
     candidate, n = wanted, 1
     while candidate in station.modules:
@@ -228,30 +197,112 @@ def _free_id(station: StationConfig, wanted: str) -> str:
     return candidate
 
 
-CAR_ACTIONS = {"plug_in", "unplug", "pause", "resume", "ev_script", "fault", "set_soc"}
-EVSE_ACTIONS = {"charger_pause", "charger_resume", "stop_transaction", "enable", "disable"}
+def _check_car(world: World, step: Step) -> list[str]:
+    if step.connector in world.connectors.car:
+        return []
+    return [f"no car on connector {step.connector} (add one under world.cars)"]
 
 
-def _check_steps(scenario: Scenario, connectors: ConnectorMap, readers: list[str],
-                 grid_control: tuple[str, str] | None) -> None:
+def _check_evse(world: World, step: Step) -> list[str]:
+    if step.connector in world.connectors.evse:
+        return []
+    return [f"the station has no connector {step.connector} "
+            f"(connectors: {sorted(world.connectors.evse) or 'none'})"]
+
+
+def _check_reader(world: World, step: Step) -> list[str]:
+    reader = step.args.get("reader")
+    if world.readers and (not reader or reader in world.readers):
+        return []
+    return ["the station has no simulated RFID reader" + (f" {reader!r}" if reader else "")
+            + (f" (readers: {', '.join(world.readers)})" if world.readers else "")]
+
+
+def _check_grid(world: World, step: Step) -> list[str]:
+    return [] if world.grid_control else ["the station has no simulated grid"]
+
+
+def _check_command(spec: CommandSpec, args: dict) -> list[str]:
+    problem = spec.check_arguments({**spec.defaults(), **args})
+    return [f"arguments of {spec.name}: {problem}"] if problem else []
+
+
+def _check_csms(world: World, step: Step) -> list[str]:
+    if world.csms_control is None:
+        return ["the station has no simulated OCPP backend"]
+    module, impl = world.csms_control
+    interface = world.names.implementations[module][impl]
+    operation = step.args["operation"]
+    spec = interface.cmds.get(operation)
+    if spec is None:
+        return [f"unknown operation {operation!r} (known: {', '.join(sorted(interface.cmds))})"]
+    args = dict(step.args.get("args", {}))
+    if "connector" in spec.arguments:
+        # Not checked against the station: a backend may name any connector (0 is the whole
+        # station, and bad-input scenarios send one that does not exist on purpose).
+        args.setdefault("connector", step.connector)
+    return _check_command(spec, args)
+
+
+def _check_call(world: World, step: Step) -> list[str]:
+    module, impl, command = step.args["module"], step.args["impl"], step.args["command"]
+    impls = world.names.implementations
+    if module not in impls:
+        return [f"the station has no module {module!r} (modules: {', '.join(impls)})"]
+    if impl not in impls[module]:
+        return [f"module {module} has no implementation {impl!r} (implementations: "
+                f"{', '.join(impls[module]) or 'none'})"]
+    interface = impls[module][impl]
+    spec = interface.cmds.get(command)
+    if spec is None:
+        return [f"{module}.{impl} ({interface.name}) has no command {command!r} (commands: "
+                f"{', '.join(interface.cmds) or 'none'})"]
+    return _check_command(spec, dict(step.args.get("args", {})))
+
+
+# What each kind of need (Action.needs) asks of the station.
+_NEEDS: dict[str, Callable[[World, Step], list[str]]] = {
+    "car": _check_car, "evse": _check_evse, "reader": _check_reader, "grid": _check_grid,
+    "csms": _check_csms, "module": _check_call,
+}
+
+
+def _step_problems(scenario: Scenario, world: World) -> list[Problem]:
     problems = []
     for step in scenario.steps:
-        where = f"step {step.index} ({step.action})"
-        if step.action in CAR_ACTIONS and step.connector not in connectors.car:
+        needs = ACTIONS[step.action].needs
+        for reason in _NEEDS[needs](world, step) if needs else []:
             problems.append(Problem(scenario.path, step.line,
-                                    f"{where}: no car on connector {step.connector} "
-                                    "(add one under world.cars)"))
-        if step.action in EVSE_ACTIONS and step.connector not in connectors.evse:
-            problems.append(Problem(scenario.path, step.line,
-                                    f"{where}: the station has no connector {step.connector}"))
-        if step.action == "swipe":
-            reader = step.args.get("reader")
-            if not readers or (reader and reader not in readers):
-                problems.append(Problem(scenario.path, step.line,
-                                        f"{where}: the station has no simulated RFID reader"
-                                        + (f" {reader!r}" if reader else "")))
-        if step.action == "grid" and grid_control is None:
-            problems.append(Problem(scenario.path, step.line,
-                                    f"{where}: the station has no simulated grid"))
-    if problems:
-        raise ConfigError(problems)
+                                    f"step {step.index} ({step.action}): {reason}"))
+    return problems
+
+
+def _condition_problems(scenario: Scenario, names: StationNames) -> list[Problem]:
+    """Every name a condition or expectation uses must be one the station has: a misspelled
+    name would never match, and a ``never:`` on it would pass whatever happens."""
+    problems = []
+
+    def check(selector: Selector, line: int | None, what: str) -> None:
+        reasons = selector.kind.check_names(selector.spec, names)
+        if selector.connector is not None and selector.connector not in names.connectors:
+            reasons = [f"the station has no connector {selector.connector} (connectors: "
+                       f"{sorted(names.connectors) or 'none'})", *reasons]
+        problems.extend(Problem(scenario.path, line, f"{what}: {r}") for r in reasons)
+
+    for step in scenario.steps:
+        if step.when is not None:
+            check(step.when, step.key_lines.get("when", step.line), f"step {step.index} when")
+    for number, expectation in enumerate(scenario.expectations, start=1):
+        kind, spec = EXPECTATIONS[expectation.kind], expectation.spec
+        what = f"expectation {number} ({expectation.kind})"
+        connector = spec.get("connector")
+        if connector is not None and connector not in names.connectors:
+            problems.append(Problem(scenario.path,
+                                    expectation.key_lines.get("connector", expectation.line),
+                                    f"{what}: the station has no connector {connector} "
+                                    f"(connectors: {sorted(names.connectors) or 'none'})"))
+            connector = None
+        for key in kind.conditions:
+            check(Selector(dict(spec[key])).on_connector(connector),
+                  expectation.key_lines.get(key, expectation.line), f"{what} {key}")
+    return problems

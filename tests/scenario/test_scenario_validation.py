@@ -117,7 +117,7 @@ CASES = [
     Broken("unknown-cp-state", "when: {session: ChargingStarted}", "when: {cp: X}", "when:",
            "'X' is not one of ['A', 'B', 'C', 'D', 'E', 'F']"),
     Broken("condition-on-a-missing-step", "when: {session: ChargingStarted}",
-           "when: {step: nowhere}", "when:", "no step has id 'nowhere'"),
+           "when: {step: nowhere}", "when:", "no step has id or action 'nowhere'"),
     Broken("duplicate-step-id", "  - after: 2 s\n", "  - after: 2 s\n    id: twice\n",
            "id: twice", "duplicate step id 'twice'", nth=2,
            more=(("  - at: 5 s\n", "  - at: 5 s\n    id: twice\n"),)),

@@ -1,0 +1,54 @@
+"""The names a station really has, read from its manifests and interfaces: what a scenario's
+conditions, expectations and steps may name. Built once per scenario by ``build_world``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from charger.framework.config import StationConfig
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import InterfaceSpec
+
+
+@dataclass(frozen=True)
+class StationNames:
+    connectors: frozenset[int] = frozenset()
+    # module id -> implementation id -> its interface
+    implementations: dict[str, dict[str, InterfaceSpec]] = field(default_factory=dict)
+    steps: frozenset[str] = frozenset()  # step ids and the actions of the scenario's steps
+
+    def interfaces(self) -> list[InterfaceSpec]:
+        return [spec for impls in self.implementations.values() for spec in impls.values()]
+
+    def variables(self) -> dict[str, list[str]]:
+        """Variable name -> the ``module.impl`` sources that publish it."""
+        out: dict[str, list[str]] = {}
+        for module, impls in self.implementations.items():
+            for impl, spec in impls.items():
+                for var in spec.vars:
+                    out.setdefault(var, []).append(f"{module}.{impl}")
+        return out
+
+    def error_types(self) -> list[str]:
+        """Every error type a module of the station can raise, ``interface/Name``."""
+        return sorted({spec.error_type(name) for spec in self.interfaces()
+                       for name in spec.errors})
+
+    def enum_of(self, interface: str, var: str, key: str) -> list[str]:
+        """The values a field of a variable may take, where a module of the station provides
+        that interface (none where none does)."""
+        for spec in self.interfaces():
+            if spec.name == interface and var in spec.vars:
+                schema = spec.vars[var].schema.get("properties", {}).get(key, {})
+                return list(schema.get("enum", []))
+        return []
+
+
+def station_names(station: StationConfig, registry: ModuleRegistry, connectors: frozenset[int],
+                  steps: frozenset[str]) -> StationNames:
+    schemas = registry.schemas
+    implementations = {
+        inst.id: {impl: schemas.interface(p.interface)
+                  for impl, p in registry.get(inst.module).manifest.provides.items()}
+        for inst in station.modules.values()}
+    return StationNames(connectors, implementations, steps)
