@@ -245,12 +245,13 @@ CONDITIONS: dict[str, ConditionKind] = {kind.name: kind for kind in (
         match=lambda s, row, c: _board_event(s, row, c, s["cp"])),
     ConditionKind(
         "contactor", {"enum": ["closed", "open"]}, "the contactors reported closed / open",
-        "{contactor: closed}", lambda s: f"contactor {s['contactor']}",
+        "{contactor: closed} / {contactor: open}", lambda s: f"contactor {s['contactor']}",
         match=lambda s, row, c: _board_event(
             s, row, c, "PowerOn" if s["contactor"] == "closed" else "PowerOff")),
     ConditionKind(
         "error", {"type": "string"}, "an error raised, by its type (`interface/Name`) or its "
-        "name alone; the types the station's interfaces declare", "{error: ac_rcd/AC}",
+        "name alone; the types the station's interfaces declare",
+        "{error: ac_rcd/AC} / {error: AC}",
         lambda s: f"error {s['error']} raised", match=_match_error("error", "error_raised"),
         check_names=_check_error("error")),
     ConditionKind(
