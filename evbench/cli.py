@@ -145,56 +145,25 @@ def _station_config(path: Path):
 
 
 def _station(args: argparse.Namespace) -> int:
-
-    from charger.framework.station import Station
-    from charger.framework.wallclock import WallClockEnvironment
+    from evbench.assembly import assemble
 
     config, registry = _station_config(args.config)
-    env = WallClockEnvironment(args.factor)
-    finished = env.finish_on_signals()
-
-    def stop_later() -> None:
-        if args.until is not None:
-            env.timeout(args.until).callbacks.append(
-                lambda _e: finished.triggered or finished.succeed())
-
     with _broker(args.bus) as url:
-        if url is None:
-            from charger.framework.inproc import InProcessBus
-
-            station = Station(config, registry, InProcessBus(env), seed=args.seed)
-            station.start()
-            stop_later()
-            print(f"station {config.path}: {len(station.modules)} modules running "
-                  "(in-process, wall clock); Ctrl-C stops", flush=True)
-            try:
-                env.run(until=finished)
-            finally:
-                station.shutdown()
-            return EXIT_OK
-        from charger.framework.manager import (
-            ProcessManager,
-            land,
-            launch,
-            module_command,
-            process_groups,
-        )
-        from charger.framework.mqtt import MqttBus
-
-        bus = MqttBus(env, url, name="manager")
-        manager = ProcessManager(
-            process_groups(config),
-            lambda ids: module_command(ids, str(args.config), url, args.factor, args.seed),
-            log_dir=args.logs,
+        assembly = assemble(
+            config, registry, seed=args.seed, bus_url=url, wall_clock=True, factor=args.factor,
+            config_path=args.config, log_dir=args.logs,
             on_event=lambda group, what, detail: print(f"{group}: {what} {detail}", flush=True))
-        launch(bus, manager, set(config.modules))
+        env = assembly.env
+        finished = env.finish_on_signals()  # type: ignore[attr-defined]
+        assembly.start()
         try:
-            stop_later()
-            print(f"station {config.path}: {len(config.modules)} modules in "
-                  f"{len(manager.managed)} processes on {url}; Ctrl-C stops", flush=True)
+            if args.until is not None:
+                env.timeout(args.until).callbacks.append(
+                    lambda _e: finished.triggered or finished.succeed())
+            print(f"station {config.path}: {assembly.describe()}; Ctrl-C stops", flush=True)
             env.run(until=finished)
         finally:
-            land(bus, manager)
+            assembly.stop()
     return EXIT_OK
 
 

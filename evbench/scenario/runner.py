@@ -9,23 +9,12 @@ from typing import Any
 
 import simpy
 
-from charger.framework import topics
 from charger.framework.bus import Bus, CommandError
-from charger.framework.clocks import wall_clock_problems
-from charger.framework.errors import ConfigError
-from charger.framework.inproc import InProcessBus
-from charger.framework.manager import (
-    ProcessManager,
-    land,
-    launch,
-    module_command,
-    process_groups,
-)
-from charger.framework.mqtt import MqttBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from charger.framework.station import Station
 from charger.framework.wallclock import WallClockEnvironment
+from evbench.assembly import assemble
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import judge
 from evbench.scenario.loader import load_scenario
@@ -36,7 +25,6 @@ from reports.model import SIGNAL_COLUMNS, ExpectationResult, RunResult
 from reports.recorder import Recorder, Row, SignalSampler
 
 SOURCE = "scenario"
-READY_TIMEOUT_S = 60.0  # wall seconds for every module process to start and announce ready
 
 
 class ScenarioRun:
@@ -51,40 +39,29 @@ class ScenarioRun:
         self.seed = scenario.seed if seed is None else seed
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry)
-        self.station: Station | None = None
-        self.manager: ProcessManager | None = None
-        if bus_url is None:
-            problems = wall_clock_problems(self.world.station, self.registry)
-            if problems:
-                raise ConfigError(problems)
-            self.env: simpy.Environment = simpy.Environment()
-            self.bus: Bus = InProcessBus(self.env)
-            self.recorder = Recorder(self.env)
-            self.recorder.attach(self.bus)
-            self.station = Station(self.world.station, self.registry, self.bus, seed=self.seed)
-        else:
-            self.env = WallClockEnvironment(factor)
-            self.bus = MqttBus(self.env, bus_url, name=SOURCE,
-                               default_timeout_s=self.world.station.call_timeout_s or 30.0)
-            self.recorder = Recorder(self.env)
-            self.bus.watch_all(self._record_broker_message)
-            self.manager = ProcessManager(
-                process_groups(self.world.station),
-                lambda ids: module_command(ids, scenario.path, bus_url, factor, self.seed),
-                log_dir=log_dir, on_event=self._record_manager_event)
+        self.assembly = assemble(
+            self.world.station, self.registry, seed=self.seed, bus_url=bus_url, factor=factor,
+            config_path=scenario.path, name=SOURCE, log_dir=log_dir,
+            on_event=self._record_manager_event)
+        self.env: simpy.Environment = self.assembly.env
+        self.bus: Bus = self.assembly.bus
+        self.recorder = Recorder(self.env)
+        self.assembly.tap(self.recorder.record)
         self.sampler = SignalSampler(self.env, self.bus, self.world.probes,
                                      self.world.grid_supply, scenario.sample_interval_s)
         self.finished = self.env.event()
         self.step_failures: list[str] = []
         self._mark = 0  # timeline rows before this index happened before the current step
 
+    @property
+    def station(self) -> Station | None:
+        """The in-process station (None when the modules run as processes)."""
+        return self.assembly.station
+
     # --- running ---------------------------------------------------------------------------------
     def run(self) -> RunResult:
         wall_start = time.perf_counter()
-        if self.station is not None:
-            self.station.start()
-        else:
-            self._start_processes()
+        self.assembly.start()
         try:
             self.sampler.start()
             self.env.process(self._steps())
@@ -93,24 +70,8 @@ class ScenarioRun:
             if not self.sampler.rows or self.sampler.rows[-1][0] != self.env.now:
                 self.sampler.sample()
         finally:
-            self._stop()
+            self.assembly.stop()
         return self._result(time.perf_counter() - wall_start)
-
-    def _start_processes(self) -> None:
-        assert isinstance(self.bus, MqttBus) and self.manager is not None
-        launch(self.bus, self.manager, set(self.world.station.modules), READY_TIMEOUT_S)
-
-    def _stop(self) -> None:
-        if self.station is not None:
-            self.station.shutdown()
-        elif self.manager is not None:
-            assert isinstance(self.bus, MqttBus)
-            land(self.bus, self.manager)
-
-    def _record_broker_message(self, topic: topics.Topic, payload: Any) -> None:
-        entry = topics.timeline_entry(topic, payload)
-        if entry is not None:
-            self.recorder.record(*entry)
 
     def _record_manager_event(self, group: str, what: str, detail: dict) -> None:
         # Called on the supervisor thread: hand it to the simulation thread.
