@@ -206,9 +206,13 @@ class Bench:
                                           for c, cfg in sorted(self.cars.items())]}
         if self.grid:
             world["grid"] = dict(self.grid)
-        return {"scenario": self.title, "station": str(station), "duration": self.duration_s,
+        steps = [*self.steps, end]
+        # The default cap grows to let every step run: a step after the end is refused.
+        duration = self.duration_s if self.duration_s != DEFAULT_DURATION_S else max(
+            self.duration_s, _earliest_end(steps) + self.tail_s)
+        return {"scenario": self.title, "station": str(station), "duration": duration,
                 "sample_interval": self.sample_interval_s, "world": world,
-                "steps": [*self.steps, end]}
+                "steps": steps}
 
     def run(self) -> Timeline:
         if self._timeline is not None:
@@ -352,6 +356,15 @@ class Timeline:
     def errors(self, raised: bool = True) -> list[Row]:
         kind = "error_raised" if raised else "error_cleared"
         return [r for r in self.rows if r.kind == kind]
+
+
+def _earliest_end(steps: list[dict[str, Any]]) -> float:
+    """When the last step runs at the earliest (steps run in order, each at its ``at`` at the
+    earliest, then after its ``after``)."""
+    t = 0.0
+    for step in steps:
+        t = max(t, float(step.get("at", 0.0))) + float(step.get("after", 0.0))
+    return t
 
 
 def times_of(selector: dict, timeline: Timeline) -> list[float]:
