@@ -199,6 +199,7 @@ def _check_condition(spec: dict, where: list, doc: Any, path: str, problems: lis
 def _expectation(spec: dict, index: int, doc: Any, path: str, duration, problems: list,
                  duration_s: float) -> Expectation:
     where = ["expect", index]
+    found_before = len(problems)
     kind = next(k for k in EXPECTATIONS.values() if k.name in spec)
     for key in spec:
         if key not in kind.properties and key not in COMMON_KEYS:
@@ -237,6 +238,9 @@ def _expectation(spec: dict, index: int, doc: Any, path: str, duration, problems
         if isinstance(data.get(start), float) and isinstance(data.get(end), float) \
                 and data[end] < data[start]:
             refuse(end, f"'{end}' t={data[end]:g} s is before '{start}' t={data[start]:g} s")
-    name = spec.get("name") or kind.describe(data)
+    # A name from the content only when the content is sound: describing a broken condition
+    # would trip on what is reported above.
+    name = spec.get("name") or (kind.describe(data) if len(problems) == found_before
+                                else f"{kind.name} expectation {index + 1}")
     return Expectation(kind.name, data, name, line_at(doc, where),
                        {key: line_at(doc, [*where, key]) for key in spec})

@@ -314,8 +314,9 @@ def condition_problems(spec: dict) -> list[tuple[list[str], str]]:
                 problems.append(([key], f"'connector' does not apply to {kind.name} "
                                  "conditions"))
             continue
-        owner = next(k.name for k in CONDITIONS.values() if key in k.options)
-        problems.append(([key], f"'{key}' only applies to {owner} conditions"))
+        owner = next((k.name for k in CONDITIONS.values() if key in k.options), None)
+        problems.append(([key], f"'{key}' only applies to {owner} conditions" if owner
+                         else f"unknown key {key!r} in a condition"))
     return problems + [([], reason) for reason in kind.check(spec)]
 
 

@@ -222,6 +222,8 @@ CASES = [
            "    args: {enable: maybe}\n  - after: 2 s\n    do: swipe\n", "do: call",
            "arguments of enable_disable:"),
     # --- values that cannot mean anything --------------------------------------------------
+    Broken("expectation-condition-of-no-kind", "happens: {session: ChargingStarted}",
+           "happens: {connector: 1}", "happens:", "a condition names exactly one of"),
     Broken("zero-duration", "duration: 2 min", "duration: 0", "duration",
            "duration must be greater than 0"),
     Broken("zero-timeout", "timeout: 30 s", "timeout: 0", "timeout:",
