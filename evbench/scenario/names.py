@@ -16,22 +16,33 @@ class StationNames:
     # module id -> implementation id -> its interface
     implementations: dict[str, dict[str, InterfaceSpec]] = field(default_factory=dict)
     steps: frozenset[str] = frozenset()  # step ids and the actions of the scenario's steps
+    # connector -> the module ids that make it up (EVSE manager, board, car)
+    connector_modules: dict[int, frozenset[str]] = field(default_factory=dict)
 
-    def interfaces(self) -> list[InterfaceSpec]:
-        return [spec for impls in self.implementations.values() for spec in impls.values()]
+    def interfaces(self, connector: int | None = None) -> list[InterfaceSpec]:
+        return [spec for module, impls in self._on(connector).items()
+                for spec in impls.values()]
 
-    def variables(self) -> dict[str, list[str]]:
-        """Variable name -> the ``module.impl`` sources that publish it."""
+    def _on(self, connector: int | None) -> dict[str, dict[str, InterfaceSpec]]:
+        """The implementations of the whole station, or of one connector's modules."""
+        if connector is None:
+            return self.implementations
+        modules = self.connector_modules.get(connector, frozenset())
+        return {m: impls for m, impls in self.implementations.items() if m in modules}
+
+    def variables(self, connector: int | None = None) -> dict[str, list[str]]:
+        """Variable name -> the ``module.impl`` sources that publish it (on the connector)."""
         out: dict[str, list[str]] = {}
-        for module, impls in self.implementations.items():
+        for module, impls in self._on(connector).items():
             for impl, spec in impls.items():
                 for var in spec.vars:
                     out.setdefault(var, []).append(f"{module}.{impl}")
         return out
 
-    def error_types(self) -> list[str]:
-        """Every error type a module of the station can raise, ``interface/Name``."""
-        return sorted({spec.error_type(name) for spec in self.interfaces()
+    def error_types(self, connector: int | None = None) -> list[str]:
+        """Every error type a module of the station (of the connector) can raise,
+        ``interface/Name``."""
+        return sorted({spec.error_type(name) for spec in self.interfaces(connector)
                        for name in spec.errors})
 
     def enum_of(self, interface: str, var: str, key: str) -> list[str]:
@@ -44,11 +55,12 @@ class StationNames:
         return []
 
 
-def station_names(station: StationConfig, registry: ModuleRegistry, connectors: frozenset[int],
+def station_names(station: StationConfig, registry: ModuleRegistry,
+                  connector_modules: dict[int, frozenset[str]],
                   steps: frozenset[str]) -> StationNames:
     schemas = registry.schemas
     implementations = {
         inst.id: {impl: schemas.interface(p.interface)
                   for impl, p in registry.get(inst.module).manifest.provides.items()}
         for inst in station.modules.values()}
-    return StationNames(connectors, implementations, steps)
+    return StationNames(frozenset(connector_modules), implementations, steps, connector_modules)

@@ -135,10 +135,18 @@ def _check_session(spec: dict, names: StationNames) -> list[str]:
 
 def _check_error(key: str) -> Callable[[dict, StationNames], list[str]]:
     def check(spec: dict, names: StationNames) -> list[str]:
-        wanted, known = spec[key], names.error_types()
-        if any(t == wanted or t.endswith("/" + wanted) for t in known):
-            return []
-        return _unknown("error type", wanted, known, "no module of the station raises errors")
+        wanted, connector = spec[key], spec.get("connector")
+
+        def known(types: list[str]) -> bool:
+            return any(t == wanted or t.endswith("/" + wanted) for t in types)
+
+        if not known(names.error_types()):
+            return _unknown("error type", wanted, names.error_types(),
+                            "no module of the station raises errors")
+        if connector in names.connector_modules and not known(names.error_types(connector)):
+            return [f"no module of connector {connector} raises {wanted!r} (they raise: "
+                    f"{', '.join(names.error_types(connector)) or 'none'})"]
+        return []
     return check
 
 
@@ -175,6 +183,13 @@ def _check_var(spec: dict, names: StationNames) -> list[str]:
         if not sources:
             return [f"{source} publishes no variable {name!r} (it publishes: "
                     f"{', '.join(_published_by(names, source))})"]
+    connector = spec.get("connector")
+    if connector is not None and connector in names.connector_modules:
+        sources = [s for s in sources if s in names.variables(connector).get(name, [])]
+        if not sources:
+            return [f"no module of connector {connector} "
+                    f"({', '.join(sorted(names.connector_modules[connector]))}) publishes "
+                    f"{name!r}" + (f" as {source}" if source else "")]
     if "value" not in spec:
         return []
     problems: list[str] = []

@@ -155,7 +155,10 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                                if "connector" in spec.arguments) if csms_interface else frozenset()
     step_names = frozenset({s.id for s in scenario.steps if s.id} | {s.action
                                                                     for s in scenario.steps})
-    names = station_names(station, registry, frozenset(connectors.evse), step_names)
+    connector_modules = {c: frozenset(m for m in (connectors.evse.get(c), connectors.board.get(c),
+                                                  connectors.car.get(c)) if m)
+                         for c in connectors.evse}
+    names = station_names(station, registry, connector_modules, step_names)
     world = World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
                   grid_control, readers, csms_control, with_connector, names)
     problems = _step_problems(scenario, world) + _condition_problems(scenario, names)
