@@ -23,7 +23,7 @@ from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from evbench.scenario import load_scenario
 from evbench.scenario.runner import ScenarioRun
-from evbench.scenario.selectors import ConnectorMap, Selector
+from evbench.scenario.selectors import ConnectorMap, Evidence, Selector
 from reports.recorder import Row
 
 REPO = Path(__file__).resolve().parents[3]
@@ -369,8 +369,8 @@ def _earliest_end(steps: list[dict[str, Any]]) -> float:
 
 def times_of(selector: dict, timeline: Timeline) -> list[float]:
     """Instants a product scenario selector (``{contactor: closed}``...) matches."""
-    match = Selector(selector).matcher(timeline.connectors)
-    return [row.t for row in timeline.rows if match(row)]
+    evidence = Evidence(timeline.rows, timeline.signals, timeline.connectors)
+    return Selector(selector).times(evidence)
 
 
 def value_at(trace: Trace, t: float, default: Any = None) -> Any:
