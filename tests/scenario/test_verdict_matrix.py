@@ -93,6 +93,11 @@ def _condition_cases(kind: str, yes: dict, no: dict) -> dict[str, list[Case]]:
             Case(f"within-to-{kind}-pass", {"within": 100, "from": EARLY, "to": yes}, True),
             Case(f"within-to-{kind}-fail", {"within": 100, "from": EARLY, "to": no}, False),
             Case(f"within-to-{kind}-too-late", {"within": 0.5, "from": EARLY, "to": yes}, False),
+            # every occurrence is followed by itself at once; none by a step that ran before all
+            Case(f"within-each-{kind}-pass", {"within": 0, "from": yes, "to": yes, "each": True},
+                 True),
+            Case(f"within-each-{kind}-fail",
+                 {"within": 100, "from": yes, "to": EARLY, "each": True}, False),
         ],
         "happens": [
             Case(f"happens-{kind}-pass", {"happens": yes}, True),
