@@ -1,4 +1,9 @@
-"""YAML loading that remembers where every value came from, for errors with line numbers."""
+"""YAML loading that remembers where every value came from, for errors with line numbers.
+
+Input files come from users, so loading is bounded before memory is spent: the file size, the
+nesting depth and the size of the document once every alias is expanded (an "alias bomb" of a
+few lines otherwise expands to billions of values in whatever walks it, such as schema checks).
+"""
 
 from __future__ import annotations
 
@@ -30,8 +35,69 @@ class LineList(list):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+# Limits, far above any real scenario or station (the shipped ones have at most a few hundred
+# values, nested at most 7 deep) and far below what hurts.
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 64  # also keeps the recursive composer and schema checks far from Python's limit
+MAX_VALUES = 100_000  # values in the document with every alias expanded
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that builds LineDict/LineList and refuses duplicate keys."""
+    """SafeLoader that builds LineDict/LineList, refuses duplicate keys, and bounds the nesting
+    depth and the expanded size of the document while it is composed (before anything is built
+    from it)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0  # values composed so far, each alias counted as what it expands to
+        self._anchor_sizes: dict[str, int] = {}
+        self._open_anchors: set[str] = set()  # anchored nodes being composed
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open_anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"alias *{event.anchor} is inside the value it names "
+                    "(a document that contains itself)", event.start_mark)
+            self._count(self._anchor_sizes.get(event.anchor, 0), event)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"values nested more than {MAX_DEPTH} levels deep", event.start_mark)
+        before = self._values
+        self._count(1, event)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if anchor is not None:
+            self._open_anchors.discard(anchor)
+            self._anchor_sizes[anchor] = self._values - before
+        return node
+
+    def _count(self, values: int, event: yaml.Event) -> None:
+        self._values += values
+        if self._values > MAX_VALUES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_VALUES:,} values with aliases expanded (an alias "
+                "that repeats a large value many times?)", event.start_mark)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A scalar that matches a tag's pattern but is no valid value (2020-13-45 is resolved
+        # as a timestamp) raises ValueError in PyYAML's constructors: make it a YAML error with
+        # the node's place.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is no valid {node.tag.rpartition(':')[2]}: {exc}"
+                if isinstance(node, yaml.ScalarNode) else str(exc), node.start_mark) from None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -69,15 +135,27 @@ def load_yaml(path: str | Path) -> Any:
     """Parse a YAML file into LineDict/LineList values; any failure is a ConfigError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # not more: the path may be /dev/zero
     except FileNotFoundError:
         raise ConfigError.single(str(path), None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError.single(str(path), None, f"cannot read file: {exc}") from None
+    except OSError as exc:
+        raise ConfigError.single(str(path), None, f"cannot read file: {exc.strerror or exc}") \
+            from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError.single(str(path), None, f"file larger than {MAX_FILE_BYTES:,} bytes: "
+                                 "not a scenario or station configuration")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError.single(str(path), line, "not a text file (not valid UTF-8): not a "
+                                 "scenario or station configuration") from None
     return parse_yaml(text, str(path))
 
 
 def parse_yaml(text: str, path: str) -> Any:
+    """Parse YAML text (from ``path``); any failure, or a limit exceeded, is a ConfigError."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
