@@ -148,6 +148,7 @@ def resolve_station(station: StationConfig, registry: ModuleRegistry) -> None:
             continue
         problems += _check_config(inst, cls.manifest)
         problems += _resolve_connections(inst, cls.manifest, station, classes)
+    problems += _tree_problems(station, classes)
     if problems:
         raise ConfigError(problems)
     for inst in station.modules.values():  # checks across modules, on a wired station
@@ -240,3 +241,102 @@ def _resolve_target(target: Any, interface: str, station: StationConfig,
         return (f"{module_id}.{impl_id} implements {provides[impl_id].interface}, "
                 f"but {interface} is required")
     return (module_id, impl_id)
+
+
+def _tree_problems(station: StationConfig, classes: dict) -> list[Problem]:
+    """Connections of requirements marked ``tree`` must form trees, one per interface: a cycle
+    (a node below itself) would make every walk of the tree endless, and a node below two
+    parents would be counted twice. Other requirements may form cycles (an OCPP module and an
+    EVSE manager require each other)."""
+    # edges[interface][module id] = [(target module id, requirement, index in its list)]
+    edges: dict[str, dict[str, list[tuple[str, str, int]]]] = {}
+    for inst in station.modules.values():
+        cls = classes.get(inst.id)
+        if cls is None:
+            continue
+        for req_name, required in cls.manifest.requires.items():
+            if not required.tree:
+                continue
+            out = edges.setdefault(required.interface, {}).setdefault(inst.id, [])
+            out += [(target, req_name, index) for index, (target, _impl)
+                    in enumerate(inst.connections.get(req_name, []))]
+    problems = []
+    for interface, graph in edges.items():
+        # A cycle also gives some node a second parent: say only what is wrong first.
+        problems += _cycles(station, interface, graph) or _second_parents(station, graph)
+    return problems
+
+
+def _edge_line(station: StationConfig, module_id: str, req_name: str, index: int) -> int | None:
+    inst = station.modules[module_id]
+    return inst.line("connections", req_name, index) or inst.line("connections", req_name)
+
+
+def _second_parents(station: StationConfig, graph: dict) -> list[Problem]:
+    problems = []
+    parent: dict[str, tuple[str, str, int]] = {}
+    for source, targets in graph.items():
+        for target, req_name, index in targets:
+            if target == source:
+                continue  # a cycle, reported as such
+            if target in parent:
+                first, first_req, first_index = parent[target]
+                first_line = _edge_line(station, first, first_req, first_index)
+                where = ("twice" if first == source
+                         else f"and is already below {first} (line {first_line})")
+                problems.append(Problem(
+                    station.modules[source].path, _edge_line(station, source, req_name, index),
+                    f"{source}: connection {req_name!r} lists {target} {where}; in a tree "
+                    "each node has one parent"))
+            else:
+                parent[target] = (source, req_name, index)
+    return problems
+
+
+def _cycles(station: StationConfig, interface: str, graph: dict) -> list[Problem]:
+    problems = []
+    done: set[str] = set()
+    reported: set[frozenset[str]] = set()
+    for start in graph:
+        if start in done:
+            continue
+        # Depth-first, without recursion (a tree may be deep): the path from start to here.
+        path: list[tuple[str, str, int]] = []  # (module id, requirement, index) edges taken
+        on_path = {start: 0}
+        stack = [(start, iter(graph.get(start, ())))]
+        while stack:
+            node, pending = stack[-1]
+            step = next(pending, None)
+            if step is None:
+                stack.pop()
+                done.add(node)
+                del on_path[node]
+                if path:
+                    path.pop()
+                continue
+            target, req_name, index = step
+            if target in on_path:
+                cycle = [*path[on_path[target]:], (node, req_name, index)]
+                members = frozenset(m for m, _r, _i in cycle)
+                if members not in reported:
+                    reported.add(members)
+                    problems.append(_cycle_problem(station, interface, cycle, target))
+            elif target not in done:
+                path.append((node, req_name, index))
+                on_path[target] = len(path)
+                stack.append((target, iter(graph.get(target, ()))))
+    return problems
+
+
+def _cycle_problem(station: StationConfig, interface: str, cycle: list[tuple[str, str, int]],
+                   back_to: str) -> Problem:
+    first, req_name, index = cycle[0]
+    if len(cycle) == 1:
+        reason = f"{first}: connection {req_name!r} lists {first} itself"
+    else:
+        hops = ", ".join(f"{m}.{r} (line {_edge_line(station, m, r, i)}) -> "
+                         f"{cycle[n + 1][0] if n + 1 < len(cycle) else back_to}"
+                         for n, (m, r, i) in enumerate(cycle))
+        reason = f"{first}: connection {req_name!r} closes a cycle: {hops}"
+    return Problem(station.modules[first].path, _edge_line(station, first, req_name, index),
+                   f"{reason}; the {interface} connections must form a tree")

@@ -26,7 +26,8 @@ _MANIFEST_SCHEMA = {
             "type": "object", "required": ["interface"], "additionalProperties": False,
             "properties": {"interface": {"type": "string"}, "description": {"type": "string"},
                            "min_connections": {"type": "integer", "minimum": 0},
-                           "max_connections": {"type": "integer", "minimum": 1}}}},
+                           "max_connections": {"type": "integer", "minimum": 1},
+                           "tree": {"type": "boolean"}}}},
     },
 }
 
@@ -43,6 +44,9 @@ class Required:
     min_connections: int = 1
     max_connections: int = 1
     description: str = ""
+    # The connections of this requirement, followed from module to module (through every
+    # requirement of the same interface marked so), form a tree: no cycle, one parent each.
+    tree: bool = False
 
 
 @dataclass
@@ -81,7 +85,7 @@ def load_manifest(name: str, path: Path, schemas: SchemaRegistry) -> Manifest:
     for req, spec in doc.get("requires", {}).items():
         manifest.requires[req] = Required(spec["interface"], spec.get("min_connections", 1),
                                           spec.get("max_connections", 1),
-                                          spec.get("description", ""))
+                                          spec.get("description", ""), spec.get("tree", False))
     for section, entries in (("provides", manifest.provides), ("requires", manifest.requires)):
         for key, entry in entries.items():
             if entry.interface not in schemas.interfaces:
