@@ -7,6 +7,8 @@ message names file, line and reason; no traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,15 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("scenario", type=Path)
     run.add_argument("--out", type=Path, default=None,
                      help="report directory (default: out/<scenario name>)")
-    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
     _bus_options(run)
 
     station = commands.add_parser("station", help="run a station on the wall clock, no scenario")
     station.add_argument("config", type=Path, help="station configuration or scenario file")
-    station.add_argument("--until", type=float, default=None,
+    station.add_argument("--until", type=_seconds, default=None,
                          help="stop after this many simulated seconds (default: until Ctrl-C)")
-    station.add_argument("--seed", type=int, default=0)
+    station.add_argument("--seed", type=_seed, default=0)
     station.add_argument("--logs", type=Path, default=None,
                          help="directory for the module processes' output (MQTT bus)")
     _bus_options(station)
@@ -42,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     module.add_argument("module_ids", nargs="+", metavar="ID")
     module.add_argument("--config", type=Path, required=True,
                         help="station configuration or scenario file")
-    module.add_argument("--bus", required=True, help="mqtt://HOST:PORT")
-    module.add_argument("--factor", type=float, default=1.0)
-    module.add_argument("--seed", type=int, default=0)
+    module.add_argument("--bus", type=_broker_url, required=True, help="mqtt://HOST:PORT")
+    module.add_argument("--factor", type=_factor, default=1.0)
+    module.add_argument("--seed", type=_seed, default=0)
 
     monitor = commands.add_parser("monitor", help="print the live traffic of a running station")
-    monitor.add_argument("--bus", required=True, help="mqtt://HOST:PORT")
+    monitor.add_argument("--bus", type=_broker_url, required=True, help="mqtt://HOST:PORT")
 
     validate = commands.add_parser("validate", help="check scenario or station files")
     validate.add_argument("files", type=Path, nargs="+")
@@ -77,12 +79,70 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bus_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bus", default="inproc",
+    parser.add_argument("--bus", type=_bus, default="inproc",
                         help="inproc (default: one process, virtual time for scenarios), mqtt "
                         "(a private Mosquitto for this run), or mqtt://HOST:PORT")
-    parser.add_argument("--factor", type=float, default=1.0,
+    parser.add_argument("--factor", type=_factor, default=1.0,
                         help="on the wall clock: wall seconds per simulated second "
                         "(0.1 runs ten times faster than real time)")
+
+
+# --- argument types: a bad value is a usage error (exit 2) before anything starts -------------
+MAX_FACTOR = 1000.0  # slower than that, one simulated second takes over 16 wall minutes
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def _factor(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= MAX_FACTOR:
+        raise argparse.ArgumentTypeError(
+            f"wall seconds per simulated second must be above 0 and at most {MAX_FACTOR:g} "
+            f"(0.1 runs ten times faster than real time), not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
+    return value
+
+
+def _broker_url(text: str) -> str:
+    from urllib.parse import urlparse
+
+    try:
+        parsed = urlparse(text)
+        port = parsed.port  # raises ValueError when not a number in 0..65535
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad bus address {text!r}: {exc}") from None
+    if parsed.scheme != "mqtt" or not parsed.hostname or port == 0:
+        raise argparse.ArgumentTypeError(f"bad bus address {text!r}: expected mqtt://HOST[:PORT]"
+                                         " with a port from 1 to 65535")
+    return text
+
+
+def _bus(text: str) -> str:
+    return text if text in ("inproc", "mqtt") else _broker_url(text)
 
 
 @contextmanager
@@ -103,15 +163,31 @@ def _broker(bus: str) -> Iterator[str | None]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from charger.framework.yamlio import load_yaml
+    from evbench.filekind import expect_kind
     from evbench.scenario import load_scenario, run_scenario
     from reports import write_report
 
+    expect_kind(load_yaml(args.scenario), args.scenario, "run")
     scenario = load_scenario(args.scenario)
     out = args.out or Path("out") / args.scenario.stem
-    with _broker(args.bus) as url:
-        result = run_scenario(scenario, seed=args.seed, bus_url=url, factor=args.factor,
-                              log_dir=out / "logs" if url else None)
-    files = write_report(result, out)
+    created = _out_dir(out, "--out")
+    try:
+        with _broker(args.bus) as url:
+            result = run_scenario(scenario, seed=args.seed, bus_url=url, factor=args.factor,
+                                  log_dir=out / "logs" if url else None)
+    except BaseException:
+        # Refused before it ran (the station, the run's size): leave no empty report directory.
+        for directory in reversed(created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    report: Path | None = None
+    try:
+        report = write_report(result, out)["report"]
+    except OSError as exc:  # checked before the run, but a disk can fill: keep the verdict
+        print(f"error: report directory {out}: cannot write the report: {exc.strerror or exc}",
+              file=sys.stderr)
     if not args.quiet:
         print(f"{result.scenario}  (seed {result.seed})")
         for outcome in result.expectations:
@@ -122,9 +198,20 @@ def _run(args: argparse.Namespace) -> int:
         ratio = result.sim_time_s / result.wall_time_s if result.wall_time_s else float("inf")
         print(f"  energy {energy or 'none'}; simulated {result.sim_time_s:g} s in "
               f"{result.wall_time_s:.2f} s ({ratio:,.0f}x)")
-        print(f"  report: {files['report']}")
+        print(f"  report: {report or 'not written'}")
     print("PASSED" if result.passed else "FAILED")
+    if report is None:
+        return EXIT_BAD_INPUT
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _out_dir(path: Path, option: str) -> list[Path]:
+    from reports.writer import prepare_out_dir
+
+    try:
+        return prepare_out_dir(path)
+    except EvbenchError as error:
+        raise EvbenchError(f"{option}: {error}") from None
 
 
 def _station_config(path: Path):
@@ -133,10 +220,11 @@ def _station_config(path: Path):
     from charger.framework.registry import ModuleRegistry
     from charger.framework.schema import SchemaRegistry
     from charger.framework.yamlio import load_yaml
+    from evbench.filekind import expect_kind
 
     registry = ModuleRegistry(SchemaRegistry())
     doc = load_yaml(path)
-    if isinstance(doc, dict) and "active_modules" in doc:
+    if expect_kind(doc, path, "station") == "station":
         return load_station(path, registry), registry
     from evbench.scenario import load_scenario
     from evbench.scenario.world import build_world
@@ -148,6 +236,8 @@ def _station(args: argparse.Namespace) -> int:
     from evbench.assembly import assemble
 
     config, registry = _station_config(args.config)
+    if args.logs is not None and args.bus != "inproc":
+        _out_dir(args.logs, "--logs")
     with _broker(args.bus) as url:
         assembly = assemble(
             config, registry, seed=args.seed, bus_url=url, wall_clock=True, factor=args.factor,
@@ -211,7 +301,9 @@ def _validate(files: list[Path]) -> int:
     from charger.framework.registry import ModuleRegistry
     from charger.framework.schema import SchemaRegistry
     from charger.framework.yamlio import load_yaml
+    from evbench.filekind import expect_kind
     from evbench.scenario import load_scenario
+    from evbench.scenario.limits import check_run_size
     from evbench.scenario.world import build_world, connector_problems
 
     registry = ModuleRegistry(SchemaRegistry())
@@ -219,7 +311,7 @@ def _validate(files: list[Path]) -> int:
     for file in files:
         try:
             doc = load_yaml(file)
-            if isinstance(doc, dict) and "active_modules" in doc:
+            if expect_kind(doc, file, "validate") == "station":
                 station = load_station(file, registry)
                 clashes = connector_problems(station, registry)
                 if clashes:
@@ -227,7 +319,7 @@ def _validate(files: list[Path]) -> int:
                 print(f"{file}: ok (station with {len(station.modules)} modules)")
             else:
                 scenario = load_scenario(file)
-                build_world(scenario, registry)
+                check_run_size(scenario, len(build_world(scenario, registry).probes))
                 print(f"{file}: ok (scenario '{scenario.title}', {len(scenario.steps)} steps, "
                       f"{len(scenario.expectations)} expectations)")
         except ConfigError as error:

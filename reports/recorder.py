@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SAMPLE_PRIORITY = 2  # after every NORMAL (1) event of the same instant: samples see its outcome
+# Hard caps on what one run keeps in memory (a timeline row takes about 1.2 kB with its value,
+# a signal row about 0.4 kB: together at most about 1.6 GB). A run that reaches one stops
+# there, keeping everything recorded so far; scenarios are refused up front when they would
+# (evbench.scenario.limits).
+MAX_TIMELINE_ROWS = 1_000_000
+MAX_SIGNAL_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -37,19 +43,55 @@ def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-class Recorder:
-    """Collects timeline rows; ``watch`` lets a caller see each row as it is recorded."""
+class RowLimit:
+    """A cap on the rows of one record; ``reached`` (a simpy event) fires when it is hit."""
 
-    def __init__(self, env: simpy.Environment):
+    def __init__(self, env: simpy.Environment, what: str, max_rows: int):
+        self.what = what
+        self.max_rows = max_rows
+        self.reached = env.event()
+        self.dropped = 0  # rows offered after the cap
+
+    def admits(self, rows: int, now: float) -> bool:
+        """Whether a record of ``rows`` rows is within the cap; the first refusal fires
+        ``reached``."""
+        if rows <= self.max_rows:
+            return True
+        if not self.reached.triggered:
+            self.reached.succeed(now)
+        self.dropped += 1
+        return False
+
+    def describe(self) -> str:
+        return (f"the {self.what} reached its limit of {self.max_rows:,} rows at "
+                f"t={self.reached.value:g} s; the run stopped there")
+
+
+class Recorder:
+    """Collects timeline rows; ``watch`` lets a caller see each row as it is recorded.
+
+    At ``max_rows`` it keeps no more (the row that hit the cap is replaced by a log row saying
+    so) and fires ``limit.reached``, so that the run can stop instead of exhausting memory."""
+
+    def __init__(self, env: simpy.Environment, max_rows: int = MAX_TIMELINE_ROWS):
         self.env = env
         self.rows: list[Row] = []
+        self.limit = RowLimit(env, "timeline", max_rows)
         self._watchers: list[Callable[[Row], None]] = []
 
     def attach(self, bus: Bus) -> None:
         bus.add_tap(self.record)
 
-    def record(self, kind: str, source: str, name: str, value: Any) -> None:
-        row = Row(float(self.env.now), source, kind, name, value, to_json(value))
+    def record(self, kind: str, source: str, name: str, value: Any, *,
+               always: bool = False) -> None:
+        """Add a row (``always``: even beyond the cap, for the few rows that close a run)."""
+        now = float(self.env.now)
+        if not always and not self.limit.admits(len(self.rows) + 1, now):
+            if self.limit.dropped == 1:  # the last row says why the timeline ends
+                text = f"recording stopped: {self.limit.describe()}"
+                self.rows.append(Row(now, "recorder", "log", "error", text, to_json(text)))
+            return
+        row = Row(now, source, kind, name, value, to_json(value))
         self.rows.append(row)
         for watcher in tuple(self._watchers):
             watcher(row)
@@ -99,10 +141,13 @@ class SignalSampler:
     """
 
     def __init__(self, env: simpy.Environment, bus: Bus, probes: list[ConnectorProbe],
-                 grid: tuple[str, str] | None, interval_s: float = 1.0):
+                 grid: tuple[str, str] | None, interval_s: float = 1.0,
+                 max_rows: int = MAX_SIGNAL_ROWS):
         self.env = env
         self.interval_s = interval_s
         self.rows: list[tuple] = []
+        # Like the recorder's: at the cap no more samples are kept and ``limit.reached`` fires.
+        self.limit = RowLimit(env, "signal record", max_rows)
         self.latest: dict[int, dict[str, Any]] = {}
         self.site: dict[str, Any] = {s.name: s.initial for s in SIGNALS if s.source == "grid"}
         self.last_sample: list[tuple] = []  # the rows the latest sample added
@@ -133,6 +178,8 @@ class SignalSampler:
     def sample(self) -> None:
         t = float(self.env.now)
         self.last_sample = []
+        if not self.limit.admits(len(self.rows) + len(self.latest), t):
+            return
         for connector in sorted(self.latest):
             values = {**self.latest[connector], **self.site}
             row = (t, connector, *(values[s.name] for s in SIGNALS))

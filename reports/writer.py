@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
+from charger.framework.errors import EvbenchError
 from reports.html_report import DEFAULT_MAX_EVENT_ROWS, render_html
 from reports.junit import junit_xml
 from reports.model import RunResult
@@ -16,6 +19,32 @@ FILE_NAMES: dict[str, str] = {
     "report": "report.html",
     "junit": "junit.xml",
 }
+
+
+def prepare_out_dir(out_dir: Path | str) -> list[Path]:
+    """Create ``out_dir`` if needed and make sure the report files can be written into it;
+    return the directories it created, outermost first (to remove them if no run follows).
+
+    Called before a run, so that a directory that cannot take the report is an error at once
+    rather than after the whole run (when the verdict would be lost with the report). Raises
+    EvbenchError naming the directory and the reason.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise EvbenchError(f"report directory {out}: it exists and is not a directory")
+    created = [p for p in (out, *out.parents) if not p.exists()][::-1]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise EvbenchError(f"report directory {out}: cannot write there: "
+                           f"{exc.strerror or exc}") from None
+    for name in FILE_NAMES.values():
+        target = out / name
+        if target.is_dir() or (target.exists() and not os.access(target, os.W_OK)):
+            raise EvbenchError(f"report directory {out}: {name} in it cannot be overwritten")
+    return created
 
 
 def write_report(

@@ -17,6 +17,7 @@ from charger.framework.wallclock import WallClockEnvironment
 from evbench.assembly import assemble
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import judge
+from evbench.scenario.limits import check_run_size
 from evbench.scenario.loader import load_scenario
 from evbench.scenario.model import Scenario, Step
 from evbench.scenario.selectors import Selector
@@ -39,6 +40,7 @@ class ScenarioRun:
         self.seed = scenario.seed if seed is None else seed
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry)
+        check_run_size(scenario, len(self.world.probes))
         self.assembly = assemble(
             self.world.station, self.registry, seed=self.seed, bus_url=bus_url, factor=factor,
             config_path=scenario.path, name=SOURCE, log_dir=log_dir,
@@ -50,6 +52,9 @@ class ScenarioRun:
         self.sampler = SignalSampler(self.env, self.bus, self.world.probes,
                                      self.world.grid_supply, scenario.sample_interval_s)
         self.finished = self.env.event()
+        for limit in (self.recorder.limit, self.sampler.limit):  # a full record ends the run
+            limit.reached.callbacks.append(
+                lambda _e: self.finished.triggered or self.finished.succeed())
         self.step_failures: list[str] = []
         self._mark = 0  # timeline rows before this index happened before the current step
 
@@ -170,7 +175,8 @@ class ScenarioRun:
         results += self._implicit_results()
         for outcome in results:
             self.recorder.record("expect", SOURCE, outcome.name,
-                                 {"passed": outcome.passed, "detail": outcome.detail})
+                                 {"passed": outcome.passed, "detail": outcome.detail},
+                                 always=True)
         return RunResult(
             scenario=self.scenario.title, scenario_file=self.scenario.path,
             station=self.scenario.station_path, seed=self.seed,
@@ -188,6 +194,11 @@ class ScenarioRun:
         out.append(ExpectationResult(
             "no module raised an exception", not exceptions,
             "; ".join(exceptions) or "none raised", None))
+        full = [limit.describe() for limit in (self.recorder.limit, self.sampler.limit)
+                if limit.reached.triggered]
+        if full:
+            out.append(ExpectationResult("the run stayed within its recording limits", False,
+                                         "; ".join(full), None))
         return out
 
 

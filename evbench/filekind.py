@@ -1,0 +1,97 @@
+"""What kind of file a user handed to a command, so that a wrong kind gets one message saying
+what the file is and what to do with it, instead of every schema complaint about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from charger.framework.errors import ConfigError
+from charger.framework.yamlio import line_at
+
+Kind = Literal["scenario", "station", "everest", "other"]
+
+SCENARIO_KEYS = ("scenario", "station", "duration", "steps")
+# Keys that only an EVerest configuration has: in a module entry, and top-level settings of its
+# framework (evbench's own settings are call_timeout_s and process_groups).
+EVEREST_MODULE_KEYS = ("config_module", "config_implementation", "telemetry", "mapping",
+                       "access", "capabilities", "standalone")
+EVEREST_SETTINGS = ("mqtt_broker_host", "mqtt_broker_port", "mqtt_broker_socket_path",
+                    "mqtt_everest_prefix", "mqtt_external_prefix", "telemetry_enabled",
+                    "telemetry_prefix", "validate_schema", "run_as_user", "prefix",
+                    "config_file", "logging_config_file", "modules_dir", "interfaces_dir",
+                    "types_dir", "errors_dir", "schemas_dir", "www_dir", "controller_port",
+                    "controller_rpc_timeout_ms", "forward_exceptions",
+                    "version_information_file")
+EVEREST_TOP_KEYS = ("x-module-layout",)
+
+
+def file_kind(doc: Any) -> Kind:
+    if not isinstance(doc, dict):
+        return "other"
+    if everest_evidence(doc) is not None:
+        return "everest"
+    if "active_modules" in doc:
+        return "station"
+    if any(key in doc for key in SCENARIO_KEYS):
+        return "scenario"
+    return "other"
+
+
+def everest_evidence(doc: dict) -> tuple[list, str] | None:
+    """The key path and name of the first thing only an EVerest configuration has, if any."""
+    for key in EVEREST_TOP_KEYS:
+        if key in doc:
+            return [key], key
+    settings = doc.get("settings")
+    if isinstance(settings, dict):
+        for key in settings:
+            if key in EVEREST_SETTINGS:
+                return ["settings", key], f"settings.{key}"
+    modules = doc.get("active_modules")
+    if isinstance(modules, dict):
+        for module_id, entry in modules.items():
+            if isinstance(entry, dict):
+                for key in entry:
+                    if key in EVEREST_MODULE_KEYS:
+                        return ["active_modules", module_id, key], key
+    return None
+
+
+def expect_kind(doc: Any, path: Path | str, command: str) -> Kind:
+    """The file's kind if ``command`` takes it; otherwise a ConfigError saying what it is and
+    what to do. run takes scenarios; station and module take stations and scenarios; validate
+    takes both, and anything with a scenario key (to list what is wrong with it)."""
+    path = str(path)
+    kind = file_kind(doc)
+    line = getattr(doc, "line", None) or 1
+    if kind == "everest":
+        where, key = everest_evidence(doc)  # type: ignore[misc]
+        raise ConfigError.single(
+            path, line_at(doc, where),
+            f"this is an EVerest configuration ({key!r} is EVerest's), not an evbench file: "
+            "evbench cannot import it yet (an importer is planned); write an evbench station "
+            "configuration with the same modules instead, as docs/stations.md shows")
+    if kind == "station" and command == "run":
+        raise ConfigError.single(
+            path, line_at(doc, ["active_modules"]),
+            f"this is a station configuration, not a scenario: run the station alone with "
+            f"'evbench station {path}', or write a scenario that names it "
+            f"('station: {Path(path).name}' with a duration and steps, see docs/scenarios.md)")
+    if kind == "other":
+        what = ("a mapping with none of their keys" if isinstance(doc, dict)
+                else "empty" if doc is None else f"a {_yaml_type(doc)}")
+        wanted = ("a scenario (a mapping with scenario, station, duration, steps)"
+                  if command == "run" else
+                  "a scenario (a mapping with scenario, station, duration, steps) or a station "
+                  "configuration (a mapping with active_modules)")
+        raise ConfigError.single(path, line, f"not {wanted}: the file is {what}")
+    return kind
+
+
+def _yaml_type(doc: Any) -> str:
+    if isinstance(doc, list):
+        return "list"
+    if isinstance(doc, str):
+        return "single text value (plain text, or not YAML)"
+    return f"single {type(doc).__name__} value"
