@@ -160,11 +160,17 @@ def parse_yaml(text: str, path: str) -> Any:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and mark is not None and mark.index >= len(text):
+            mark = exc.context_mark  # at the end of the file: where the unclosed thing began
         line = mark.line + 1 if mark else None
         reason = exc.problem or str(exc)
         if exc.context:
             reason = f"{exc.context}, {reason}"
         raise ConfigError.single(path, line, f"invalid YAML: {reason}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError.single(path, line, f"invalid YAML: unacceptable character "
+                                 f"#x{exc.character:04x}: {exc.reason}") from None
     except yaml.YAMLError as exc:
         raise ConfigError.single(path, None, f"invalid YAML: {exc}") from None
 
