@@ -30,6 +30,8 @@ def prepare_out_dir(out_dir: Path | str) -> list[Path]:
     EvbenchError naming the directory and the reason.
     """
     out = Path(out_dir)
+    if "\0" in str(out):
+        raise EvbenchError(f"report directory {out!r}: a path cannot hold a NUL character")
     if out.exists() and not out.is_dir():
         raise EvbenchError(f"report directory {out}: it exists and is not a directory")
     created = [p for p in (out, *out.parents) if not p.exists()][::-1]

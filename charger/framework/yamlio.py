@@ -42,6 +42,11 @@ MAX_DEPTH = 64  # also keeps the recursive composer and schema checks far from P
 MAX_VALUES = 100_000  # values in the document with every alias expanded
 
 
+# What PyYAML's scalar constructors raise on a malformed value (found by fuzzing).
+_CONSTRUCTION_FAILURES = (ValueError, OverflowError, TypeError, IndexError, KeyError,
+                          AttributeError)
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that builds LineDict/LineList, refuses duplicate keys, and bounds the nesting
     depth and the expanded size of the document while it is composed (before anything is built
@@ -90,11 +95,11 @@ class _LineLoader(yaml.SafeLoader):
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # A scalar that matches a tag's pattern but is no valid value (2020-13-45 is resolved
-        # as a timestamp) raises ValueError in PyYAML's constructors: make it a YAML error with
-        # the node's place.
+        # as a timestamp, '!!int' with nothing after it) raises ValueError or IndexError in
+        # PyYAML's constructors: make it a YAML error with the node's place.
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, OverflowError, TypeError) as exc:
+        except _CONSTRUCTION_FAILURES as exc:
             raise yaml.constructor.ConstructorError(
                 None, None, f"{node.value!r} is no valid {node.tag.rpartition(':')[2]}: {exc}"
                 if isinstance(node, yaml.ScalarNode) else str(exc), node.start_mark) from None
@@ -139,8 +144,9 @@ def load_yaml(path: str | Path) -> Any:
             data = file.read(MAX_FILE_BYTES + 1)  # not more: the path may be /dev/zero
     except FileNotFoundError:
         raise ConfigError.single(str(path), None, "file not found") from None
-    except OSError as exc:
-        raise ConfigError.single(str(path), None, f"cannot read file: {exc.strerror or exc}") \
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ConfigError.single(str(path), None,
+                                 f"cannot read file: {getattr(exc, 'strerror', None) or exc}") \
             from None
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError.single(str(path), None, f"file larger than {MAX_FILE_BYTES:,} bytes: "
