@@ -73,10 +73,10 @@ class Recorder:
     At ``max_rows`` it keeps no more (the row that hit the cap is replaced by a log row saying
     so) and fires ``limit.reached``, so that the run can stop instead of exhausting memory."""
 
-    def __init__(self, env: simpy.Environment, max_rows: int = MAX_TIMELINE_ROWS):
+    def __init__(self, env: simpy.Environment, max_rows: int | None = None):
         self.env = env
         self.rows: list[Row] = []
-        self.limit = RowLimit(env, "timeline", max_rows)
+        self.limit = RowLimit(env, "timeline", max_rows or MAX_TIMELINE_ROWS)
         self._watchers: list[Callable[[Row], None]] = []
 
     def attach(self, bus: Bus) -> None:
@@ -142,12 +142,12 @@ class SignalSampler:
 
     def __init__(self, env: simpy.Environment, bus: Bus, probes: list[ConnectorProbe],
                  grid: tuple[str, str] | None, interval_s: float = 1.0,
-                 max_rows: int = MAX_SIGNAL_ROWS):
+                 max_rows: int | None = None):
         self.env = env
         self.interval_s = interval_s
         self.rows: list[tuple] = []
         # Like the recorder's: at the cap no more samples are kept and ``limit.reached`` fires.
-        self.limit = RowLimit(env, "signal record", max_rows)
+        self.limit = RowLimit(env, "signal record", max_rows or MAX_SIGNAL_ROWS)
         self.latest: dict[int, dict[str, Any]] = {}
         self.site: dict[str, Any] = {s.name: s.initial for s in SIGNALS if s.source == "grid"}
         self.last_sample: list[tuple] = []  # the rows the latest sample added
