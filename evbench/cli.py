@@ -205,11 +205,11 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
-def _out_dir(path: Path, option: str) -> list[Path]:
+def _out_dir(path: Path, option: str, what: str = "report directory") -> list[Path]:
     from reports.writer import prepare_out_dir
 
     try:
-        return prepare_out_dir(path)
+        return prepare_out_dir(path, what)
     except EvbenchError as error:
         raise EvbenchError(f"{option}: {error}") from None
 
@@ -237,7 +237,7 @@ def _station(args: argparse.Namespace) -> int:
 
     config, registry = _station_config(args.config)
     if args.logs is not None and args.bus != "inproc":
-        _out_dir(args.logs, "--logs")
+        _out_dir(args.logs, "--logs", "log directory")
     with _broker(args.bus) as url:
         assembly = assemble(
             config, registry, seed=args.seed, bus_url=url, wall_clock=True, factor=args.factor,

@@ -21,7 +21,7 @@ FILE_NAMES: dict[str, str] = {
 }
 
 
-def prepare_out_dir(out_dir: Path | str) -> list[Path]:
+def prepare_out_dir(out_dir: Path | str, what: str = "report directory") -> list[Path]:
     """Create ``out_dir`` if needed and make sure the report files can be written into it;
     return the directories it created, outermost first (to remove them if no run follows).
 
@@ -31,21 +31,21 @@ def prepare_out_dir(out_dir: Path | str) -> list[Path]:
     """
     out = Path(out_dir)
     if "\0" in str(out):
-        raise EvbenchError(f"report directory {out!r}: a path cannot hold a NUL character")
+        raise EvbenchError(f"{what} {out!r}: a path cannot hold a NUL character")
     if out.exists() and not out.is_dir():
-        raise EvbenchError(f"report directory {out}: it exists and is not a directory")
+        raise EvbenchError(f"{what} {out}: it exists and is not a directory")
     created = [p for p in (out, *out.parents) if not p.exists()][::-1]
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as exc:
-        raise EvbenchError(f"report directory {out}: cannot write there: "
+        raise EvbenchError(f"{what} {out}: cannot write there: "
                            f"{exc.strerror or exc}") from None
     for name in FILE_NAMES.values():
         target = out / name
         if target.is_dir() or (target.exists() and not os.access(target, os.W_OK)):
-            raise EvbenchError(f"report directory {out}: {name} in it cannot be overwritten")
+            raise EvbenchError(f"{what} {out}: {name} in it cannot be overwritten")
     return created
 
 

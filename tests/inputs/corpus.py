@@ -479,6 +479,8 @@ CLI_ARGUMENTS = [
          "cannot write there", ("run", "{file}", "--out", "/proc/evbench-corpus/out")),
     Case("cli-arguments", "out-with-nul", GOOD_SCENARIO, None, "cannot hold a NUL",
          ("run", "{file}", "--out", "{dir}/a\0b")),
+    Case("cli-arguments", "logs-is-a-file", GOOD_SCENARIO, None, "--logs: log directory",
+         ("station", "{file}", "--bus", "mqtt://localhost:1", "--logs", "{file}")),
     Case("cli-arguments", "out-report-file-is-a-directory", GOOD_SCENARIO, None,
          "timeline.csv in it cannot be overwritten",
          ("run", "{file}", "--out", "{dir}/with-dir")),
