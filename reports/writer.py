@@ -31,7 +31,7 @@ def prepare_out_dir(out_dir: Path | str, what: str = "report directory") -> list
     """
     out = Path(out_dir)
     if "\0" in str(out):
-        raise EvbenchError(f"{what} {out!r}: a path cannot hold a NUL character")
+        raise EvbenchError(f"{what} {str(out)!r}: a path cannot hold a NUL character")
     if out.exists() and not out.is_dir():
         raise EvbenchError(f"{what} {out}: it exists and is not a directory")
     created = [p for p in (out, *out.parents) if not p.exists()][::-1]
