@@ -41,6 +41,7 @@ class Assembly:
     station: Any = None  # charger.framework.station.Station, in-process
     manager: Any = None  # charger.framework.manager.ProcessManager, distributed
     bus_url: str | None = None
+    seed: int = 0
 
     @property
     def distributed(self) -> bool:
@@ -65,7 +66,8 @@ class Assembly:
             return
         from charger.framework.manager import launch
 
-        launch(self.bus, self.manager, set(self.config.modules), ready_timeout_s)  # type: ignore[arg-type]
+        launch(self.bus, self.manager, self.config, self.seed,  # type: ignore[arg-type]
+               ready_timeout_s)
 
     def stop(self) -> None:
         if not self.distributed:
@@ -88,8 +90,8 @@ def assemble(config: StationConfig, registry: ModuleRegistry, *, seed: int,
              config_path: str | Path = "", name: str = "manager",
              log_dir: Path | None = None, on_event: ManagerEvent | None = None) -> Assembly:
     """In-process when ``bus_url`` is None (on the wall clock only if ``wall_clock``), else
-    distributed on that broker; the module processes read the station from ``config_path``
-    (a station configuration or a scenario file)."""
+    distributed on that broker; the module processes get their configuration from this
+    process's manager over MQTT (``config_path`` names the file it came from)."""
     if bus_url is None:
         from charger.framework.inproc import InProcessBus
         from charger.framework.station import Station
@@ -106,8 +108,8 @@ def assemble(config: StationConfig, registry: ModuleRegistry, *, seed: int,
 
     env = WallClockEnvironment(factor)
     bus = MqttBus(env, bus_url, name=name, default_timeout_s=config.call_timeout_s or 30.0)
-    manager = ProcessManager(
-        process_groups(config),
-        lambda ids: module_command(ids, str(config_path), bus_url, factor, seed),
-        log_dir=log_dir, on_event=on_event)
-    return Assembly(env, bus, config, manager=manager, bus_url=bus_url)
+    # The module processes ask this one for their configuration over MQTT (EVerest's way).
+    manager = ProcessManager(process_groups(config), lambda ids: module_command(ids, bus_url),
+                             log_dir=log_dir, on_event=on_event,
+                             liveness_timeout_s=config.liveness_timeout_s)
+    return Assembly(env, bus, config, manager=manager, bus_url=bus_url, seed=seed)

@@ -42,14 +42,19 @@ def main(argv: list[str] | None = None) -> int:
 
     module = commands.add_parser("module", help="run some modules of a station as one process")
     module.add_argument("module_ids", nargs="+", metavar="ID")
-    module.add_argument("--config", type=Path, required=True,
-                        help="station configuration or scenario file")
+    module.add_argument("--config", type=Path, default=None,
+                        help="station configuration or scenario file (default: ask the "
+                        "station's manager over MQTT)")
     module.add_argument("--bus", type=_broker_url, required=True, help="mqtt://HOST:PORT")
-    module.add_argument("--factor", type=_factor, default=1.0)
-    module.add_argument("--seed", type=_seed, default=0)
+    module.add_argument("--factor", type=_factor, default=None,
+                        help="default: the station's, from its manager")
+    module.add_argument("--seed", type=_seed, default=None)
 
-    monitor = commands.add_parser("monitor", help="print the live traffic of a running station")
-    monitor.add_argument("--bus", type=_broker_url, required=True, help="mqtt://HOST:PORT")
+    from evbench.monitor import add_arguments as monitor_arguments
+
+    monitor_arguments(commands.add_parser("monitor",
+                                          help="print the live traffic of a running station"),
+                      bus_type=_broker_url)
 
     validate = commands.add_parser("validate", help="check scenario or station files")
     validate.add_argument("files", type=Path, nargs="+")
@@ -175,7 +180,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with _broker(args.bus) as url:
             result = run_scenario(scenario, seed=args.seed, bus_url=url, factor=args.factor,
-                                  log_dir=out / "logs" if url else None)
+                                  log_dir=out / "logs" if url else None,
+                                  progress=None if args.quiet else _say)
     except BaseException:
         # Refused before it ran (the station, the run's size): leave no empty report directory.
         for directory in reversed(created):
@@ -212,6 +218,10 @@ def _out_dir(path: Path, option: str, what: str = "report directory") -> list[Pa
         return prepare_out_dir(path, what)
     except EvbenchError as error:
         raise EvbenchError(f"{option}: {error}") from None
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _station_config(path: Path):
@@ -260,40 +270,21 @@ def _station(args: argparse.Namespace) -> int:
 def _module(args: argparse.Namespace) -> int:
     from charger.framework.process import run_module_process
 
-    config, registry = _station_config(args.config)
+    if args.config is None:
+        from charger.framework.registry import ModuleRegistry
+        from charger.framework.schema import SchemaRegistry
+
+        config, registry = None, ModuleRegistry(SchemaRegistry())
+    else:
+        config, registry = _station_config(args.config)
     return run_module_process(config, args.module_ids, args.bus, registry, factor=args.factor,
                               seed=args.seed)
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    import time
+    from evbench.monitor import run_monitor
 
-    from charger.framework import topics
-    from charger.framework.mqtt import MqttBus
-    from charger.framework.wallclock import WallClockEnvironment
-    from reports.recorder import to_json
-
-    env = WallClockEnvironment()
-    finished = env.finish_on_signals()
-    bus = MqttBus(env, args.bus, name="monitor")
-
-    def show(topic: topics.Topic, payload: object) -> None:
-        entry = topics.timeline_entry(topic, payload)
-        if entry is not None:
-            kind, source, name, value = entry
-            text = to_json(value)
-            text = text if len(text) <= 160 else text[:157] + "..."
-            print(f"{env.now:10.3f}  {kind:13} {source:22} {name:28} {text}", flush=True)
-
-    bus.watch_all(show)
-    bus.connect()
-    env.start_at(time.time(), time.time())
-    print(f"monitoring {args.bus} (Ctrl-C stops)", flush=True)
-    try:
-        env.run(until=finished)
-    finally:
-        bus.close()
-    return EXIT_OK
+    return run_monitor(args)
 
 
 def _validate(files: list[Path]) -> int:

@@ -35,7 +35,11 @@ class EvseManager(Module):
         self.cp = "A"
         self.enabled = True
         self.session_id: str | None = None
-        self.sessions = 0
+        # A restarted process continues the count (session ids stay unique) and learns which
+        # session the old one was running, to end it in ready().
+        remembered = self.recall() or {}
+        self.sessions = int(remembered.get("sessions", 0))
+        self._interrupted: dict | None = remembered.get("session")
         self.token: str | None = None  # authorized token of the running transaction
         self.transaction = False
         self.charged = False  # contactors were closed in this transaction
@@ -69,6 +73,7 @@ class EvseManager(Module):
         self.board.send("enable", value=True)
         self.board.send("pwm_off")
         self.board.send("allow_power_on", value=False, phase_count=self.config["phases"])
+        self._end_interrupted_session()
         self._publish_state()
         self._publish_limits()
         self._publish_energy_request()
@@ -257,6 +262,27 @@ class EvseManager(Module):
         self._event("AuthRequired")
         self._publish_energy_request()
 
+    def _end_interrupted_session(self) -> None:
+        """The session a previous process of this module was running ended with it (the
+        contactors are open now): finish it explicitly, under its own id, and say why."""
+        old, self._interrupted = self._interrupted, None
+        if not old:
+            return
+        ended = {"connector": self.connector, "session_id": str(old["id"])}
+        if old.get("transaction"):
+            self.publish("evse", "session_event", {
+                "event": "TransactionFinished", **ended, "reason": "PowerLoss",
+                "id_token": str(old.get("id_token") or "")})
+        self.publish("evse", "session_event", {
+            "event": "SessionFinished", **ended,
+            "reason": f"{self.id} restarted: the interrupted session was ended, not resumed"})
+        self._remember()
+
+    def _remember(self) -> None:
+        session = {"id": self.session_id, "transaction": self.transaction,
+                   "id_token": self.token} if self.session_id else None
+        self.remember({"sessions": self.sessions, "session": session})
+
     def _unplugged(self) -> None:
         if self.transaction:
             self._finish_transaction("EVDisconnected")
@@ -268,6 +294,7 @@ class EvseManager(Module):
             self.lock.send("unlock")
         if self.rcd and "RCDTrip" in self.faults:
             self.rcd.send("reset")  # a trip is re-armed once the car is gone
+        self._remember()
         self._publish_energy_request()
 
     def _finish_transaction(self, reason: str) -> None:
@@ -281,6 +308,7 @@ class EvseManager(Module):
             self._event("ChargingFinished")
         self._event("TransactionFinished", **extra)
         self.transaction = False
+        self._remember()
 
     def _set_fault(self, name: str, message: str) -> None:
         if name not in self.faults:
@@ -362,6 +390,7 @@ class EvseManager(Module):
         if self.session_id:
             value.setdefault("session_id", self.session_id)
         self.publish("evse", "session_event", value)
+        self._remember()
 
     def _publish_state(self) -> None:
         if not self.enabled:

@@ -29,14 +29,24 @@ Tap = Callable[[str, str, str, Any], None]  # (kind, source, name, value)
 
 
 class CommandErrorType(StrEnum):
-    """Why a command produced no result."""
+    """Why a command produced no result: EVerest's six reasons, and two of evbench's own."""
 
-    PARSE_FAILURE = "ParseFailure"  # the request or reply could not be decoded
-    SCHEMA_VIOLATION = "SchemaViolation"  # arguments or result do not match the interface
+    PARSE_FAILURE = "MessageParsingError"  # the request or reply could not be decoded
+    SCHEMA_VIOLATION = "SchemaValidationError"  # arguments or result do not match the interface
     HANDLER_EXCEPTION = "HandlerException"  # the handler raised
-    TIMEOUT = "Timeout"  # no reply in time
-    NOT_READY = "NotReady"  # the target module has not signalled ready
+    TIMEOUT = "CmdTimeout"  # no reply in time
+    SHUTDOWN = "Shutdown"  # the target is shutting down
+    NOT_READY = "NotReady"  # the target module has not signalled ready (or is down)
     UNKNOWN_COMMAND = "UnknownCommand"  # nothing serves this command at that address
+    UNKNOWN_MODULE = "UnknownModule"  # the station has no module of that id
+
+
+# EVerest knows only its six reasons (a client throws on any other name): evbench's own go on
+# the wire as HandlerException, with the precise reason beside it where EVerest does not look.
+EVEREST_ERROR_TYPE = "__everest__error_type"
+EVEREST_ERROR_MSG = "__everest__error_msg"
+_EVEREST_STAND_IN = {CommandErrorType.UNKNOWN_COMMAND: CommandErrorType.HANDLER_EXCEPTION,
+                     CommandErrorType.UNKNOWN_MODULE: CommandErrorType.HANDLER_EXCEPTION}
 
 
 class CommandError(Exception):
@@ -57,6 +67,20 @@ class CommandError(Exception):
     @classmethod
     def from_json(cls, data: dict) -> CommandError:
         return cls(CommandErrorType(data["type"]), str(data.get("message", "")))
+
+    def to_wire(self) -> dict:
+        """The error object of an EVerest command result."""
+        wire = {EVEREST_ERROR_TYPE: _EVEREST_STAND_IN.get(self.type, self.type).value,
+                EVEREST_ERROR_MSG: self.message}
+        if self.type in _EVEREST_STAND_IN:
+            wire["type"] = self.type.value
+        return wire
+
+    @classmethod
+    def from_wire(cls, data: Any) -> CommandError:
+        """Read an EVerest error object (ValueError, KeyError or TypeError if it is none)."""
+        return cls(CommandErrorType(data.get("type") or data[EVEREST_ERROR_TYPE]),
+                   str(data.get(EVEREST_ERROR_MSG, "")))
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,7 @@ class Bus(ABC):
         self.env = env
         self._taps: list[Tap] = []
         self._ready: set[str] = set()
+        self._memory: dict[str, dict] = {}
 
     # --- observation -----------------------------------------------------------------------
     def add_tap(self, tap: Tap) -> None:
@@ -106,6 +131,16 @@ class Bus(ABC):
 
     def is_ready(self, module_id: str) -> bool:
         return module_id in self._ready
+
+    # --- what a module keeps across a restart of its process ---------------------------------
+    def remember(self, module_id: str, state: dict) -> None:
+        """Keep ``state`` (JSON) for the module's next start (see :meth:`recall`)."""
+        self._memory[module_id] = state
+
+    def recall(self, module_id: str) -> dict | None:
+        """What the module remembered before its process was restarted (None: a first start).
+        In-process a module never restarts; on MQTT the manager keeps it."""
+        return self._memory.get(module_id)
 
     # --- transport -------------------------------------------------------------------------
     @abstractmethod

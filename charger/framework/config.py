@@ -41,6 +41,7 @@ _STATION_SCHEMA = {
         "description": {"type": "string"},
         "settings": {"type": "object", "additionalProperties": False, "properties": {
             "call_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+            "liveness_timeout_s": {"type": "number", "exclusiveMinimum": 0},
             "process_groups": {"type": "object", "additionalProperties": {
                 "type": "array", "items": {"type": "string"}, "minItems": 1}},
         }},
@@ -51,6 +52,7 @@ _STATION_SCHEMA = {
                 "type": "object", "required": ["module"], "additionalProperties": False,
                 "properties": {
                     "module": {"type": "string"},
+                    "external": {"type": "boolean"},
                     "config": {"type": "object"},
                     "connections": {"type": "object", "additionalProperties": {
                         "oneOf": [_TARGET, {"type": "array", "items": _TARGET}]}},
@@ -82,6 +84,8 @@ class StationConfig:
     modules: dict[str, ModuleInstance] = field(default_factory=dict)
     call_timeout_s: float | None = None
     process_groups: dict[str, list[str]] = field(default_factory=dict)  # distributed mode
+    external: set[str] = field(default_factory=set)  # modules someone else starts (MQTT)
+    liveness_timeout_s: float = 10.0  # a module silent this long (wall s) is restarted (MQTT)
 
 
 def load_station(path: str | Path, registry: ModuleRegistry) -> StationConfig:
@@ -100,9 +104,12 @@ def parse_station(doc: Any, path: str) -> StationConfig:
     station = StationConfig(path, doc.get("description", ""),
                             call_timeout_s=settings.get("call_timeout_s"),
                             process_groups={k: list(v) for k, v in
-                                            settings.get("process_groups", {}).items()})
+                                            settings.get("process_groups", {}).items()},
+                            liveness_timeout_s=settings.get("liveness_timeout_s", 10.0))
     for module_id, entry in doc["active_modules"].items():
         station.modules[module_id] = instance_from_yaml(module_id, entry, path)
+        if entry.get("external", False):
+            station.external.add(module_id)
     seen: dict[str, str] = {}
     problems = []
     for group, ids in station.process_groups.items():
@@ -111,6 +118,9 @@ def parse_station(doc: Any, path: str) -> StationConfig:
             if module_id not in station.modules:
                 problems.append(Problem(path, line, f"process group {group!r}: no module "
                                         f"{module_id!r} in this station"))
+            elif module_id in station.external:
+                problems.append(Problem(path, line, f"process group {group!r}: module "
+                                        f"{module_id!r} is external (started by someone else)"))
             elif module_id in seen:
                 problems.append(Problem(path, line, f"module {module_id!r} is in process groups "
                                         f"{seen[module_id]!r} and {group!r}"))

@@ -1,9 +1,12 @@
 """Starting, supervising and stopping the OS processes of a distributed station.
 
 Each group of modules (one module, or a group named in the station's ``settings.process_groups``)
-runs as ``evbench module ...``. A process that dies is restarted with exponential back-off; on
-stop every process gets SIGTERM, then SIGKILL after a grace period. Children also receive SIGTERM
-if the manager itself dies, so no module outlives its station.
+runs as ``evbench module ...``, which asks the manager for its configuration over MQTT. A
+process that dies is restarted with exponential back-off, and so is one that is alive but
+silent: its modules' heartbeats stopped (the liveness check). On stop every process gets
+SIGTERM, then SIGKILL after a grace period. Children also receive SIGTERM if the manager itself
+dies, so no module outlives its station. Modules marked ``external`` are started by someone
+else; the manager waits for them and answers for them while they are not ready.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from charger.framework.bus import CommandError, CommandErrorType
 from charger.framework.config import StationConfig
 from charger.framework.errors import EvbenchError
 from charger.framework.mqtt import MqttBus
+from charger.framework.process import module_config_json
 
 PR_SET_PDEATHSIG = 1
 POLL_S = 0.05
@@ -29,11 +34,12 @@ POLL_S = 0.05
 
 def process_groups(config: StationConfig, extra: dict[str, list[str]] | None = None
                    ) -> dict[str, list[str]]:
-    """Group name -> module ids: the configured groups, then one process per other module."""
+    """Group name -> module ids: the configured groups, then one process per other module
+    (external modules are started by someone else)."""
     groups = {name: list(ids) for name, ids in (extra or config.process_groups).items()}
     grouped = {m for ids in groups.values() for m in ids}
     for module_id in config.modules:
-        if module_id not in grouped:
+        if module_id not in grouped and module_id not in config.external:
             groups[module_id] = [module_id]
     return groups
 
@@ -51,6 +57,7 @@ class Managed:
     process: subprocess.Popen | None = None
     restarts: int = 0
     restart_at: float | None = None
+    spawned_at: float = 0.0
     exits: list[int] = field(default_factory=list)
 
 
@@ -59,12 +66,19 @@ class ProcessManager:
 
     def __init__(self, groups: dict[str, list[str]], command: Callable[[list[str]], list[str]],
                  log_dir: Path | None = None, backoff_s: tuple[float, float] = (0.2, 10.0),
-                 on_event: Callable[[str, str, dict], None] | None = None):
+                 on_event: Callable[[str, str, dict], None] | None = None,
+                 liveness_timeout_s: float = 10.0):
         self.managed = {name: Managed(name, ids) for name, ids in groups.items()}
         self.command = command
         self.log_dir = log_dir
         self.backoff_s = backoff_s
         self.on_event = on_event or (lambda _name, _what, _detail: None)
+        self.liveness_timeout_s = liveness_timeout_s
+        # Set by launch(): module -> time.monotonic() of its last heartbeat, and since when
+        # the heartbeats can arrive (the manager's connection to the broker).
+        self.heartbeats: dict[str, float] | None = None
+        self.listening_since: Callable[[], float | None] = lambda: None
+        self.on_exit: Callable[[list[str]], None] = lambda _ids: None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
@@ -90,6 +104,7 @@ class ProcessManager:
         item.process = subprocess.Popen(self.command(item.module_ids), stdin=subprocess.DEVNULL,
                                         stdout=output, stderr=subprocess.STDOUT,
                                         preexec_fn=_die_with_parent)
+        item.spawned_at = time.monotonic()
         if output is not subprocess.DEVNULL:
             output.close()  # the child holds its own descriptor
 
@@ -110,14 +125,37 @@ class ProcessManager:
                                                       "restarts": item.restarts})
             return
         code = item.process.poll() if item.process else None
-        if code is None or self._stopping.is_set():
+        if self._stopping.is_set():
+            return
+        if code is None:
+            self._check_liveness(item, now)
             return
         item.exits.append(code)
+        self.on_exit(item.module_ids)
         low, high = self.backoff_s
         delay = min(high, low * 2 ** item.restarts)
         item.restart_at = now + delay
         self.on_event(item.name, "exited", {"modules": item.module_ids, "code": code,
                                            "restart_in_s": delay})
+
+    def _check_liveness(self, item: Managed, now: float) -> None:
+        """Kill a process whose modules stopped their heartbeats (it is then restarted).
+
+        Judged only on heartbeats sent by this very process, and only while the manager has
+        been listening for longer than the timeout (a broker outage silences everyone)."""
+        listening = self.listening_since()
+        if self.heartbeats is None or listening is None \
+                or now - listening < self.liveness_timeout_s:
+            return
+        for module_id in item.module_ids:
+            last = self.heartbeats.get(module_id)
+            if last is not None and last > item.spawned_at \
+                    and now - last > self.liveness_timeout_s:
+                assert item.process is not None
+                item.process.kill()
+                self.on_event(item.name, "unresponsive", {
+                    "modules": item.module_ids, "silent_s": round(now - last, 1)})
+                return
 
     def stop(self, grace_s: float = 5.0) -> None:
         self._stopping.set()
@@ -137,25 +175,47 @@ class ProcessManager:
                     process.wait()
 
 
-def module_command(module_ids: list[str], config: str, bus_url: str, factor: float,
-                   seed: int) -> list[str]:
-    """The command line that runs some modules of a station (or a scenario's) as one process."""
-    return [sys.executable, "-m", "evbench.cli", "module", *module_ids, "--config", config,
-            "--bus", bus_url, "--factor", repr(factor), "--seed", str(seed)]
+def module_command(module_ids: list[str], bus_url: str) -> list[str]:
+    """The command line that runs some modules of a station as one process (their
+    configuration comes from the manager, over MQTT)."""
+    return [sys.executable, "-m", "evbench.cli", "module", *module_ids, "--bus", bus_url]
 
 
-def launch(bus: MqttBus, manager: ProcessManager, module_ids: set[str],
+def launch(bus: MqttBus, manager: ProcessManager, config: StationConfig, seed: int = 0,
            timeout_s: float = 60.0) -> None:
-    """Start the module processes, wait until each is ready, and announce ``everest/ready``
-    with the epoch that makes simulated t=0 now, for every process and for ``bus``'s clock."""
+    """Serve the modules' configuration, start the module processes, wait until every module
+    (external ones too) is ready, and announce ``everest/ready`` with the epoch that makes
+    simulated t=0 now, for every process and for ``bus``'s clock."""
+    factor = bus.env.factor
+    bus.serve_config(lambda module_id: module_config_json(config, module_id, seed, factor)
+                     if module_id in config.modules else None)
+    managed = {m for item in manager.managed.values() for m in item.module_ids}
+
+    def absent(module_id: str) -> CommandError | None:
+        if module_id not in config.modules:
+            return CommandError(CommandErrorType.UNKNOWN_MODULE,
+                                f"the station has no module {module_id!r}")
+        if module_id not in bus.remote_ready:
+            what = "external, not started yet" if module_id not in managed else "not running"
+            return CommandError(CommandErrorType.NOT_READY, f"{module_id} is {what}")
+        return None
+
+    bus.answer_for_absent(absent)
+    bus.watch_presence()
+    manager.heartbeats = bus.last_heartbeat
+    manager.listening_since = lambda: bus.connected_since
+    manager.on_exit = bus.forget_ready
     bus.connect()
-    bus.clear_ready_flags(sorted(module_ids))  # an earlier run's flags are not ours
     manager.start()
-    missing = bus.wait_modules_ready(module_ids, timeout_s)
+    external = sorted(config.external)
+    if external:
+        manager.on_event("manager", "waiting", {"external_modules": external})
+    missing = bus.wait_modules_ready(set(config.modules), timeout_s)
     if missing:
         land(bus, manager)
         raise EvbenchError(f"modules did not become ready within {timeout_s:g} s: "
-                           f"{', '.join(sorted(missing))}")
+                           f"{', '.join(sorted(missing))}"
+                           + (f" (external: {', '.join(external)})" if external else ""))
     epoch = time.time()
     bus.env.start_at(epoch, epoch)
     bus.announce_everest_ready(epoch)

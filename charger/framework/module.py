@@ -188,6 +188,15 @@ class Module:
     def log(self, level: str, message: str) -> None:
         self._ctx.bus.log(self.id, level, message)
 
+    # --- state kept across a restart of this module's process ------------------------------
+    def remember(self, state: dict) -> None:
+        """Keep ``state`` (JSON) for this module's next start after its process died."""
+        self._ctx.bus.remember(self.id, state)
+
+    def recall(self) -> dict | None:
+        """What this module remembered before its process was restarted (None: first start)."""
+        return self._ctx.bus.recall(self.id)
+
     # --- processes -------------------------------------------------------------------------
     def start(self, generator: Generator) -> simpy.Process:
         """Run a generator as a simpy process; an exception in it is logged, not fatal."""

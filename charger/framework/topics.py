@@ -2,15 +2,22 @@
 
 ::
 
-    everest/modules/<module>/impl/<impl>/var/<name>                  variable value (JSON)
-    everest/modules/<module>/impl/<impl>/cmd/<name>                  {"id", "args", "origin"}
-    everest/modules/<module>/impl/<impl>/cmd/<name>/response/<caller> {"id", "retval"} or
-                                                            {"id", "error": {type, message}}
-    everest/modules/<module>/impl/<impl>/error/<interface>/<name>    error report (JSON)
-    everest/modules/<module>/ready                                   true (retained)
-    everest/modules/<module>/log                                     {"level", "message"}
-    everest/modules/<module>/lifecycle                               "init" | "shutdown"
-    everest/ready                                                    true (retained) once all are
+    everest/modules/<module>/impl/<impl>/var/<name>                   a variable
+    everest/modules/<module>/impl/<impl>/cmd/<name>                   a command call
+    everest/modules/<module>/impl/<impl>/cmd/<name>/response/<caller> its result
+    everest/modules/<module>/impl/<impl>/error/<interface>/<name>     an error raised or cleared
+    everest/modules/<module>/ready                                    the module is ready
+    everest/modules/<module>/heartbeat                                the module is alive
+    everest/modules/<module>/response                                 its configuration
+    everest/config/request                                            a module asks for it
+    everest/ready                                                     every module is ready
+    everest/modules/<module>/log, .../lifecycle                       evbench: log lines, stages
+    everest/evbench/clock                                             evbench: the shared epoch
+    everest/evbench/state/<module>                                    evbench: kept for a restart
+
+Payloads are in :mod:`charger.framework.envelope` and ``docs/mqtt.md``. A topic built from what
+a peer sent (a caller's ``origin``) is checked with :func:`segment_problem` first: publishing to
+a topic with a wildcard, a separator or too many bytes is refused by the MQTT client.
 """
 
 from __future__ import annotations
@@ -19,9 +26,33 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from charger.framework.bus import CommandError
+
 PREFIX = "everest"
 GLOBAL_READY = f"{PREFIX}/ready"
 EVERYTHING = f"{PREFIX}/#"
+CONFIG_REQUEST = f"{PREFIX}/config/request"
+CLOCK = f"{PREFIX}/evbench/clock"
+ALL_STATES = f"{PREFIX}/evbench/state/+"
+ALL_COMMANDS = f"{PREFIX}/modules/+/impl/+/cmd/+"
+ALL_READY = f"{PREFIX}/modules/+/ready"
+ALL_HEARTBEATS = f"{PREFIX}/modules/+/heartbeat"
+MAX_SEGMENT_BYTES = 256  # a name inside a topic; MQTT allows 65,535 bytes for a whole topic
+
+
+def segment_problem(name: object) -> str | None:
+    """Why ``name`` (e.g. a caller's origin) cannot be one level of a topic; None if it can."""
+    if not isinstance(name, str) or not name:
+        return "not a non-empty string"
+    if any(c in name for c in "/+#\0"):
+        return "contains '/', '+', '#' or NUL"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+        return f"longer than {MAX_SEGMENT_BYTES} bytes"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid UTF-8"
+    return None
 
 
 def _impl(module: str, impl: str) -> str:
@@ -60,6 +91,18 @@ def ready(module: str) -> str:
     return f"{PREFIX}/modules/{module}/ready"
 
 
+def heartbeat(module: str) -> str:
+    return f"{PREFIX}/modules/{module}/heartbeat"
+
+
+def config_response(module: str) -> str:
+    return f"{PREFIX}/modules/{module}/response"
+
+
+def state(module: str) -> str:
+    return f"{PREFIX}/evbench/state/{module}"
+
+
 def log(module: str) -> str:
     return f"{PREFIX}/modules/{module}/log"
 
@@ -72,7 +115,8 @@ def lifecycle(module: str) -> str:
 class Topic:
     """A topic read back: what kind of message, about which module and implementation."""
 
-    kind: str  # var, cmd, response, error, ready, log, lifecycle, global_ready
+    kind: str  # var, cmd, response, error, ready, heartbeat, config_response, log, lifecycle,
+    #            global_ready, config_request, clock
     module: str = ""
     impl: str = ""
     name: str = ""  # variable / command name, or error type
@@ -84,12 +128,20 @@ def parse(topic: str) -> Topic | None:
     """Read a topic of this layout; None for anything else."""
     if topic == GLOBAL_READY:
         return Topic("global_ready")
+    if topic == CONFIG_REQUEST:
+        return Topic("config_request")
+    if topic == CLOCK:
+        return Topic("clock")
     parts = topic.split("/")
+    if len(parts) == 4 and parts[:3] == [PREFIX, "evbench", "state"]:
+        return Topic("state", parts[3])
     if len(parts) < 4 or parts[0] != PREFIX or parts[1] != "modules":
         return None
     module = parts[2]
-    if len(parts) == 4 and parts[3] in ("ready", "log", "lifecycle"):
+    if len(parts) == 4 and parts[3] in ("ready", "log", "lifecycle", "heartbeat"):
         return Topic(parts[3], module)
+    if len(parts) == 4 and parts[3] == "response":
+        return Topic("config_response", module)
     if len(parts) < 7 or parts[3] != "impl":
         return None
     impl, section, rest = parts[4], parts[5], parts[6:]
@@ -106,10 +158,12 @@ def parse(topic: str) -> Topic | None:
 
 def timeline_entry(topic: Topic, payload: Any) -> tuple[str, str, str, Any] | None:
     """What a message on the broker means as a timeline row: (kind, source, name, value),
-    the same rows the in-process bus records. None for messages that are not part of it."""
+    the same rows the in-process bus records. ``payload`` is the message's content, unwrapped
+    from EVerest's envelope by the bus. None for messages that are not part of a timeline."""
     where = f"{topic.module}.{topic.impl}"
     if not isinstance(payload, dict | list | str | int | float | bool | None):
-        return ("log", topic.module or "broker", "warning", f"malformed message on {topic}")
+        return ("log", topic.module or "broker", "warning",
+                f"malformed message on {topic.kind} {where}.{topic.name}: {payload}")
     if topic.kind == "var":
         return ("var", where, topic.name, payload)
     if topic.kind == "cmd" and isinstance(payload, dict):
@@ -117,8 +171,12 @@ def timeline_entry(topic: Topic, payload: Any) -> tuple[str, str, str, Any] | No
                 {"id": payload.get("id"), "args": payload.get("args")})
     if topic.kind == "response" and isinstance(payload, dict):
         if "error" in payload:
+            try:
+                error = CommandError.from_wire(payload["error"]).to_json()
+            except (AttributeError, KeyError, TypeError, ValueError):
+                error = {"type": "MessageParsingError", "message": str(payload["error"])[:200]}
             return ("cmd_error", where, f"{where}.{topic.name}",
-                    {"id": payload.get("id"), "error": payload["error"]})
+                    {"id": payload.get("id"), "error": error})
         return ("result", where, f"{where}.{topic.name}",
                 {"id": payload.get("id"), "result": payload.get("retval")})
     if topic.kind == "error" and isinstance(payload, dict):

@@ -13,6 +13,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from time import monotonic
 from typing import Any
 
@@ -32,6 +33,7 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         self._sleeping = False  # the simulation thread waits on _wake
         self.thread_id: int | None = None
         self.stopping = threading.Event()  # set by finish_on_signals' handler
+        self.epoch: float | None = None  # wall-clock time of simulated t=0, once shared
 
     def post(self, action: Callable[[], Any]) -> None:
         """Run ``action()`` on the simulation thread as soon as possible (any thread may call)."""
@@ -47,6 +49,17 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
             raise RuntimeError("start_at() after events were scheduled")
         self._now = self.env_start = max(0.0, (wall_time - epoch) / self.factor)
         self.real_start = monotonic()
+        self.epoch = epoch
+
+    def set_factor(self, factor: float) -> None:
+        """Change the pace (wall seconds per simulated second); only before start_at()."""
+        self._factor = factor
+
+    def utc_time(self) -> str:
+        """The wall-clock instant of simulated now (RFC 3339, UTC), for timestamps on the
+        wire; before the epoch is shared, simulated time counts from the Unix epoch."""
+        seconds = (self.epoch or 0.0) + self.now * self.factor
+        return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
     def finish_on_signals(self) -> simpy.Event:
         """An event that SIGTERM or SIGINT triggers (through :meth:`post`), for ``run(until=...)``.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from reports.model import SIGNAL_COLUMNS, ExpectationResult, RunResult
 from reports.recorder import Recorder, Row, SignalSampler
 
 SOURCE = "scenario"
+PROGRESS_EVERY_S = 10.0  # wall seconds between progress lines of a distributed run
 
 
 class ScenarioRun:
@@ -35,8 +36,11 @@ class ScenarioRun:
 
     def __init__(self, scenario: Scenario, seed: int | None = None,
                  registry: ModuleRegistry | None = None, bus_url: str | None = None,
-                 factor: float = 1.0, log_dir: Path | None = None):
+                 factor: float = 1.0, log_dir: Path | None = None,
+                 progress: Callable[[str], None] | None = None):
         self.scenario = scenario
+        self.bus_url = bus_url
+        self.progress = progress
         self.seed = scenario.seed if seed is None else seed
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry)
@@ -66,7 +70,11 @@ class ScenarioRun:
     # --- running ---------------------------------------------------------------------------------
     def run(self) -> RunResult:
         wall_start = time.perf_counter()
+        if self.assembly.distributed:
+            self._say(f"broker {self.bus_url}: starting {self.assembly.describe()}")
         self.assembly.start()
+        if self.assembly.distributed:
+            self._announce_progress()
         try:
             self.sampler.start()
             self.env.process(self._steps())
@@ -77,6 +85,25 @@ class ScenarioRun:
         finally:
             self.assembly.stop()
         return self._result(time.perf_counter() - wall_start)
+
+    def _announce_progress(self) -> None:
+        """Say how long a distributed run will take, where to watch it, and then how far it
+        got every PROGRESS_EVERY_S wall seconds."""
+        factor = self.env.factor  # type: ignore[attr-defined]
+        self._say(f"running {self.scenario.duration_s:g} simulated s at factor {factor:g} "
+                  f"(about {self.scenario.duration_s * factor:.0f} wall s); "
+                  f"evbench monitor --bus {self.bus_url}")
+        if self.progress is not None:
+            self.env.process(self._report_progress(PROGRESS_EVERY_S / factor))
+
+    def _say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+    def _report_progress(self, period_s: float) -> Generator:
+        while True:
+            yield self.env.timeout(period_s)
+            self._say(f"  t = {self.env.now:.0f} s of {self.scenario.duration_s:g} s")
 
     def _record_manager_event(self, group: str, what: str, detail: dict) -> None:
         # Called on the supervisor thread: hand it to the simulation thread.
@@ -204,8 +231,11 @@ class ScenarioRun:
 
 def run_scenario(scenario: Scenario | str | Path, seed: int | None = None,
                  bus_url: str | None = None, factor: float = 1.0,
-                 log_dir: Path | None = None) -> RunResult:
-    """Load (if given a path) and run a scenario; return what was recorded."""
+                 log_dir: Path | None = None,
+                 progress: Callable[[str], None] | None = None) -> RunResult:
+    """Load (if given a path) and run a scenario; return what was recorded. ``progress``
+    receives what a distributed run has to say while it runs (broker, progress)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return ScenarioRun(scenario, seed, bus_url=bus_url, factor=factor, log_dir=log_dir).run()
+    return ScenarioRun(scenario, seed, bus_url=bus_url, factor=factor, log_dir=log_dir,
+                       progress=progress).run()

@@ -35,8 +35,22 @@ def broker() -> Iterator[PrivateBroker]:
         yield running
 
 
+def unwrap(payload: Any) -> Any:
+    """The content of an EVerest message as docs/mqtt.md describes it: a variable's value, a
+    call, a result's id/retval/error, a ready flag; anything else as it came."""
+    if not isinstance(payload, dict) or "msg_type" not in payload:
+        return payload
+    data = payload.get("data")
+    if payload["msg_type"] in ("Var", "CmdResult") and isinstance(data, dict):
+        return data.get("data")
+    if payload["msg_type"] == "GlobalReady":
+        return payload
+    return data
+
+
 class RawClient:
-    """An MQTT client that knows nothing of evbench but the documented topic layout."""
+    """An MQTT client that knows nothing of evbench but the documented topic layout and
+    payloads (docs/mqtt.md)."""
 
     def __init__(self, url: str):
         host, port = url.removeprefix("mqtt://").split(":")
@@ -66,12 +80,17 @@ class RawClient:
 
     def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
         try:
-            payload = json.loads(message.payload) if message.payload else None
+            payload = unwrap(json.loads(message.payload)) if message.payload else None
         except ValueError:
             payload = message.payload
         self.messages.put((message.topic, payload))
 
-    def publish(self, topic: str, payload: Any, raw: bool = False) -> None:
+    def publish(self, topic: str, payload: Any, raw: bool = False,
+                msg_type: str | None = None) -> None:
+        """Publish ``payload`` as JSON (in EVerest's envelope when ``msg_type`` is given), or
+        as the bytes given (``raw``)."""
+        if msg_type is not None:
+            payload = {"msg_type": msg_type, "data": payload}
         data = payload if raw else json.dumps(payload)
         self.client.publish(topic, data, qos=1).wait_for_publish(5)
 
@@ -96,10 +115,10 @@ class RawClient:
 
     def call(self, module: str, impl: str, cmd: str, args: dict,
              timeout: float = WAIT_S) -> dict:
-        """A command as a foreign module sends it; returns the reply payload."""
+        """A command as a foreign module sends it; returns the result's id/retval/error."""
         call_id = uuid.uuid4().hex
         base = f"everest/modules/{module}/impl/{impl}/cmd/{cmd}"
-        self.publish(base, {"id": call_id, "args": args, "origin": "raw"})
+        self.publish(base, {"id": call_id, "args": args, "origin": "raw"}, msg_type="Cmd")
         _, reply = self.wait_for(
             lambda t, p: t == f"{base}/response/raw" and isinstance(p, dict)
             and p.get("id") == call_id, timeout, f"reply to {cmd}")

@@ -83,5 +83,5 @@ def test_sigterm_stops_every_process(broker: PrivateBroker, raw: RawClient,
     while any(pid_alive(pid) for pid in children.values()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [m for m, pid in children.items() if pid_alive(pid)], "orphaned module processes"
-    # The retained flags are gone: a later run does not mistake them for its own.
-    raw.wait_for(lambda t, p: t == "everest/ready" and p is None, 10, "everest/ready cleared")
+    # The retained clock is gone: a later run does not mistake it for its own.
+    raw.wait_for(lambda t, p: t == "everest/evbench/clock" and p is None, 10, "clock cleared")
