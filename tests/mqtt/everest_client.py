@@ -124,6 +124,7 @@ class EverestPeer:
         """Call a command; returns the CmdResult's inner data (id, retval or error, origin)."""
         call_id = uuid.uuid4().hex
         topic = f"everest/modules/{module}/impl/{impl}/cmd/{cmd}"
+        self.client.subscribe(f"{topic}/response/{self.module_id}", 2)  # before calling
         self.send(topic, "Cmd", {"id": call_id, "args": args, "origin": self.module_id})
         answer = self.wait_for(
             lambda m: m.topic == f"{topic}/response/{self.module_id}"

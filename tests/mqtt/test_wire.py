@@ -102,7 +102,8 @@ def test_the_monitor_prints_live_traffic(station: StationProcess, raw: RawClient
     import threading
 
     url = f"mqtt://{raw.client.host}:{raw.client.port}"
-    monitor = subprocess.Popen([sys.executable, "-m", "evbench.cli", "monitor", "--bus", url],
+    monitor = subprocess.Popen([sys.executable, "-m", "evbench.cli", "monitor", "--bus", url,
+                                "--kind", "var", "--source", "board1.*"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     found = threading.Event()
@@ -122,3 +123,6 @@ def test_the_monitor_prints_live_traffic(station: StationProcess, raw: RawClient
         monitor.terminate()
         monitor.wait(10)
     assert lines[0].startswith("monitoring mqtt://")
+    for line in lines[1:]:  # simulated time from the station's clock, filtered
+        time, kind, source = line.split()[:3]
+        assert float(time) >= 0 and kind == "var" and source.startswith("board1.")
