@@ -92,7 +92,7 @@ def test_bad_arguments_are_a_schema_violation(station: Any, label: str, module: 
     assert station.station.exceptions == []
     # the failure is on the timeline with its type
     rows = station.rows("cmd_error", f"{module}.{impl}.{cmd}")
-    assert rows[-1].value["error"]["type"] == "SchemaViolation"
+    assert rows[-1].value["error"]["type"] == "SchemaValidationError"
 
 
 @pytest.mark.parametrize(("module", "impl", "cmd"), [
