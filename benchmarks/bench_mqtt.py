@@ -1,7 +1,7 @@
 """MQTT bus speed: command round trips and variable throughput between two processes.
 
 Both sides use the product's MqttBus (schema checks included), next to a bare paho-mqtt
-request/response loop on the same broker in the same run. Goals: p99 round trip within 2x of
+request/response loop on the same broker in the same run. Goals: p99 round trip within 1.5x of
 the bare loop; at least 10,000 variable updates per second.
 
     .venv/bin/python benchmarks/bench_mqtt.py [--calls 5000] [--vars 50000] [--bus mqtt://...]
@@ -219,7 +219,7 @@ def main() -> None:
     print(f"  {'':22} {'p50':>9} {'p99':>9}")
     print(f"  {'bare paho loop':22} {b50 * 1e3:8.3f}ms {b99 * 1e3:8.3f}ms")
     print(f"  {'evbench MqttBus':22} {o50 * 1e3:8.3f}ms {o99 * 1e3:8.3f}ms")
-    print(f"  {'ratio':22} {o50 / b50:8.2f}x  {o99 / b99:8.2f}x   (goal: p99 within 2x)")
+    print(f"  {'ratio':22} {o50 / b50:8.2f}x  {o99 / b99:8.2f}x   (goal: p99 within 1.5x)")
     print(f"variable updates over {args.vars} powermeter readings, per second")
     print(f"  {'bare paho (QoS 0)':22} {bare_rate:9,.0f}")
     print(f"  {'evbench MqttBus':22} {rate:9,.0f}   (telemetry at QoS 0, schema-checked on "

@@ -1,10 +1,11 @@
 """The MQTT bus: the same messages as the in-process bus, through a broker, on the wall clock.
 
-paho-mqtt runs its network loop on its own thread; every message it receives is decoded there
-and handed to the simulation thread with :meth:`WallClockEnvironment.post`, so module code only
-ever runs on the simulation thread, exactly as in-process. Coordination between processes
-(readiness, heartbeats, configuration requests) is answered on the network thread, since a
-manager waiting for its modules does not run its simulation yet.
+paho-mqtt's socket is driven from the simulation thread (paho's external loop: the wall-clock
+environment waits on the socket, then reads and writes it), so a message crosses no thread and
+module code only ever runs on the simulation thread, exactly as in-process. Before the
+simulation runs (a manager waiting for its modules, a module for its configuration), the
+waiting call drives the socket itself. The client reconnects with back-off and renews its
+subscriptions on every connection.
 
 The wire format is EVerest's (``{"msg_type": ..., "data": ...}``, see
 :mod:`charger.framework.envelope`); the topic layout is in :mod:`charger.framework.topics`; both
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -35,11 +35,13 @@ from charger.framework.envelope import Malformed
 from charger.framework.errors import EvbenchError
 from charger.framework.wallclock import WallClockEnvironment
 
+RECONNECT_S = (0.05, 2.0)  # back-off between reconnection attempts, doubling
+READS_PER_WAKE = 256  # packets read in one go when the socket has data
+
 QOS = 1
 QOS_READY = 2  # EVerest's ready flags: exactly once, never retained
 INFLIGHT = 1000
 HELD_TELEMETRY = 100_000  # telemetry readings kept while the broker is away
-SWITCH_INTERVAL_S = 0.0005  # see connect()
 HEARTBEAT_S = 1.0  # wall seconds between heartbeats, as EVerest's modules send them
 DEFAULT_PORT = 1883
 RawWatcher = Callable[[topics.Topic, Any], None]
@@ -155,6 +157,10 @@ class MqttBus(Bus):
         self._last_sent: paho.MQTTMessageInfo | None = None
         self._held: deque[tuple[str, bytes]] = deque()
         self._logging = False  # a failed log line is not logged again
+        self._received = 0  # messages handled (to tell a read that found a whole packet)
+        self._closing = False
+        self._reconnect_at = 0.0
+        self._reconnect_delay = RECONNECT_S[0]
 
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2,
                                   client_id=f"evbench-{name}-{uuid.uuid4().hex[:8]}",
@@ -163,33 +169,79 @@ class MqttBus(Bus):
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(min_delay=0.05, max_delay=2.0)
+        self.client.on_subscribe = self._on_subscribe
+        self._unacknowledged: set[int] = set()  # subscription requests awaiting their SUBACK
         # paho lets 20 QoS 1 messages await their acknowledgement by default, which throttles
         # a stream of variables to a few thousand per second; queued ones are kept either way.
         self.client.max_inflight_messages_set(INFLIGHT)
 
     # --- connection ----------------------------------------------------------------------------
     def connect(self, timeout_s: float = 10.0) -> None:
-        """Connect (retrying in the background) and wait for the first connection."""
-        # A message crosses two threads (paho's network loop, then the simulation). With the
-        # default 5 ms GIL switch interval a runnable thread can wait that long for its turn,
-        # which is what a round trip's tail latency is made of.
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        """Connect (retrying) and wait for the first connection; from then on the simulation
+        thread drives the socket."""
         self.client.connect_async(self.host, self.port, keepalive=30)
-        self.client.loop_start()
-        if not self.connected.wait(timeout_s):
-            self.client.loop_stop()
+        self.env.attach(self)
+        # Subscriptions made before connecting are in place when this returns.
+        if not self._pump_until(lambda: self.connected.is_set() and not self._unacknowledged,
+                                timeout_s):
+            self._closing = True
             raise EvbenchError(f"cannot reach the MQTT broker at {self.url} "
                                f"within {timeout_s:g} s")
 
     def close(self, flush_timeout_s: float = 10.0) -> None:
         # QoS 1 messages leave in order, each after the previous was acknowledged: once the
         # last one is out, nothing this process queued is lost by disconnecting.
-        if self._last_sent is not None and self.connected.is_set():
-            with contextlib.suppress(RuntimeError, ValueError):
-                self._last_sent.wait_for_publish(flush_timeout_s)
+        last = self._last_sent
+        if last is not None and self.connected.is_set():
+            self._pump_until(lambda: last.is_published() or not self.connected.is_set(),
+                             flush_timeout_s)
+        self._closing = True
         self.client.disconnect()
-        self.client.loop_stop()
+        self._pump_until(lambda: not self.client.want_write(), 1.0)
+
+    # --- the socket, driven by the wall-clock environment (see wallclock.Pump) ----------------
+    def io(self) -> tuple[Any, bool]:
+        return self.client.socket(), self.client.want_write()
+
+    def readable(self) -> None:
+        for _ in range(READS_PER_WAKE):
+            before = self._received
+            if self.client.loop_read() != paho.MQTT_ERR_SUCCESS:
+                return  # the connection is lost: paho said so in on_disconnect
+            if self._received == before:
+                return  # no further whole message waiting
+
+    def writable(self) -> None:
+        self.client.loop_write()
+
+    def housekeeping(self) -> None:
+        if self._closing:
+            return
+        if self.client.socket() is not None:
+            self.client.loop_misc()  # keep-alive
+            return
+        now = time.monotonic()
+        if now < self._reconnect_at:
+            return
+        try:
+            self.client.reconnect()
+            self._reconnect_delay = RECONNECT_S[0]
+        except OSError:
+            self._reconnect_delay = min(RECONNECT_S[1], self._reconnect_delay * 2)
+        self._reconnect_at = now + self._reconnect_delay
+
+    def _pump_until(self, done: Callable[[], bool], timeout_s: float | None) -> bool:
+        """Drive the socket on this thread until ``done()`` or the timeout (before the
+        simulation runs); what arrives meanwhile runs once it does."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not done():
+            if self.client.socket() is None:
+                self.housekeeping()
+            left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            if left <= 0:
+                return done()
+            self.env.poll_network(left)
+        return True
 
     def _send(self, topic: str, payload: bytes, qos: int = QOS, retain: bool = False) -> None:
         """Publish; never raises (a topic paho refuses is logged and dropped)."""
@@ -212,8 +264,10 @@ class MqttBus(Bus):
         with self._lock:
             wanted = sorted(self._subscriptions)
         if wanted:
-            client.subscribe([(topic, QOS_READY if "ready" in topic else QOS)
-                              for topic in wanted])
+            _, mid = client.subscribe([(topic, QOS_READY if "ready" in topic else QOS)
+                                       for topic in wanted])
+            if mid is not None:
+                self._unacknowledged.add(mid)
         with self._lock:  # held telemetry goes out before anything newer
             while self._held:
                 topic, payload = self._held.popleft()
@@ -225,9 +279,13 @@ class MqttBus(Bus):
         self.announce_ready()
         self._send_everest_ready()
 
+    def _on_subscribe(self, _client: paho.Client, _userdata: Any, mid: int, *_args: Any) -> None:
+        self._unacknowledged.discard(mid)
+
     def _on_disconnect(self, *_args: Any) -> None:
         self.connected.clear()
         self.connected_since = None
+        self._reconnect_at = time.monotonic() + self._reconnect_delay
 
     def _subscribe(self, topic: str, qos: int = QOS) -> None:
         with self._lock:
@@ -238,7 +296,8 @@ class MqttBus(Bus):
 
     # --- receiving (network thread) ------------------------------------------------------------
     def _on_message(self, _client: paho.Client, _userdata: Any, message: Any) -> None:
-        # An exception here would end paho's network thread and leave the process deaf.
+        # An exception here would end the read loop and leave the process deaf.
+        self._received += 1
         try:
             parsed = topics.parse(message.topic)
             if parsed is None:
@@ -412,26 +471,23 @@ class MqttBus(Bus):
                    envelope.wrap(envelope.GET_CONFIG_RESPONSE, response), qos=QOS_READY)
 
     def _note_config(self, module_id: str, response: Any) -> None:
-        with self._ready_changed:
-            self._configs[module_id] = response
-            self._ready_changed.notify_all()
+        self._configs[module_id] = response
 
     def request_config(self, module_id: str, timeout_s: float) -> dict:
         """Ask the manager for ``module_id``'s configuration (EVerest's GetConfig)."""
         self._subscribe(topics.config_response(module_id), QOS_READY)
         request = {"type": "Get", "origin": module_id, "request": {"type": "Module"}}
         deadline = time.monotonic() + timeout_s
-        with self._ready_changed:
-            while module_id not in self._configs:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise EvbenchError(f"no configuration for {module_id} from the manager "
-                                       f"on {self.url} within {timeout_s:g} s")
-                # Asked again now and then: the manager may not listen yet.
-                self._send(topics.CONFIG_REQUEST, envelope.wrap(envelope.GET_CONFIG, request),
-                           qos=QOS_READY)
-                self._ready_changed.wait(min(left, 1.0))
-            response = self._configs[module_id]
+        while module_id not in self._configs:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise EvbenchError(f"no configuration for {module_id} from the manager "
+                                   f"on {self.url} within {timeout_s:g} s")
+            # Asked again now and then: the manager may not listen yet.
+            self._send(topics.CONFIG_REQUEST, envelope.wrap(envelope.GET_CONFIG, request),
+                       qos=QOS_READY)
+            self._pump_until(lambda: module_id in self._configs, min(left, 1.0))
+        response = self._configs[module_id]
         if not isinstance(response, dict) or response.get("status") != "Ok":
             info = response.get("status_info") if isinstance(response, dict) else response
             raise EvbenchError(f"the manager on {self.url} has no configuration for "
@@ -594,20 +650,12 @@ class MqttBus(Bus):
         with self._ready_changed:
             self.remote_ready.difference_update(module_ids)
 
-    def wait_modules_ready(self, module_ids: set[str], timeout_s: float,
-                           stop: threading.Event | None = None) -> set[str]:
+    def wait_modules_ready(self, module_ids: set[str], timeout_s: float) -> set[str]:
         """Wait until each module announced ready; returns those that did not."""
-        deadline = time.monotonic() + timeout_s
-        with self._ready_changed:
-            while not module_ids <= self.remote_ready:
-                left = deadline - time.monotonic()
-                if left <= 0 or (stop is not None and stop.is_set()):
-                    break
-                self._ready_changed.wait(min(left, 0.2))
-            return module_ids - self.remote_ready
+        self._pump_until(lambda: module_ids <= self.remote_ready, timeout_s)
+        return module_ids - self.remote_ready
 
     def wait_everest_ready(self, timeout_s: float | None = None) -> float | None:
         """Wait for everest/ready; returns its epoch (None on timeout)."""
-        with self._ready_changed:
-            self._ready_changed.wait_for(lambda: self.epoch is not None, timeout_s)
-            return self.epoch
+        self._pump_until(lambda: self.epoch is not None, timeout_s)
+        return self.epoch

@@ -1,25 +1,52 @@
-"""The wall clock: simpy's real-time environment, which other threads can safely post into.
+"""The wall clock: simpy's real-time environment, which other threads can safely post into,
+and which can drive network sockets itself.
 
-Network libraries (paho-mqtt, websockets) deliver messages on their own threads. Those threads
-never touch simulation state; they :meth:`WallClockEnvironment.post` a callable, which runs on
-the simulation thread at the simulated instant matching the wall clock when it arrived. Unlike
+Network libraries (websockets) deliver messages on their own threads. Those threads never touch
+simulation state; they :meth:`WallClockEnvironment.post` a callable, which runs on the
+simulation thread at the simulated instant matching the wall clock when it arrived. Unlike
 ``RealtimeEnvironment.step``, which sleeps until the next event, waiting here wakes as soon as
 something is posted, so a message is handled promptly even when the next timer is far away.
+
+A client whose library offers an external loop (paho-mqtt does) can instead :meth:`attach` a
+:class:`Pump`: the simulation thread then waits on the client's socket itself and reads and
+writes it when it is ready, so a message crosses no thread at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import select
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from time import monotonic
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 import simpy.rt
 from simpy.core import Environment, Infinity
+
+HOUSEKEEPING_S = 0.1  # a pump's housekeeping (keep-alive, reconnection) runs this often
+POLL_WHEN_BUSY_S = 0.002  # a simulation with no time to sleep still looks at its sockets
+
+
+class Pump(Protocol):
+    """A network client driven from the simulation thread (see :meth:`attach`)."""
+
+    def io(self) -> tuple[Any, bool]:
+        """The socket to wait on (None while disconnected) and whether it has data to write."""
+
+    def readable(self) -> None:
+        """The socket has data: read it."""
+
+    def writable(self) -> None:
+        """The socket can take data: write what is pending."""
+
+    def housekeeping(self) -> None:
+        """Called at least every HOUSEKEEPING_S: keep-alive, reconnection."""
 
 
 class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
@@ -34,12 +61,27 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         self.thread_id: int | None = None
         self.stopping = threading.Event()  # set by finish_on_signals' handler
         self.epoch: float | None = None  # wall-clock time of simulated t=0, once shared
+        self._pumps: list[Pump] = []
+        self._wake_r, self._wake_w = socket.socketpair()  # wakes a wait on sockets
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._housekept = 0.0
+        self._polled = 0.0
+
+    def attach(self, pump: Pump) -> None:
+        """Drive ``pump``'s socket from the simulation thread while it runs."""
+        self._pumps.append(pump)
 
     def post(self, action: Callable[[], Any]) -> None:
         """Run ``action()`` on the simulation thread as soon as possible (any thread may call)."""
         self._inbox.put(action)
         if self._sleeping:  # an awake simulation thread finds it anyway: spare the lock
-            self._wake.set()
+            if self._pumps:
+                if threading.get_ident() != self.thread_id:
+                    with contextlib.suppress(BlockingIOError):
+                        self._wake_w.send(b"x")
+            else:
+                self._wake.set()
 
     def start_at(self, epoch: float, wall_time: float) -> None:
         """Let simulated t=0 be the wall-clock time ``epoch`` (``time.time()`` units), so that
@@ -84,6 +126,8 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         return super().run(until)
 
     def step(self) -> None:
+        if self._pumps and monotonic() - self._polled > POLL_WHEN_BUSY_S:
+            self._wait_on_sockets(0.0)
         while True:
             self._admit_posted()
             next_time = self.peek()
@@ -101,9 +145,47 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         # Announce the sleep before the last look at the inbox; post() puts before it looks
         # at the announcement. Either this look finds the action, or post() wakes us.
         self._sleeping = True
-        if self._inbox.empty() and self._wake.wait(timeout):
+        if self._pumps:
+            if self._inbox.empty():
+                self._wait_on_sockets(timeout)
+        elif self._inbox.empty() and self._wake.wait(timeout):
             self._wake.clear()
         self._sleeping = False
+
+    def poll_network(self, timeout: float) -> None:
+        """Drive the attached pumps for up to ``timeout`` seconds, before the simulation runs
+        (a process waiting for its peers); what arrives is posted and runs once it does."""
+        self._wait_on_sockets(timeout)
+
+    def _wait_on_sockets(self, timeout: float | None) -> None:
+        """Wait until a pump's socket is ready, something is posted, or ``timeout``; then let
+        the pumps read and write (what they receive is posted, and admitted by step())."""
+        now = monotonic()
+        until_housekeeping = max(0.0, self._housekept + HOUSEKEEPING_S - now)
+        wait = until_housekeeping if timeout is None else min(timeout, until_housekeeping)
+        watched = [(pump, *pump.io()) for pump in self._pumps]
+        readers = [self._wake_r] + [sock for _, sock, _ in watched if sock is not None]
+        writers = [sock for _, sock, want in watched if sock is not None and want]
+        try:
+            ready_r, ready_w, _ = select.select(readers, writers, [], wait)
+        except (OSError, ValueError):  # a socket closed under us: the pump reconnects
+            ready_r, ready_w = [], []
+        self._polled = monotonic()
+        if self._wake_r in ready_r:
+            with contextlib.suppress(BlockingIOError):
+                while self._wake_r.recv(4096):
+                    pass
+        for pump, sock, _ in watched:
+            if sock is None:
+                continue
+            if sock in ready_w:
+                pump.writable()
+            if sock in ready_r:
+                pump.readable()
+        if self._polled - self._housekept >= HOUSEKEEPING_S:
+            self._housekept = self._polled
+            for pump in self._pumps:
+                pump.housekeeping()
 
     def _admit_posted(self) -> None:
         if self._inbox.empty():

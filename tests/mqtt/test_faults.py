@@ -83,7 +83,9 @@ def test_the_session_goes_on_across_a_broker_restart(tmp_path: Path) -> None:
             and p["energy_wh_import"]["total"] > before["energy_wh_import"]["total"] + 1,
             60, "energy still increasing after the restart", since)
         assert after["power_w"]["total"] > 10000
-        raw.call("car1", "car", "pause", {})  # commands work again, end to end
+        # Once the car's process is back (its heartbeat), commands work again, end to end.
+        raw.wait_for(lambda t, p: t == "everest/modules/car1/heartbeat", 30, "car1 back", since)
+        raw.call("car1", "car", "pause", {})
         raw.session_event("ChargingPausedEV", since=since)
         assert station.children() == pids  # reconnected, not restarted
     finally:
