@@ -1,7 +1,8 @@
 """MQTT bus speed: command round trips and variable throughput between two processes.
 
-Both sides use the product's MqttBus (schema checks included), next to a bare paho-mqtt
-request/response loop on the same broker in the same run. Goals: p99 round trip within 1.5x of
+Both sides use the product's MqttBus (EVerest's envelope, schema checks included; paho's socket
+driven from the simulation thread), next to a bare paho-mqtt request/response loop on the same
+broker in the same run. Goals: p99 round trip within 1.5x of
 the bare loop; at least 10,000 variable updates per second.
 
     .venv/bin/python benchmarks/bench_mqtt.py [--calls 5000] [--vars 50000] [--bus mqtt://...]
