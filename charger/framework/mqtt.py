@@ -37,6 +37,9 @@ from charger.framework.wallclock import WallClockEnvironment
 
 RECONNECT_S = (0.05, 2.0)  # back-off between reconnection attempts, doubling
 READS_PER_WAKE = 256  # packets read in one go when the socket has data
+# A module's ready flag (QoS 2) reaches the manager a round trip after a call (QoS 1) sent just
+# after it: the manager answers NotReady for a module only if it is still not ready this late.
+NOT_READY_GRACE_S = 0.5
 
 QOS = 1
 QOS_READY = 2  # EVerest's ready flags: exactly once, never retained
@@ -151,6 +154,7 @@ class MqttBus(Bus):
         self._announced: tuple[float, float] | None = None  # (epoch, factor), as the manager
         self._config_provider: Callable[[str], dict | None] | None = None
         self._absence_check: AbsenceCheck | None = None
+        self._absent_calls: list[tuple[float, topics.Topic, Any]] = []  # NotReady, pending
         self._configs: dict[str, Any] = {}  # configuration responses received, by module
         self._states: dict[str, Any] = {}  # what each module remembered (the manager keeps it)
         self._subscriptions.update({topics.GLOBAL_READY, topics.ALL_READY})
@@ -217,6 +221,12 @@ class MqttBus(Bus):
     def housekeeping(self) -> None:
         if self._closing:
             return
+        if self._absent_calls:
+            now = time.monotonic()
+            due = [call for call in self._absent_calls if call[0] <= now]
+            self._absent_calls = [call for call in self._absent_calls if call[0] > now]
+            for _, topic, request in due:
+                self._answer_for_absent(topic, request, late=True)
         if self.client.socket() is not None:
             self.client.loop_misc()  # keep-alive
             return
@@ -437,9 +447,12 @@ class MqttBus(Bus):
         self._absence_check = check
         self._subscribe(topics.ALL_COMMANDS)
 
-    def _answer_for_absent(self, topic: topics.Topic, request: Any) -> None:
+    def _answer_for_absent(self, topic: topics.Topic, request: Any, late: bool = False) -> None:
         error = self._absence_check(topic.module) if self._absence_check else None
         if error is None:
+            return
+        if error.type is CommandErrorType.NOT_READY and not late:
+            self._absent_calls.append((time.monotonic() + NOT_READY_GRACE_S, topic, request))
             return
         reply_topic = self._reply_topic(topic, request)
         if reply_topic is not None:
