@@ -87,11 +87,11 @@ class Assembly:
 
 def assemble(config: StationConfig, registry: ModuleRegistry, *, seed: int,
              bus_url: str | None = None, wall_clock: bool = False, factor: float = 1.0,
-             config_path: str | Path = "", name: str = "manager",
+             name: str = "manager",
              log_dir: Path | None = None, on_event: ManagerEvent | None = None) -> Assembly:
     """In-process when ``bus_url`` is None (on the wall clock only if ``wall_clock``), else
-    distributed on that broker; the module processes get their configuration from this
-    process's manager over MQTT (``config_path`` names the file it came from)."""
+    distributed on that broker, where the module processes get their configuration from this
+    process's manager over MQTT."""
     if bus_url is None:
         from charger.framework.inproc import InProcessBus
         from charger.framework.station import Station

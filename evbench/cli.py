@@ -251,7 +251,7 @@ def _station(args: argparse.Namespace) -> int:
     with _broker(args.bus) as url:
         assembly = assemble(
             config, registry, seed=args.seed, bus_url=url, wall_clock=True, factor=args.factor,
-            config_path=args.config, log_dir=args.logs,
+            log_dir=args.logs,
             on_event=lambda group, what, detail: print(f"{group}: {what} {detail}", flush=True))
         env = assembly.env
         finished = env.finish_on_signals()  # type: ignore[attr-defined]

@@ -47,7 +47,7 @@ class ScenarioRun:
         check_run_size(scenario, len(self.world.probes))
         self.assembly = assemble(
             self.world.station, self.registry, seed=self.seed, bus_url=bus_url, factor=factor,
-            config_path=scenario.path, name=SOURCE, log_dir=log_dir,
+            name=SOURCE, log_dir=log_dir,
             on_event=self._record_manager_event)
         self.env: simpy.Environment = self.assembly.env
         self.bus: Bus = self.assembly.bus
