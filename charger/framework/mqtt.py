@@ -55,9 +55,13 @@ AbsenceCheck = Callable[[str], CommandError | None]
 def parse_bus_url(url: str) -> tuple[str, int]:
     """``mqtt://host:port`` (port 1883 when omitted) -> (host, port)."""
     parsed = urlparse(url)
+    try:
+        port = parsed.port  # urllib checks the port only when it is read
+    except ValueError as exc:
+        raise EvbenchError(f"bad bus address {url!r}: {exc}") from None
     if parsed.scheme != "mqtt" or not parsed.hostname:
         raise EvbenchError(f"bad bus address {url!r}: expected mqtt://HOST[:PORT]")
-    return parsed.hostname, parsed.port or DEFAULT_PORT
+    return parsed.hostname, port or DEFAULT_PORT
 
 
 # --- what each kind of topic carries inside EVerest's envelope ----------------------------------
