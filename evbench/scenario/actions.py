@@ -48,9 +48,10 @@ def _car(command: str, *keys: str) -> Callable[[World, Step], Command]:
     return build
 
 
-def _evse(command: str, **fixed: Any) -> Callable[[World, Step], Command]:
+def _evse(command: str, **defaults: Any) -> Callable[[World, Step], Command]:
+    """The step's connector's EVSE command; its arguments from the step, else ``defaults``."""
     def build(world: World, step: Step) -> Command:
-        args = {k: step.args.get(k, default) for k, default in fixed.items()}
+        args = {k: step.args.get(k, default) for k, default in defaults.items()}
         return (world.connectors.evse[step.connector], "evse"), command, args
     return build
 
@@ -125,11 +126,9 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
            "the charger ends the transaction", "evse", _evse("stop_transaction", reason="Local"),
            "optional `reason`: `Local` (default), `Remote`, `EmergencyStop`, `Other`"),
     Action("enable", {}, (), "the connector becomes available", "evse",
-           lambda w, s: ((w.connectors.evse[s.connector], "evse"), "enable_disable",
-                         {"enable": True})),
+           _evse("enable_disable", enable=True)),
     Action("disable", {}, (), "the connector becomes unavailable", "evse",
-           lambda w, s: ((w.connectors.evse[s.connector], "evse"), "enable_disable",
-                         {"enable": False})),
+           _evse("enable_disable", enable=False)),
     Action("csms", {"operation": {"type": "string", "minLength": 1},
                     "args": {"type": "object"}}, ("operation",),
            "the simulated OCPP backend acts: remote start/stop, charging profiles, rejections, "
