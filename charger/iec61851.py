@@ -67,3 +67,17 @@ def state_from_voltage(high_v: float) -> str | None:
         if abs(high_v - level) <= DETECTION_WINDOW_V:
             return state
     return None
+
+
+# Over-current (Annex A): the car must follow a lower duty within 5 s; what it draws above the
+# offer beyond that is an over-current. The tolerance covers measurement error and the car's
+# rounding; the EVSE manager trips above it and the run invariants judge against it.
+CAR_SETTLE_S = 5.0
+OVERCURRENT_MIN_TOLERANCE_A = 1.0
+OVERCURRENT_TOLERANCE_SHARE = 0.10
+
+
+def overcurrent_threshold_a(offered_a: float) -> float:
+    """Highest current per phase still within an offer of ``offered_a``: the offer plus 10 %,
+    at least 1 A more."""
+    return offered_a + max(OVERCURRENT_MIN_TOLERANCE_A, OVERCURRENT_TOLERANCE_SHARE * offered_a)

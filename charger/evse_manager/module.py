@@ -5,9 +5,18 @@ The board reports pilot states (A-F) and contactor feedback; this module decides
 open (at once on C->B, unplug, RCD trip or pilot fault; after ``pwm_stop_timeout_s`` when the car
 stays in C without PWM), and reports the session as events.
 
-Faults (RCD trip, diode fault, pilot E/F, ventilation refused) stop the PWM rather than driving
-the pilot to F: with a constant +12 V the car's unplugging stays visible, which is what re-arms
-the RCD and ends the session.
+Faults (RCD trip, diode fault, pilot E/F, ventilation refused, over-current, loss of the board's
+supply) stop the PWM rather than driving the pilot to F: with a constant +12 V the car's
+unplugging stays visible, which is what re-arms the RCD and ends the session.
+
+Safety rules this module keeps (the run invariants judge them, docs/invariants.md):
+- the contactors close only with the car in C/D, PWM offered, a transaction running and, when a
+  lock is connected, the lock reporting locked;
+- a transaction ends when no more energy can flow: TransactionFinished (with the meter's exact
+  register) waits for the contactors to report open;
+- over-current: when a phase carries more than ``overcurrent_threshold_a`` of the highest offer
+  of the last 5 s (the car's time to follow a lower duty) for ``overcurrent_trip_delay_s``, the
+  contactors open and ``OverCurrent`` is raised until the car is unplugged.
 """
 
 from __future__ import annotations
@@ -16,11 +25,17 @@ from collections.abc import Generator
 from typing import Any
 
 from charger.framework import ErrorReport, Module, command
-from charger.iec61851 import MIN_CURRENT_A, duty_from_current
+from charger.iec61851 import (
+    CAR_SETTLE_S,
+    MIN_CURRENT_A,
+    current_from_duty,
+    duty_from_current,
+    overcurrent_threshold_a,
+)
 
 ERROR_STATES = ("E", "F")
 # Faults whose cause can no longer be observed once charging stops: cleared by unplugging.
-LATCHED_UNTIL_UNPLUG = ("DiodeFault", "VentilationNotAvailable")
+LATCHED_UNTIL_UNPLUG = ("DiodeFault", "VentilationNotAvailable", "OverCurrent")
 
 
 class EvseManager(Module):
@@ -57,6 +72,12 @@ class EvseManager(Module):
         self._watchdog = None  # the pending PWM-stop watchdog process
         self.external_cap_a: float | None = None  # a limit from outside (OCPP profiles)
         self.reservation: dict | None = None  # {id, id_token}
+        self.locked = False  # what the connector lock last reported
+        self._finishing: dict | None = None  # TransactionFinished, waiting for power off
+        self._offers: list[tuple[float, float]] = [(0.0, 0.0)]  # (since, amps offered)
+        self._phase_currents = (0.0, 0.0, 0.0)
+        self._overcurrent_checks = 0  # supersedes a pending over-current timer
+        self._overcurrent_since: float | None = None
 
         self.board.subscribe("event", self._on_board_event)
         self.board.on_error(self._on_board_error)
@@ -66,6 +87,8 @@ class EvseManager(Module):
             self.meter.subscribe("powermeter", self._on_meter)
         if self.external:
             self.external.subscribe("limits", self._on_external_limits)
+        if self.lock:
+            self.lock.subscribe("locked", self._on_locked)
 
     def ready(self) -> None:
         # Whatever the board was doing (this module may have been restarted mid-session),
@@ -189,7 +212,9 @@ class EvseManager(Module):
             self._publish_state()
         elif event == "PowerOff":
             self.contactor_closed = False
-            if self.transaction and self._plugged() and not self.stopped:
+            if self._finishing is not None:
+                self._complete_finish()
+            elif self.transaction and self._plugged() and not self.stopped:
                 if self.paused_by_evse or self.pwm is None:
                     pass  # the pause was announced when the PWM stopped
                 elif self.cp == "B":
@@ -223,6 +248,16 @@ class EvseManager(Module):
         if report.type.endswith("/DiodeFault") and report.active:
             self._set_fault("DiodeFault", report.message or "pilot diode fault")
             self._update()
+        elif report.type.endswith("/PowerLoss"):
+            # The board restarts from its reset state when the supply returns: our pilot and
+            # contactor decisions are then made again from scratch.
+            if report.active:
+                self._set_fault("PowerLoss", report.message or "the board lost its supply")
+                self.pwm = None
+                self._note_offer()
+            else:
+                self._clear_fault("PowerLoss")
+            self._update()
 
     def _on_rcd_error(self, report: ErrorReport) -> None:
         if report.active:
@@ -233,6 +268,64 @@ class EvseManager(Module):
 
     def _on_meter(self, value: dict) -> None:
         self.last_energy_wh = value["energy_wh_import"]["total"]
+        current = value["current_a"]
+        self._phase_currents = (current["L1"], current["L2"], current["L3"])
+        self._check_current()
+
+    def _on_locked(self, locked: bool) -> None:
+        self.locked = locked
+        self._update()
+
+    # --- over-current ------------------------------------------------------------------------
+    def _allowed_a(self) -> tuple[float, float | None]:
+        """The highest offer of the last CAR_SETTLE_S (what the car may still be drawing), and
+        when that allowance next drops (None: it is the offer now)."""
+        now = self.env.now
+        horizon = now - CAR_SETTLE_S
+        # Keep the offer in effect at the horizon and every later one.
+        while len(self._offers) > 1 and self._offers[1][0] <= horizon:
+            self._offers.pop(0)
+        allowed = max(amps for _, amps in self._offers)
+        current = self._offers[-1][1]
+        if allowed == current:
+            return allowed, None
+        # The allowance drops when the highest offer ends plus the car's settle time.
+        index = max(range(len(self._offers)), key=lambda i: (self._offers[i][1], i))
+        return allowed, self._offers[index + 1][0] + CAR_SETTLE_S
+
+    def _note_offer(self) -> None:
+        amps = current_from_duty(self.pwm) if isinstance(self.pwm, float) else 0.0
+        if amps != self._offers[-1][1]:
+            self._offers.append((self.env.now, amps))
+        self._check_current()
+
+    def _check_current(self) -> None:
+        allowed, drops_at = self._allowed_a()
+        over = max(self._phase_currents) > overcurrent_threshold_a(allowed)
+        if not over:
+            self._overcurrent_since = None
+            self._overcurrent_checks += 1
+            if drops_at is not None and max(self._phase_currents) > 0:
+                self._recheck_current_at(drops_at)
+            return
+        if self._overcurrent_since is None:
+            self._overcurrent_since = self.env.now
+            self._recheck_current_at(self.env.now + self.config["overcurrent_trip_delay_s"])
+        elif self.env.now - self._overcurrent_since >= self.config["overcurrent_trip_delay_s"]:
+            self._set_fault("OverCurrent",
+                            f"{max(self._phase_currents):g} A drawn, {allowed:g} A offered")
+            self._update()
+
+    def _recheck_current_at(self, when: float) -> None:
+        self._overcurrent_checks += 1
+        check = self._overcurrent_checks
+
+        def recheck() -> Generator:
+            yield self.env.timeout(max(0.0, when - self.env.now))
+            if check == self._overcurrent_checks:
+                self._check_current()
+
+        self.start(recheck())
 
     def _on_external_limits(self, value: dict) -> None:
         cap = next((c["max_current_a"] for c in value["connectors"]
@@ -286,6 +379,8 @@ class EvseManager(Module):
     def _unplugged(self) -> None:
         if self.transaction:
             self._finish_transaction("EVDisconnected")
+        if self._finishing is not None:
+            self._complete_finish()  # the car is gone: nothing flows any more
         self._event("SessionFinished")
         self.session_id = None
         self.token = None
@@ -298,17 +393,27 @@ class EvseManager(Module):
         self._publish_energy_request()
 
     def _finish_transaction(self, reason: str) -> None:
+        """Stop the transaction; it is finished (and its energy read) once the contactors are
+        open: until then the car may still draw, and that energy belongs to it."""
         if self.charged:
             self._event("StoppingCharging", reason=reason)
         self.stopped = self._plugged()
-        extra: dict[str, Any] = {"reason": reason, "id_token": self.token or ""}
-        if self.energy_at_start_wh is not None and self.last_energy_wh is not None:
-            extra["energy_wh"] = round(self.last_energy_wh - self.energy_at_start_wh, 3)
-        if self.charged:
-            self._event("ChargingFinished")
-        self._event("TransactionFinished", **extra)
         self.transaction = False
         self._remember()
+        self._finishing = {"reason": reason, "id_token": self.token or "",
+                           "charged": self.charged}
+        if not self.contactor_closed:
+            self._complete_finish()
+
+    def _complete_finish(self) -> None:
+        finishing, self._finishing = self._finishing, None
+        assert finishing is not None
+        extra: dict[str, Any] = {"reason": finishing["reason"], "id_token": finishing["id_token"]}
+        if self.energy_at_start_wh is not None and self.last_energy_wh is not None:
+            extra["energy_wh"] = round(self.last_energy_wh - self.energy_at_start_wh, 3)
+        if finishing["charged"]:
+            self._event("ChargingFinished")
+        self._event("TransactionFinished", **extra)
 
     def _set_fault(self, name: str, message: str) -> None:
         if name not in self.faults:
@@ -343,10 +448,13 @@ class EvseManager(Module):
                 self._event("ChargingPausedEVSE", reason="EnergyLimit")
             self._set_pwm(None)
 
-        power = offering and self.cp in ("C", "D")
-        if self.contactor_wanted and not power and not self.faults and self.cp in ("C", "D"):
+        # Power only behind a locked plug (when there is a lock to ask).
+        locked = self.lock is None or self.locked
+        power = offering and self.cp in ("C", "D") and locked
+        if (self.contactor_wanted and not offering and locked and not self.faults
+                and self.cp in ("C", "D")):
             # The charger withdrew the PWM while the car is in C: the car has
-            # pwm_stop_timeout_s to stop and go to B. Faults and C->B open at once.
+            # pwm_stop_timeout_s to stop and go to B. Faults, C->B and unlocking open at once.
             self._watch_pwm_stop()
         else:
             self._set_contactor(power)
@@ -377,6 +485,7 @@ class EvseManager(Module):
         if pwm == self.pwm:
             return
         self.pwm = pwm
+        self._note_offer()
         if pwm is None:
             self.board.send("pwm_off")
         elif pwm == "F":

@@ -3,7 +3,15 @@
 The pilot voltage follows from the charger's generator (+12 V, PWM, or -12 V) and the car's
 network (IEC 61851-1 resistors behind a diode); the current that flows is what the car draws,
 on the phases both the car and the closed contactors connect, while the supply is up. The meter
-integrates energy exactly between changes (current is piecewise constant in this model).
+integrates energy exactly between changes (current is piecewise constant in this model) and
+publishes a reading on every change of current as well as every ``meter_interval_s``, before the
+board reports the change that caused it: whoever reads the meter at an event sees the exact
+register.
+
+The board is powered by the supply it switches: when the grid fails it loses power, as a real
+board does: its contactors drop out, its pilot generator stops (0 V) and it reports
+``PowerLoss`` (from its hold-up supply) until the grid returns; then it starts again from its
+reset state (pilot +12 V without PWM, contactors open) and reports the pilot state it sees.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ class SimBoard(Module):
         self.energy_wh = [0.0, 0.0, 0.0]
         self._since = 0.0
         self._last_measurement: dict | None = None
+        self._metered_current = [0.0, 0.0, 0.0]  # current of the last meter reading
+        self.powered = True
         self.grid.subscribe("supply", self._on_supply)
 
     def ready(self) -> Generator:
@@ -84,12 +94,19 @@ class SimBoard(Module):
 
         def switch() -> Generator:
             yield self.env.timeout(delay)
-            if move == self._relay_moves:
-                self.relays_closed = value
-                self.publish("board", "event", {"event": "PowerOn" if value else "PowerOff"})
-                self._refresh()
+            if move == self._relay_moves and self.powered:
+                self._switch_relays(value)
 
         self.start(switch())
+
+    def _switch_relays(self, closed: bool) -> None:
+        self.relays_closed = closed
+        if closed:
+            self.publish("board", "event", {"event": "PowerOn"})
+            self._refresh()
+        else:
+            self._refresh()  # the meter reading of the current stopping comes first
+            self.publish("board", "event", {"event": "PowerOff"})
 
     @command("rcd", "reset")
     def rcd_reset(self) -> bool:
@@ -137,14 +154,47 @@ class SimBoard(Module):
     # --- physics -------------------------------------------------------------------------------
     def _on_supply(self, supply: dict) -> None:
         self.supply = supply
-        self._refresh()
+        powered = bool(supply["available"])
+        if powered == self.powered:
+            self._refresh()
+            return
+        self.powered = powered
+        if not powered:
+            # The coils lose their supply: the contactors drop out whatever was commanded.
+            self._relay_target = False
+            self._relay_moves += 1
+            if self.relays_closed:
+                self._switch_relays(False)
+            self.raise_error("board", "PowerLoss", "supply lost: the board is unpowered")
+            self._refresh()
+        else:
+            # Power-on reset: the generator starts at +12 V without PWM, contactors open.
+            self.pilot = "off"
+            self.detected = None
+            self._refresh()
+            self.clear_error("board", "PowerLoss")
 
     def _refresh(self) -> None:
         """Recompute everything that follows from the switches, and report what changed."""
         self._integrate()
-        pwm = isinstance(self.pilot, float)
-        high = -12.0 if self.pilot == "F" else pilot_high_v(self.ev_state, self.diode_ok)
-        detected = state_from_voltage(high)
+        pwm = isinstance(self.pilot, float) and self.powered
+        if not self.powered:
+            high = 0.0  # no generator: the pilot line is dead
+        elif self.pilot == "F":
+            high = -12.0
+        else:
+            high = pilot_high_v(self.ev_state, self.diode_ok)
+        detected = state_from_voltage(high) if self.powered else None
+
+        live = self.relays_closed and bool(self.supply["available"])
+        volts = float(self.supply["voltage_v"]) if live else 0.0
+        phases = min(self.ev_phases, self.relay_phases)
+        drawing = live and self.ev_state in ("C", "D")
+        self.voltage = [volts if p < self.relay_phases else 0.0 for p in range(3)]
+        self.current = [self.ev_draw_a if drawing and p < phases else 0.0 for p in range(3)]
+        if self.current != self._metered_current:
+            self._publish_meter()  # before the event that explains it: readers see it exact
+
         if detected is not None and detected != self.detected:
             self.detected = detected
             self.publish("board", "event", {"event": detected})
@@ -159,16 +209,10 @@ class SimBoard(Module):
             else:
                 self.clear_error("board", "DiodeFault")
 
-        live = self.relays_closed and bool(self.supply["available"])
-        volts = float(self.supply["voltage_v"]) if live else 0.0
-        phases = min(self.ev_phases, self.relay_phases)
-        drawing = live and self.ev_state in ("C", "D")
-        self.voltage = [volts if p < self.relay_phases else 0.0 for p in range(3)]
-        self.current = [self.ev_draw_a if drawing and p < phases else 0.0 for p in range(3)]
         self._check_rcd()
 
         measurement = {
-            "cp_state": detected or self.detected or "A",
+            "cp_state": (detected or self.detected or "A") if self.powered else "E",
             "cp_voltage_v": round(high, 3),
             "pwm_duty_pct": self.pilot if pwm else None,
             "relays_closed": self.relays_closed,
@@ -202,6 +246,7 @@ class SimBoard(Module):
 
     def _publish_meter(self) -> dict:
         self._integrate()
+        self._metered_current = list(self.current)
         power = [v * i for v, i in zip(self.voltage, self.current)]
 
         def per_phase(values: list[float], total: float, digits: int) -> dict:
