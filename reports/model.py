@@ -143,6 +143,9 @@ class ExpectationResult:
     passed: bool
     detail: str  # why it passed/failed
     t: float | None  # simulated time the verdict refers to, if any
+    # "expectation" (the scenario's), "implicit" (every step ran, no exception), "invariant"
+    # (a safety invariant, judged on every run) or "invariant-off" (switched off, with reason)
+    kind: str = "expectation"
 
 
 @dataclass

@@ -11,6 +11,7 @@ from charger.framework.yamlio import line_at, load_yaml
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.durations import DURATION_SCHEMA, parse_duration
 from evbench.scenario.expectations import COMMON_KEYS, EXPECTATIONS
+from evbench.scenario.invariants import INVARIANT_NAMES
 from evbench.scenario.model import CarSpec, Expectation, Scenario, Step
 from evbench.scenario.selectors import SELECTOR_SCHEMA, Selector, condition_problems
 from reports.model import NUMERIC_SIGNALS
@@ -46,6 +47,10 @@ _SCENARIO_SCHEMA = {
                 "id": {"type": "string", "minLength": 1},
             },
         }},
+        # A safety invariant is switched off only with a written reason, shown in the report.
+        "invariants": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["off"], "additionalProperties": False,
+            "properties": {"off": {"type": "string", "minLength": 3}}}},
         "expect": {"type": "array", "items": {
             "type": "object",
             "properties": COMMON_KEYS,
@@ -122,6 +127,13 @@ def load_scenario(path: str | Path) -> Scenario:
     for index, spec in enumerate(doc.get("expect", [])):
         scenario.expectations.append(_expectation(spec, index, doc, path, duration, problems,
                                                   scenario.duration_s))
+    for name, setting in doc.get("invariants", {}).items():
+        if name not in INVARIANT_NAMES:
+            problems.append(Problem(path, line_at(doc, ["invariants", name]),
+                                    f"unknown invariant {name!r} (known: "
+                                    f"{', '.join(INVARIANT_NAMES)})"))
+        else:
+            scenario.invariants_off[name] = setting["off"]
     if problems:
         raise ConfigError(problems)
     return scenario

@@ -58,3 +58,4 @@ class Scenario:
     cars: list[CarSpec] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
+    invariants_off: dict[str, str] = field(default_factory=dict)  # invariant -> written reason

@@ -17,6 +17,7 @@ from charger.framework.wallclock import WallClockEnvironment
 from evbench.assembly import assemble
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import judge
+from evbench.scenario.invariants import judge_invariants, wiring_of
 from evbench.scenario.limits import check_run_size
 from evbench.scenario.loader import load_scenario
 from evbench.scenario.model import Scenario, Step
@@ -215,17 +216,21 @@ class ScenarioRun:
         if self.scenario.steps:
             out.append(ExpectationResult(
                 "every scenario step ran", not self.step_failures,
-                "; ".join(self.step_failures) or f"{len(self.scenario.steps)} steps ran", None))
+                "; ".join(self.step_failures) or f"{len(self.scenario.steps)} steps ran", None,
+                kind="implicit"))
         exceptions = [f"{row.source}: {row.value}" for row in self.recorder.rows
                       if row.kind == "log" and row.name == "exception"]
         out.append(ExpectationResult(
             "no module raised an exception", not exceptions,
-            "; ".join(exceptions) or "none raised", None))
+            "; ".join(exceptions) or "none raised", None, kind="implicit"))
         full = [limit.describe() for limit in (self.recorder.limit, self.sampler.limit)
                 if limit.reached.triggered]
         if full:
             out.append(ExpectationResult("the run stayed within its recording limits", False,
-                                         "; ".join(full), None))
+                                         "; ".join(full), None, kind="implicit"))
+        # The safety invariants (evbench/scenario/invariants.py), judged on every run.
+        out += judge_invariants(self.recorder.rows, wiring_of(self.world), float(self.env.now),
+                                self.scenario.invariants_off)
         return out
 
 
