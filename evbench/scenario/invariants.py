@@ -1,0 +1,469 @@
+"""Safety invariants: judged on every run, from the recorded timeline at exact event times.
+
+Each invariant is one row of ``INVARIANTS``: its name (the key a scenario uses to switch it off,
+with a written reason), what it checks, how it is judged, and the judge. The judges read the
+timeline the recorder kept (the board's ``measurement`` rows carry pilot state, PWM duty,
+contactor feedback, current and voltage on every change; session events, lock, RCD errors and
+the energy tree's requests are rows too), never the 1 s samples, so a violation is found at the
+instant it happens. docs/invariants.md explains each one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from charger.iec61851 import (
+    CAR_SETTLE_S,
+    MIN_CURRENT_A,
+    current_from_duty,
+    overcurrent_threshold_a,
+)
+from reports.model import ExpectationResult
+from reports.recorder import Row
+
+CONTACTOR_OPEN_S = 0.1  # the contactors must open this fast on C->B, unplug, RCD trip
+OVERCURRENT_REACTION_S = 3.0  # a car over its allowance must be cut off this fast
+DEFAULT_PWM_STOP_TIMEOUT_S = 6.0
+DEFAULT_SETTLE_S = 5.0
+EPS = 1e-9
+MAX_LISTED = 3  # violations named in one verdict; the count says how many there were
+
+
+# --- what the judges read ----------------------------------------------------------------------
+@dataclass
+class Segment:
+    """One connector's state from ``t`` until the next segment (or the end of the run)."""
+
+    t: float
+    cp: str = "A"
+    duty: float | None = None
+    relays_closed: bool = False
+    current: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    voltage: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    transaction: bool = False
+    locked: bool = False
+
+    @property
+    def offer_a(self) -> float:
+        return current_from_duty(self.duty)
+
+    @property
+    def power_w(self) -> float:
+        return sum(v * i for v, i in zip(self.voltage, self.current))
+
+
+@dataclass
+class ConnectorView:
+    connector: int
+    evse: str
+    segments: list[Segment] = field(default_factory=list)
+    has_lock: bool = False
+    rcd_trips: list[float] = field(default_factory=list)
+    meter: list[tuple[float, float]] = field(default_factory=list)  # (t, register Wh)
+    transactions: list[tuple[float, float]] = field(default_factory=list)  # [start, end)
+    pwm_stop_timeout_s: float = DEFAULT_PWM_STOP_TIMEOUT_S
+
+
+@dataclass
+class TreeNode:
+    uuid: str
+    node_type: str
+    limit_a: float
+    evses: tuple[str, ...]  # EVSE uuids (module ids) below this node
+
+
+@dataclass
+class RunView:
+    """What the judges need, extracted once from the timeline."""
+
+    end: float
+    connectors: dict[int, ConnectorView]
+    trees: list[tuple[float, list[TreeNode]]]  # (since, every non-EVSE node with its limit)
+    settle_s: float = DEFAULT_SETTLE_S
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Where each connector's facts are published (module.impl sources), from the station."""
+
+    evse: dict[int, str]  # connector -> EvseManager id
+    measurement: dict[int, str]  # connector -> "board.ev_board"
+    lock: dict[int, str]  # connector -> "board.lock" (absent: no lock)
+    rcd: dict[int, str]  # connector -> "board.rcd"
+    meter: dict[int, str]  # connector -> "board.meter"
+    pwm_stop_timeout_s: dict[int, float]
+    energy_root: str | None = None  # "node.impl" whose requests hold the whole tree
+    settle_s: float = DEFAULT_SETTLE_S
+
+
+def wiring_of(world) -> Wiring:
+    """The sources of a built scenario world (evbench.scenario.world.World)."""
+    station = world.station
+    evse, measurement, lock, rcd, meter, timeouts = {}, {}, {}, {}, {}, {}
+    for probe in world.probes:
+        c = probe.connector
+        evse_id = world.connectors.evse.get(c)
+        if evse_id is None:
+            continue
+        evse[c] = evse_id
+        inst = station.modules[evse_id]
+        if probe.ev_board:
+            measurement[c] = ".".join(probe.ev_board)
+        if probe.meter:
+            meter[c] = ".".join(probe.meter)
+        for requirement, table in (("lock", lock), ("rcd", rcd)):
+            targets = inst.connections.get(requirement) or []
+            if targets:
+                table[c] = _source(targets[0])
+        timeouts[c] = float(inst.config.get("pwm_stop_timeout_s", DEFAULT_PWM_STOP_TIMEOUT_S))
+    root, settle = None, DEFAULT_SETTLE_S
+    for inst in station.modules.values():
+        if inst.module == "EnergyManager" and inst.connections.get("root"):
+            root = _source(inst.connections["root"][0])
+            settle = float(inst.config.get("settle_s", DEFAULT_SETTLE_S))
+            break
+    return Wiring(evse, measurement, lock, rcd, meter, timeouts, root, settle)
+
+
+def _source(target) -> str:
+    if isinstance(target, str):
+        return target
+    return ".".join(target)
+
+
+def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
+    by_measurement = {s: c for c, s in wiring.measurement.items()}
+    by_lock = {s: c for c, s in wiring.lock.items()}
+    by_rcd = {s: c for c, s in wiring.rcd.items()}
+    by_meter = {s: c for c, s in wiring.meter.items()}
+    by_evse = {f"{e}.evse": c for c, e in wiring.evse.items()}
+    views = {c: ConnectorView(c, e, has_lock=c in wiring.lock,
+                              pwm_stop_timeout_s=wiring.pwm_stop_timeout_s.get(
+                                  c, DEFAULT_PWM_STOP_TIMEOUT_S))
+             for c, e in wiring.evse.items()}
+    state = {c: Segment(0.0) for c in views}
+    opened: dict[int, float] = {}
+    trees: list[tuple[float, list[TreeNode]]] = []
+
+    def note(c: int, t: float, **changes) -> None:
+        current = state[c]
+        new = Segment(**{**current.__dict__, **changes, "t": t})
+        state[c] = new
+        segments = views[c].segments
+        if segments and segments[-1].t == t:
+            segments[-1] = new  # same instant: only the outcome lasts
+        else:
+            segments.append(new)
+
+    for row in rows:
+        source, value = row.source, row.value
+        if row.kind == "var":
+            if row.name == "measurement" and source in by_measurement:
+                note(by_measurement[source], row.t, cp=value["cp_state"],
+                     duty=value["pwm_duty_pct"], relays_closed=value["relays_closed"],
+                     current=tuple(value["current_a"]), voltage=tuple(value["voltage_v"]))
+            elif row.name == "locked" and source in by_lock:
+                note(by_lock[source], row.t, locked=bool(value))
+            elif row.name == "powermeter" and source in by_meter:
+                views[by_meter[source]].meter.append(
+                    (row.t, float(value["energy_wh_import"]["total"])))
+            elif row.name == "session_event" and source in by_evse:
+                c = by_evse[source]
+                event = value.get("event") if isinstance(value, dict) else None
+                if event == "TransactionStarted" and c not in opened:
+                    opened[c] = row.t
+                    note(c, row.t, transaction=True)
+                elif event == "TransactionFinished" and c in opened:
+                    views[c].transactions.append((opened.pop(c), row.t))
+                    note(c, row.t, transaction=False)
+            elif row.name == "energy_flow_request" and source == wiring.energy_root:
+                nodes: list[TreeNode] = []
+                _walk_tree(value, nodes)
+                if trees and trees[-1][0] == row.t:
+                    trees[-1] = (row.t, nodes)
+                else:
+                    trees.append((row.t, nodes))
+        elif row.kind == "error_raised" and source in by_rcd:
+            views[by_rcd[source]].rcd_trips.append(row.t)
+    for c, t in opened.items():
+        views[c].transactions.append((t, end))
+    return RunView(end, views, trees, wiring.settle_s)
+
+
+def _walk_tree(node: dict, out: list[TreeNode]) -> tuple[str, ...]:
+    if node.get("node_type") == "Evse":
+        return (node["uuid"],)
+    evses: tuple[str, ...] = ()
+    for child in node.get("children", []):
+        evses += _walk_tree(child, out)
+    out.append(TreeNode(node["uuid"], node["node_type"], float(node["max_current_a"]), evses))
+    return evses
+
+
+# --- interval helpers --------------------------------------------------------------------------
+def _spans(segments: list[Segment], end: float) -> Iterable[tuple[float, float, Segment]]:
+    for i, seg in enumerate(segments):
+        until = segments[i + 1].t if i + 1 < len(segments) else end
+        yield seg.t, until, seg
+
+
+def _runs(pieces: Iterable[tuple[float, float, bool]]) -> list[tuple[float, float]]:
+    """Merge consecutive pieces where the flag holds into maximal [start, end) runs."""
+    out: list[tuple[float, float]] = []
+    for start, end, flag in pieces:
+        if not flag:
+            continue
+        if out and abs(out[-1][1] - start) <= EPS:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+# --- the judges --------------------------------------------------------------------------------
+def contactor_closed_only_when_allowed(view: RunView) -> list[str]:
+    found = []
+    for c, cv in view.connectors.items():
+        spans = list(_spans(cv.segments, view.end))
+        conditions: list[tuple[str, Callable[[Segment], bool], float]] = [
+            ("the car not in C or D", lambda s: s.cp not in ("C", "D"), CONTACTOR_OPEN_S),
+            ("no transaction", lambda s: not s.transaction, CONTACTOR_OPEN_S),
+            ("no PWM offering current",
+             lambda s: s.offer_a < MIN_CURRENT_A, cv.pwm_stop_timeout_s + CONTACTOR_OPEN_S),
+        ]
+        closings = {seg.t for i, seg in enumerate(cv.segments) if seg.relays_closed
+                    and (i == 0 or not cv.segments[i - 1].relays_closed)}
+        for what, lapse, allowance in conditions:
+            for start, end in _runs((a, b, s.relays_closed and lapse(s)) for a, b, s in spans):
+                if start in closings:
+                    found.append(f"connector {c}: contactor closed at t={start:.3f} s with "
+                                 f"{what}")
+                elif end - start > allowance + EPS:
+                    found.append(f"connector {c}: contactor closed with {what} from "
+                                 f"t={start:.3f} s for {end - start:.3f} s "
+                                 f"(allowed {allowance:g} s)")
+    return found
+
+
+def contactor_opens_in_time(view: RunView) -> list[str]:
+    found = []
+    for c, cv in view.connectors.items():
+        triggers: list[tuple[float, str]] = [(t, "RCD trip") for t in cv.rcd_trips]
+        for prev, seg in zip(cv.segments, cv.segments[1:]):
+            if prev.cp in ("C", "D") and seg.cp in ("A", "B"):
+                triggers.append((seg.t, "unplugging" if seg.cp == "A" else "C->B"))
+        for t, what in sorted(triggers):
+            closed_at = _state_at(cv.segments, t)
+            if closed_at is None or not closed_at.relays_closed:
+                continue
+            opened = next((s.t for s in cv.segments if s.t >= t and not s.relays_closed),
+                          view.end)
+            if opened - t > CONTACTOR_OPEN_S + EPS:
+                found.append(f"connector {c}: contactor opened {opened - t:.3f} s after "
+                             f"{what} at t={t:.3f} s (limit {CONTACTOR_OPEN_S * 1000:g} ms)")
+    return found
+
+
+def _state_at(segments: list[Segment], t: float) -> Segment | None:
+    index = bisect.bisect_right(segments, t + EPS, key=lambda s: s.t)
+    return segments[index - 1] if index else None
+
+
+def current_within_offer(view: RunView) -> list[str]:
+    found = []
+    for c, cv in view.connectors.items():
+        # Breakpoints: every change, and every moment an offer stops counting (5 s after it
+        # ended), so the allowance is constant between two of them.
+        segs = cv.segments
+        points = {s.t for s in segs}
+        for prev, seg in zip(segs, segs[1:]):
+            if seg.offer_a != prev.offer_a:
+                points.add(seg.t + CAR_SETTLE_S)
+        points = sorted(p for p in points if p < view.end)
+        pieces = []
+        for i, t in enumerate(points):
+            until = points[i + 1] if i + 1 < len(points) else view.end
+            seg = _state_at(segs, t)
+            if seg is None:
+                continue
+            allowed = _allowance(segs, t)
+            pieces.append((t, until, max(seg.current) > overcurrent_threshold_a(allowed) + EPS))
+        for start, end in _runs(pieces):
+            if end - start > OVERCURRENT_REACTION_S + EPS:
+                seg = _state_at(segs, start)
+                assert seg is not None
+                found.append(f"connector {c}: {max(seg.current):g} A from t={start:.3f} s for "
+                             f"{end - start:.3f} s, above {_allowance(segs, start):g} A offered "
+                             f"plus tolerance (cut-off allowed after "
+                             f"{OVERCURRENT_REACTION_S:g} s)")
+    return found
+
+
+def _allowance(segments: list[Segment], t: float) -> float:
+    """The highest offer in effect during [t - CAR_SETTLE_S, t]."""
+    best = 0.0
+    first = max(0, bisect.bisect_right(segments, t - CAR_SETTLE_S + EPS, key=lambda s: s.t) - 1)
+    for i in range(first, len(segments)):
+        seg = segments[i]
+        if seg.t > t + EPS:
+            break
+        until = segments[i + 1].t if i + 1 < len(segments) else float("inf")
+        if until > t - CAR_SETTLE_S + EPS:
+            best = max(best, seg.offer_a)
+    return best
+
+
+def no_energy_outside_transaction(view: RunView) -> list[str]:
+    found = []
+    for c, cv in view.connectors.items():
+        spans = list(_spans(cv.segments, view.end))
+        for start, end in _runs((a, b, s.power_w > 0 and not s.transaction)
+                                for a, b, s in spans):
+            if end - start > EPS:
+                wh = sum(s.power_w * (min(b, end) - max(a, start))
+                         for a, b, s in spans if b > start and a < end) / 3600.0
+                found.append(f"connector {c}: {wh:.3f} Wh flowed outside a transaction from "
+                             f"t={start:.3f} s for {end - start:.3f} s")
+        for (t1, e1), (t2, e2) in zip(cv.meter, cv.meter[1:]):
+            if e2 - e1 > 1e-3 and not any(s < t2 and e > t1 for s, e in cv.transactions):
+                found.append(f"connector {c}: the meter registered {e2 - e1:.3f} Wh between "
+                             f"t={t1:.3f} s and t={t2:.3f} s, outside any transaction")
+    return found
+
+
+def lock_engaged_while_powered(view: RunView) -> list[str]:
+    found = []
+    for c, cv in view.connectors.items():
+        spans = _spans(cv.segments, view.end)
+        for start, end in _runs((a, b, s.relays_closed and not s.locked) for a, b, s in spans):
+            if end - start > EPS:
+                reason = "" if cv.has_lock else " (no lock is connected)"
+                found.append(f"connector {c}: contactor closed with the plug unlocked from "
+                             f"t={start:.3f} s for {end - start:.3f} s{reason}")
+    return found
+
+
+def energy_tree_limits(view: RunView) -> list[str]:
+    found = []
+    if not view.trees:
+        return found
+    evse_connector = {cv.evse: c for c, cv in view.connectors.items()}
+    points = sorted({t for t, _ in view.trees}
+                    | {s.t for cv in view.connectors.values() for s in cv.segments})
+    points = [p for p in points if p < view.end]
+    pieces: dict[str, list[tuple[float, float, bool]]] = {}
+    detail: dict[str, tuple[float, float]] = {}
+    for i, t in enumerate(points):
+        until = points[i + 1] if i + 1 < len(points) else view.end
+        nodes = next((n for since, n in reversed(view.trees) if since <= t + EPS), None)
+        if nodes is None:
+            continue
+        for node in nodes:
+            phases = [0.0, 0.0, 0.0]
+            for uuid in node.evses:
+                c = evse_connector.get(uuid)
+                seg = _state_at(view.connectors[c].segments, t) if c is not None else None
+                if seg is not None:
+                    phases = [p + i for p, i in zip(phases, seg.current)]
+            over = max(phases) > node.limit_a + 1e-6
+            pieces.setdefault(node.uuid, []).append((t, until, over))
+            if over and node.uuid + f"@{t}" not in detail:
+                detail[node.uuid + f"@{t}"] = (max(phases), node.limit_a)
+    for uuid, node_pieces in pieces.items():
+        for start, end in _runs(node_pieces):
+            if end - start > view.settle_s + EPS:
+                amps, limit = detail.get(f"{uuid}@{start}", (float("nan"), float("nan")))
+                found.append(f"{uuid}: {amps:g} A against a {limit:g} A limit from "
+                             f"t={start:.3f} s for {end - start:.3f} s (settle window "
+                             f"{view.settle_s:g} s)")
+    return found
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str  # the key a scenario uses under ``invariants:``
+    title: str  # shown as the verdict's name
+    judged: str  # how it is judged, for the docs
+    judge: Callable[[RunView], list[str]]
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant(
+        "contactor_closed_only_when_allowed",
+        "the contactor is closed only in C or D, with PWM offered and a transaction running",
+        "contactor feedback (measurement rows) against pilot state, PWM duty and the "
+        "TransactionStarted/Finished events: closing without all three is a violation; once "
+        "closed, 100 ms to open after the car leaves C/D or the transaction ends, and "
+        "pwm_stop_timeout_s (+100 ms) after the PWM stops with the car still in C",
+        contactor_closed_only_when_allowed),
+    Invariant(
+        "contactor_opens_in_time",
+        "the contactor opens within 100 ms of C->B, unplugging and an RCD trip",
+        "from each C/D->B or C/D->A pilot change (measurement rows) and each RCD error of the "
+        "connector's RCD, to the first row with the contactor open",
+        contactor_opens_in_time),
+    Invariant(
+        "current_within_offer",
+        "after the car's 5 s settle window, the current stays within the PWM offer plus "
+        "10 % (at least 1 A); an over-drawing car is cut off within 3 s",
+        "each phase current (measurement rows) against the highest offer of the last 5 s "
+        "(duty -> current, IEC 61851-1 Annex A) plus the tolerance; an excursion above it may "
+        "last at most 3 s",
+        current_within_offer),
+    Invariant(
+        "no_energy_outside_transaction",
+        "no energy flows outside a transaction",
+        "power (voltage x current, measurement rows) while no transaction is open on the "
+        "connector, and any increase of the meter register between two readings with no "
+        "transaction open in between",
+        no_energy_outside_transaction),
+    Invariant(
+        "lock_engaged_while_powered",
+        "the lock is engaged while power is on",
+        "contactor closed (measurement rows) while the connector lock last reported unlocked",
+        lock_engaged_while_powered),
+    Invariant(
+        "energy_tree_limits",
+        "no fuse or limit in the energy tree is exceeded after its settle window",
+        "for each grid or fuse node of the tree the energy manager reads (its requests carry "
+        "every node's limit), the sum of its connectors' phase currents against the node's "
+        "limit; an excursion may last at most the energy manager's settle_s",
+        energy_tree_limits),
+)
+INVARIANT_NAMES: tuple[str, ...] = tuple(i.name for i in INVARIANTS)
+KIND, KIND_OFF = "invariant", "invariant-off"
+
+
+def judge_invariants(rows: list[Row], wiring: Wiring, end: float,
+                     switched_off: dict[str, str] | None = None) -> list[ExpectationResult]:
+    """One verdict per invariant; a switched-off one passes and says why it was switched off."""
+    switched_off = switched_off or {}
+    view = build_view(rows, wiring, end)
+    results = []
+    for invariant in INVARIANTS:
+        if invariant.name in switched_off:
+            results.append(ExpectationResult(
+                f"invariant: {invariant.title}", True,
+                f"switched off by the scenario: {switched_off[invariant.name]}", None,
+                kind=KIND_OFF))
+            continue
+        found = invariant.judge(view)
+        if found:
+            listed = "; ".join(found[:MAX_LISTED])
+            more = f" (and {len(found) - MAX_LISTED} more)" if len(found) > MAX_LISTED else ""
+            detail = f"{len(found)} violation{'s' if len(found) > 1 else ''}: {listed}{more}"
+            t = _first_time(found)
+        else:
+            detail, t = "held throughout", None
+        results.append(ExpectationResult(f"invariant: {invariant.title}", not found, detail, t,
+                                         kind=KIND))
+    return results
+
+
+def _first_time(found: list[str]) -> float | None:
+    times = [float(m.group(1)) for text in found for m in [re.search(r"t=([0-9.]+) s", text)]
+             if m]
+    return min(times) if times else None
