@@ -61,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("modules", help="list the modules and interfaces available")
 
+    fuzz = commands.add_parser("fuzz", help="run random scenarios on a station and judge the "
+                               "safety invariants")
+    fuzz.add_argument("station", type=Path, help="station configuration")
+    fuzz.add_argument("--runs", type=_positive_int, default=100)
+    fuzz.add_argument("--seed", type=int, default=0)
+    fuzz.add_argument("--out", type=Path, default=Path("out/fuzz"),
+                      help="where violating scenarios are written (default: out/fuzz)")
+    fuzz.add_argument("--jobs", type=_positive_int, default=None,
+                      help="worker processes (default: one per core)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -73,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             return _module(args)
         if args.command == "monitor":
             return _monitor(args)
+        if args.command == "fuzz":
+            return _fuzz(args)
         return _modules()
     except ConfigError as error:
         for problem in error.problems:
@@ -81,6 +93,28 @@ def main(argv: list[str] | None = None) -> int:
     except EvbenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    """Random scenarios on a station; exit 1 when an invariant was violated."""
+    from evbench.fuzz import fuzz
+
+    report = fuzz(args.station, args.runs, seed=args.seed, out=args.out, jobs=args.jobs)
+    for violation in report.violations:
+        print(f"run {violation.index}: {', '.join(violation.failed)} -> {violation.file}",
+              file=sys.stderr)
+    print(report.summary)
+    return EXIT_FAILED if report.violations else EXIT_OK
 
 
 def _bus_options(parser: argparse.ArgumentParser) -> None:

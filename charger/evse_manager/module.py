@@ -281,9 +281,9 @@ class EvseManager(Module):
         """The highest offer of the last CAR_SETTLE_S (what the car may still be drawing), and
         when that allowance next drops (None: it is the offer now)."""
         now = self.env.now
-        horizon = now - CAR_SETTLE_S
-        # Keep the offer in effect at the horizon and every later one.
-        while len(self._offers) > 1 and self._offers[1][0] <= horizon:
+        # An offer stops counting CAR_SETTLE_S after the next one replaced it (computed the
+        # same way as ``drops_at`` below, so a recheck at that time always finds it gone).
+        while len(self._offers) > 1 and self._offers[1][0] + CAR_SETTLE_S <= now:
             self._offers.pop(0)
         allowed = max(amps for _, amps in self._offers)
         current = self._offers[-1][1]
