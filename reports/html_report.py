@@ -48,6 +48,7 @@ td.code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
 tr.pass td.verdict { color: var(--pass); font-weight: 600; }
 tr.fail td.verdict { color: var(--fail); font-weight: 600; }
 tr.fail { background: #ffebe9; }
+tr.off td.verdict { color: #6e7781; font-weight: 600; }
 tr.err td { color: var(--fail); }
 .verdict { white-space: nowrap; }
 .note { color: var(--muted); font-size: 0.9em; margin: 6px 0; }
@@ -115,12 +116,32 @@ def _header(result: RunResult) -> str:
     return f"<header><h1>{_e(result.scenario)} {badge}</h1><dl class=\"meta\">{dl}</dl></header>"
 
 
+def _invariants(result: RunResult) -> str:
+    """The safety invariants, judged on every run; a switched-off one shows its reason."""
+    rows = []
+    for e in result.expectations:
+        if not e.kind.startswith("invariant"):
+            continue
+        verdict, css = (("✔ pass", "pass") if e.passed else ("✘ fail", "fail"))
+        if e.kind == "invariant-off":
+            verdict, css = "– off", "off"
+        rows.append(f'<tr class="{css}"><td class="verdict">{verdict}</td>'
+                    f"<td>{_e(e.name.removeprefix('invariant: '))}</td><td>{_e(e.detail)}</td>"
+                    f'<td class="num">{format_time_s(e.t)}</td></tr>')
+    if not rows:
+        return ""
+    table = _table([("", ""), ("invariant", ""), ("detail", ""), ("t [s]", "num")], rows)
+    return ('<section id="invariants"><h2>Safety invariants</h2><p class="note">Judged on '
+            "every run from the timeline; a scenario may switch one off only with a written "
+            f"reason.</p>{table}</section>")
+
+
 def _expectations(result: RunResult) -> str:
-    exps = result.expectations
+    exps = [e for e in result.expectations if not e.kind.startswith("invariant")]
     if not exps:
         body = '<p class="note">This scenario states no expectations; the run counts as passed.</p>'
     else:
-        failed = len(result.failed_expectations)
+        failed = sum(not e.passed for e in exps)
         note = f"{len(exps) - failed} of {len(exps)} passed"
         if failed:
             note += f", {failed} failed"
@@ -289,8 +310,10 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
     plots = make_plots(result)
     errors = _errors(result.events)
     ocpp = _ocpp(result.events)
-    nav_items = [("expectations", "Expectations"), ("plots", "Signals"),
-                 ("session-events", "Session events")]
+    nav_items = [("expectations", "Expectations")]
+    if any(e.kind.startswith("invariant") for e in result.expectations):
+        nav_items.append(("invariants", "Safety invariants"))
+    nav_items += [("plots", "Signals"), ("session-events", "Session events")]
     if ocpp:
         nav_items.append(("ocpp", "OCPP messages"))
     if errors:
@@ -307,6 +330,7 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
             _header(result),
             nav,
             _expectations(result),
+            _invariants(result),
             _plots(plots),
             _session_events(result.events),
             ocpp,

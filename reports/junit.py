@@ -28,12 +28,13 @@ def junit_xml(result: RunResult) -> str:
     """The text of junit.xml; `time` attributes are simulated seconds, not wall time."""
     exps = result.expectations
     failures = len(result.failed_expectations)
+    skipped = sum(e.kind == "invariant-off" for e in exps)
     sim_time = format_float(result.sim_time_s, 3) or "0.000"
     counts = {
         "tests": str(len(exps)),
         "failures": str(failures),
         "errors": "0",
-        "skipped": "0",
+        "skipped": str(skipped),
         "time": sim_time,
     }
     root = ET.Element("testsuites", {"name": _clean(result.scenario), **counts})
@@ -48,11 +49,15 @@ def junit_xml(result: RunResult) -> str:
         ET.SubElement(props, "property", {"name": name, "value": _clean(value)})
     cls = _clean(classname(result.scenario_file))
     for e in exps:
-        case = ET.SubElement(suite, "testcase", {"classname": cls, "name": _clean(e.name),
-                                                 "time": "0.000"})
+        # Safety invariants are their own class; one switched off (with its reason) is skipped.
+        case_class = f"{cls}.invariants" if e.kind.startswith("invariant") else cls
+        case = ET.SubElement(suite, "testcase", {"classname": case_class,
+                                                 "name": _clean(e.name), "time": "0.000"})
         at = f"t = {format_float(e.t, 3)} s: " if not is_missing(e.t) else ""
         text = at + _clean(e.detail)
-        if e.passed:
+        if e.kind == "invariant-off":
+            ET.SubElement(case, "skipped", {"message": _clean(e.detail)})
+        elif e.passed:
             ET.SubElement(case, "system-out").text = text
         else:
             message = text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS] + "…"

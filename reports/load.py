@@ -65,7 +65,8 @@ def load_run(out_dir: Path | str) -> RunResult:
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     expectations = [
         ExpectationResult(
-            name=e["name"], passed=bool(e["passed"]), detail=e["detail"], t=e.get("t")
+            name=e["name"], passed=bool(e["passed"]), detail=e["detail"], t=e.get("t"),
+            kind=e.get("kind", "expectation"),
         )
         for e in summary.get("expectations", [])
     ]

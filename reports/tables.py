@@ -99,9 +99,18 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
                 "passed": bool(e.passed),
                 "detail": e.detail,
                 "t": json_number(e.t, TIME_DECIMALS),
+                "kind": e.kind,
             }
             for e in result.expectations
         ],
+        # The safety invariants judged on every run (also among "expectations", by kind).
+        "invariants": {
+            "judged": sum(e.kind == "invariant" for e in result.expectations),
+            "violated": [e.name for e in result.expectations
+                         if e.kind == "invariant" and not e.passed],
+            "switched_off": {e.name: e.detail for e in result.expectations
+                             if e.kind == "invariant-off"},
+        },
         "counts": {
             "events": events,
             "samples": samples,

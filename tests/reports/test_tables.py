@@ -174,6 +174,7 @@ def test_summary_json(written: tuple[RunResult, dict[str, Path]]) -> None:
         "passed": False,
         "detail": "error MREC2GroundFailure raised at 120.000 s",
         "t": 120.0,
+        "kind": "expectation",
     }
     assert summary["expectations"][2]["t"] is None
     assert summary["counts"] == {
