@@ -161,11 +161,13 @@ class SimBoard(Module):
         self.powered = powered
         if not powered:
             # The coils lose their supply: the contactors drop out whatever was commanded.
+            # The loss is reported first (from the hold-up supply): the contactors dropping
+            # out is its consequence, not a reason of its own.
+            self.raise_error("board", "PowerLoss", "supply lost: the board is unpowered")
             self._relay_target = False
             self._relay_moves += 1
             if self.relays_closed:
                 self._switch_relays(False)
-            self.raise_error("board", "PowerLoss", "supply lost: the board is unpowered")
             self._refresh()
         else:
             # Power-on reset: the generator starts at +12 V without PWM, contactors open.
