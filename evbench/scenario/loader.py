@@ -48,9 +48,10 @@ _SCENARIO_SCHEMA = {
             },
         }},
         # A safety invariant is switched off only with a written reason, shown in the report.
+        # (Not ``off:``: YAML reads a bare ``off`` as false.)
         "invariants": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["off"], "additionalProperties": False,
-            "properties": {"off": {"type": "string", "minLength": 3}}}},
+            "type": "object", "required": ["off_because"], "additionalProperties": False,
+            "properties": {"off_because": {"type": "string", "minLength": 3}}}},
         "expect": {"type": "array", "items": {
             "type": "object",
             "properties": COMMON_KEYS,
@@ -133,7 +134,7 @@ def load_scenario(path: str | Path) -> Scenario:
                                     f"unknown invariant {name!r} (known: "
                                     f"{', '.join(INVARIANT_NAMES)})"))
         else:
-            scenario.invariants_off[name] = setting["off"]
+            scenario.invariants_off[name] = setting["off_because"]
     if problems:
         raise ConfigError(problems)
     return scenario
