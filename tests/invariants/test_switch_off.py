@@ -75,9 +75,8 @@ def test_without_the_switch_the_same_run_fails_on_the_invariant(tmp_path: Path) 
 ])
 def test_a_switch_without_a_reason_or_for_no_invariant_is_refused_with_its_line(
         tmp_path: Path, setting: str, message: str) -> None:
-    text = OVERDRAW.replace(
-        'invariants:\n  current_within_offer: {off_because: "the over-current reaction is what this '
-        'scenario looks at"}\n', f"invariants: {setting}\n")
+    switch = OVERDRAW.splitlines(keepends=True)[5:7]
+    text = OVERDRAW.replace("".join(switch), f"invariants: {setting}\n")
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
