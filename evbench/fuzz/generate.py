@@ -20,7 +20,7 @@ from charger.framework.registry import ModuleRegistry
 from evbench.fuzz.actions import ACTIONS, FuzzAction
 from sim.car.profiles import car_profiles
 
-MIN_DURATION_S, MAX_DURATION_S = 120, 600
+MIN_DURATION_S, MAX_DURATION_S = 60, 300  # short: thousands of runs stay cheap
 
 
 @dataclass(frozen=True)
