@@ -49,7 +49,7 @@ Feature: Energy management
     And the current on connector 1 is 16 A at t = 120 s
     And the state of connector 1 is Charging at the end
 
-  Scenario: A supply outage pauses charging and it resumes when the supply returns
+  Scenario: A supply outage de-energises the charger and it resumes when the supply returns
     Given the station "ac-1-connector"
     And a "sedan-3ph-11kw" car on connector 1
     And free charging is enabled
@@ -61,8 +61,10 @@ Feature: Energy management
     And the grid supply is restored
     And 30 s pass
     Then the current drops to 0 A within 100 ms of the grid limit changing
-    And ChargingPausedEVSE within 100 ms of the grid limit changing
-    And the session events on connector 1 include ChargingStarted, ChargingPausedEVSE, ChargingResumed in this order
+    And the error evse_manager/PowerLoss is raised within 100 ms of the grid limit changing
+    And the contactor opens within 100 ms of the grid limit changing
+    And the session events on connector 1 do not include ChargingPausedEVSE
+    And the session events on connector 1 include ChargingStarted, Error, AllErrorsCleared, ChargingResumed in this order
     And the current on connector 1 is 16 A at t = 120 s
 
   Scenario Outline: Two cars under one 32 A fuse share it and never exceed it (reaction <reaction>)
