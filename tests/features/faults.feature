@@ -98,7 +98,8 @@ Feature: Faults
     And 10 s pass
     Then the pilot enters state F within 100 ms of the step "disable"
     And the contactor opens within 100 ms of the pilot entering state F
-    And the session events on connector 1 include ChargingStarted, TransactionFinished, Disabled in this order
+    And the session events on connector 1 include ChargingStarted, StoppingCharging, Disabled, TransactionFinished in this order
+    And TransactionFinished within 100 ms of the contactor opening
     And the state of connector 1 is Disabled at the end
 
   Scenario Outline: A malformed car command string is refused before the run (<problem>)
