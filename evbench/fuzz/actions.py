@@ -1,9 +1,9 @@
 """The fuzzer's actions: one table, one entry per scenario action it draws.
 
-Each entry names a scenario action (``do:``), how often it is drawn, what the station must have
-for it to apply, and how its arguments are drawn. Adding an action to the fuzzer is adding a row
-here; every name must be an action the scenario loader knows (a test checks it against the
-loader's action table).
+Each entry names a scenario action (``do:``), how often it is drawn and how its arguments are
+drawn; what the station must have for it (a car, a reader, a grid, a backend) comes from the
+scenario vocabulary (``evbench.scenario.actions.ACTIONS``), so the two cannot disagree. Adding
+an action to the fuzzer is adding a row here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from evbench.scenario.actions import ACTIONS as SCENARIO_ACTIONS
 
 FAULTS = ("diode_fail", "error_e", "ventilation", "rcd")
 CSMS_OPERATIONS = ("remote_start", "remote_stop", "set_charging_profile",
@@ -22,8 +24,12 @@ CSMS_OPERATIONS = ("remote_start", "remote_stop", "set_charging_profile",
 class FuzzAction:
     action: str  # the scenario action (``do:``)
     weight: int  # relative frequency
-    needs: str  # "car" (a car on the connector), "evse", "reader", "grid", "csms"
     args: Callable[[random.Random, Any], dict[str, Any]]  # (rng, StationFacts) -> arguments
+
+    @property
+    def needs(self) -> str | None:
+        """What of the station the action needs, as the scenario vocabulary declares it."""
+        return SCENARIO_ACTIONS[self.action].needs
 
 
 def _none(rng: random.Random, facts: Any) -> dict[str, Any]:
@@ -91,19 +97,19 @@ def _csms(rng: random.Random, facts: Any) -> dict[str, Any]:
 
 
 ACTIONS: tuple[FuzzAction, ...] = (
-    FuzzAction("plug_in", 12, "car", _none),
-    FuzzAction("unplug", 8, "car", _none),
-    FuzzAction("pause", 4, "car", _none),
-    FuzzAction("resume", 4, "car", _none),
-    FuzzAction("swipe", 10, "reader", _swipe),
-    FuzzAction("fault", 4, "car", _fault),
-    FuzzAction("set_soc", 2, "car", _set_soc),
-    FuzzAction("ev_script", 4, "car", _ev_script),
-    FuzzAction("grid", 5, "grid", _grid),
-    FuzzAction("charger_pause", 3, "evse", _none),
-    FuzzAction("charger_resume", 3, "evse", _none),
-    FuzzAction("stop_transaction", 3, "evse", _stop),
-    FuzzAction("enable", 2, "evse", _none),
-    FuzzAction("disable", 2, "evse", _none),
-    FuzzAction("csms", 6, "csms", _csms),
+    FuzzAction("plug_in", 12, _none),
+    FuzzAction("unplug", 8, _none),
+    FuzzAction("pause", 4, _none),
+    FuzzAction("resume", 4, _none),
+    FuzzAction("swipe", 10, _swipe),
+    FuzzAction("fault", 4, _fault),
+    FuzzAction("set_soc", 2, _set_soc),
+    FuzzAction("ev_script", 4, _ev_script),
+    FuzzAction("grid", 5, _grid),
+    FuzzAction("charger_pause", 3, _none),
+    FuzzAction("charger_resume", 3, _none),
+    FuzzAction("stop_transaction", 3, _stop),
+    FuzzAction("enable", 2, _none),
+    FuzzAction("disable", 2, _none),
+    FuzzAction("csms", 6, _csms),
 )

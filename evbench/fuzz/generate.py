@@ -34,8 +34,9 @@ class StationFacts:
     auth_module: str | None  # an Auth module (its free-charging mode is drawn)
 
     def offers(self, action: FuzzAction) -> bool:
+        # (a car is put on every connector a step names; "module" and None are not drawn)
         return {"car": True, "evse": True, "reader": self.readers, "grid": self.grid,
-                "csms": self.csms}[action.needs]
+                "csms": self.csms}.get(action.needs or "", False)
 
 
 def station_facts(path: str | Path, registry: ModuleRegistry) -> StationFacts:

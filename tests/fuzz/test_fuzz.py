@@ -16,7 +16,7 @@ from evbench.cli import main
 from evbench.fuzz import fuzz, generate_scenario, station_facts
 from evbench.fuzz.actions import ACTIONS
 from evbench.fuzz.shrink import shrink
-from evbench.scenario.loader import ACTIONS as SCENARIO_ACTIONS
+from evbench.scenario.actions import ACTIONS as SCENARIO_ACTIONS
 from evbench.scenario.loader import load_scenario
 from evbench.scenario.world import build_world
 
@@ -32,8 +32,9 @@ def registry() -> ModuleRegistry:
     return ModuleRegistry(SchemaRegistry())
 
 
-def test_every_fuzz_action_is_a_scenario_action() -> None:
+def test_every_fuzz_action_is_a_scenario_action_the_fuzzer_can_place() -> None:
     assert {a.action for a in ACTIONS} <= set(SCENARIO_ACTIONS)
+    assert {a.needs for a in ACTIONS} <= {"car", "evse", "reader", "grid", "csms"}
 
 
 @pytest.mark.parametrize("station", SIMULATED)
