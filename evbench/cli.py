@@ -109,6 +109,8 @@ def _fuzz(args: argparse.Namespace) -> int:
     """Random scenarios on a station; exit 1 when an invariant was violated."""
     from evbench.fuzz import fuzz
 
+    if args.out.exists() and not args.out.is_dir():
+        raise EvbenchError(f"--out {args.out}: exists and is not a directory")
     report = fuzz(args.station, args.runs, seed=args.seed, out=args.out, jobs=args.jobs)
     for violation in report.violations:
         print(f"run {violation.index}: {', '.join(violation.failed)} -> {violation.file}",

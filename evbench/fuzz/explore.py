@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,18 @@ from evbench.scenario.runner import ScenarioRun
 
 PARALLEL_FROM = 50  # fewer runs than this stay in this process: starting workers costs more
 EXCEPTION_CHECK = "no module raised an exception"
+# A run is minutes of simulated time, well under a second of wall time: one that takes this long
+# has stopped advancing its clock (a zero-delay loop), which is a finding of its own.
+STALL_S = 30.0
+STALL_CHECK = "the simulation keeps advancing"
+
+
+class _Stalled(Exception):
+    pass
+
+
+def _stalled(*_args) -> None:
+    raise _Stalled
 
 
 @dataclass
@@ -81,7 +94,19 @@ class _Worker:
         path = self.scratch / f"{name}.yaml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         scenario = load_scenario(path)
-        result = ScenarioRun(scenario, registry=self.registry).run()
+        watch = hasattr(signal, "setitimer")  # (POSIX; this is each worker's main thread)
+        if watch:
+            previous = signal.signal(signal.SIGALRM, _stalled)
+            signal.setitimer(signal.ITIMER_REAL, STALL_S)
+        try:
+            result = ScenarioRun(scenario, registry=self.registry).run()
+        except _Stalled:
+            return [(STALL_CHECK, f"no end after {STALL_S:g} s of wall time: the simulated "
+                                  "clock stopped advancing")]
+        finally:
+            if watch:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
         return failed_invariants(result.expectations)
 
     def run(self, index: int) -> Violation | None:

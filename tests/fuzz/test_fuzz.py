@@ -127,3 +127,26 @@ def test_a_station_that_is_not_one_is_refused_with_its_line(
     bad.write_text("active_modules:\n  x: {module: NoSuchModule}\n", encoding="utf-8")
     assert main(["fuzz", str(bad), "--runs", "1"]) == 2
     assert f"{bad}:2" in capsys.readouterr().err
+
+
+def test_a_run_whose_clock_stops_is_reported_not_waited_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from evbench.fuzz import explore
+
+    def stuck(self) -> None:  # what a zero-delay loop in a module looks like from outside
+        while True:
+            pass
+
+    monkeypatch.setattr(explore, "STALL_S", 0.2)
+    monkeypatch.setattr(explore.ScenarioRun, "run", stuck)
+    worker = explore._Worker(str(STATIONS / "ac-1-connector.yaml"), 0, None)
+    found = worker.failures(worker.document(0))
+    assert [name for name, _ in found] == [explore.STALL_CHECK]
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_running(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    assert main(["fuzz", str(PLANTED), "--runs", "1", "--out", str(taken)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
