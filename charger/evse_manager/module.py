@@ -273,7 +273,8 @@ class EvseManager(Module):
         self._check_current()
 
     def _on_locked(self, locked: bool) -> None:
-        self.locked = locked
+        # A "locked" that answers a lock command sent before the car left does not count.
+        self.locked = locked and self._plugged()
         self._update()
 
     # --- over-current ------------------------------------------------------------------------
@@ -386,6 +387,9 @@ class EvseManager(Module):
         self.token = None
         self.transaction = self.charged = self.paused_by_evse = self.stopped = False
         if self.lock:
+            # From the unlock command on, the plug is not held, whatever the last report said:
+            # only a report after the next lock command counts (a quick re-plug must wait).
+            self.locked = False
             self.lock.send("unlock")
         if self.rcd and "RCDTrip" in self.faults:
             self.rcd.send("reset")  # a trip is re-armed once the car is gone

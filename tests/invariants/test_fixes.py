@@ -168,3 +168,28 @@ def test_an_over_current_recheck_at_the_instant_an_offer_stops_counting_ends(
         signal.signal(signal.SIGALRM, previous)
     assert result.sim_time_s > 100
     _all_invariants_hold(result)
+
+
+def test_a_quick_re_plug_waits_for_the_lock_again(run_yaml: Callable) -> None:
+    # Found by fuzzing: unplugged at 3.6 s (unlocking until 3.9 s) and plugged again at 3.7 s,
+    # the car was in C at 3.9 s and the contactors closed on the stale "locked" of the first
+    # plug-in, before the unlock, and the new lock, were reported.
+    result = run_yaml("""
+    scenario: unplug and plug again within the lock's travel
+    station: STATION/ac-1-connector.yaml
+    duration: 30 s
+    module_config: {auth: {free_charging: true}}
+    world: {cars: [{connector: 1, profile: compact-1ph-7kw, soc_pct: 80,
+                    reaction_time_s: 0.2}]}
+    steps:
+      - {at: 1.1 s, do: plug_in}
+      - {at: 3.6 s, do: unplug}
+      - {at: 3.7 s, do: plug_in}
+    """)
+    locks = [(t, json.loads(v)) for t, *_, v in rows(result, "var", "locked")]
+    power_on = [t for t, *_, v in rows(result, "var", "event")
+                if json.loads(v)["event"] == "PowerOn"]
+    assert locks[-1][1] is True
+    assert power_on[-1] == pytest.approx(locks[-1][0] + 0.03)
+    assert verdict(result, "lock_engaged_while_powered")[0]
+    _all_invariants_hold(result)
