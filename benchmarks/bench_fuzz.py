@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,23 +30,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=Path("out/bench_fuzz"),
+                        help="where violating scenarios are written, one folder per station")
     args = parser.parse_args()
 
     total_runs = total_violations = 0
     total_wall = 0.0
-    with tempfile.TemporaryDirectory(prefix="bench-fuzz-") as out:
-        for station, share in SHARES:
-            runs = max(1, round(args.runs * share))
-            start = time.perf_counter()
-            report = fuzz(STATIONS / station, runs, seed=args.seed, out=Path(out) / station,
-                          jobs=args.jobs)
-            wall = time.perf_counter() - start
-            total_runs += runs
-            total_violations += len(report.violations)
-            total_wall += wall
-            print(f"{station:36} {report.summary:>36}  {runs / wall:7.1f} runs/s")
-            for violation in report.violations:
-                print(f"    run {violation.index}: {', '.join(violation.failed)}")
+    for station, share in SHARES:
+        runs = max(1, round(args.runs * share))
+        start = time.perf_counter()
+        report = fuzz(STATIONS / station, runs, seed=args.seed,
+                      out=args.out / Path(station).stem, jobs=args.jobs)
+        wall = time.perf_counter() - start
+        total_runs += runs
+        total_violations += len(report.violations)
+        total_wall += wall
+        print(f"{station:36} {report.summary:>36}  {runs / wall:7.1f} runs/s", flush=True)
+        for violation in report.violations:
+            print(f"    run {violation.index}: {', '.join(violation.failed)} -> "
+                  f"{violation.file}", flush=True)
     print(f"{'total':36} {total_runs:>6} runs, {total_violations} invariant violations  "
           f"{total_runs / total_wall:7.1f} runs/s on {args.jobs} worker processes "
           f"(goal: 0 violations)")
