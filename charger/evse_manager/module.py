@@ -455,10 +455,11 @@ class EvseManager(Module):
         # Power only behind a locked plug (when there is a lock to ask).
         locked = self.lock is None or self.locked
         power = offering and self.cp in ("C", "D") and locked
-        if (self.contactor_wanted and not offering and locked and not self.faults
-                and self.cp in ("C", "D")):
-            # The charger withdrew the PWM while the car is in C: the car has
-            # pwm_stop_timeout_s to stop and go to B. Faults, C->B and unlocking open at once.
+        if (self.contactor_closed and self.contactor_wanted and not offering and locked
+                and not self.faults and self.cp in ("C", "D")):
+            # The charger withdrew the PWM while the car is in C with power on: the car has
+            # pwm_stop_timeout_s to stop and go to B. Faults, C->B and unlocking open at once,
+            # and a closing still under way is called off.
             self._watch_pwm_stop()
         else:
             self._set_contactor(power)

@@ -193,3 +193,16 @@ def test_a_quick_re_plug_waits_for_the_lock_again(run_yaml: Callable) -> None:
     assert power_on[-1] == pytest.approx(locks[-1][0] + 0.03)
     assert verdict(result, "lock_engaged_while_powered")[0]
     _all_invariants_hold(result)
+
+
+def test_stopping_while_the_contactors_are_closing_calls_the_closing_off(
+        run_yaml: Callable) -> None:
+    # Found by fuzzing: the car resumed (C) and a card stopped the transaction in the same
+    # instant; the closing under way went ahead, and the car drew 4.5 s (its reaction time)
+    # with no transaction and no PWM, as if the PWM had been withdrawn from a charging car.
+    result = run_yaml((HERE / "stop_while_closing.yaml").read_text())
+    finished = next(t for t, *_, v in rows(result, "var", "session_event")
+                    if json.loads(v)["event"] == "TransactionFinished")
+    assert not [t for t, *_, v in rows(result, "var", "event")
+                if json.loads(v)["event"] == "PowerOn" and t > finished]
+    _all_invariants_hold(result)
