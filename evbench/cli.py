@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                                "safety invariants")
     fuzz.add_argument("station", type=Path, help="station configuration")
     fuzz.add_argument("--runs", type=_positive_int, default=100)
-    fuzz.add_argument("--seed", type=int, default=0)
+    fuzz.add_argument("--seed", type=_seed, default=0)
     fuzz.add_argument("--out", type=Path, default=Path("out/fuzz"),
                       help="where violating scenarios are written (default: out/fuzz)")
     fuzz.add_argument("--jobs", type=_positive_int, default=None,
@@ -109,8 +109,8 @@ def _fuzz(args: argparse.Namespace) -> int:
     """Random scenarios on a station; exit 1 when an invariant was violated."""
     from evbench.fuzz import fuzz
 
-    if args.out.exists() and not args.out.is_dir():
-        raise EvbenchError(f"--out {args.out}: exists and is not a directory")
+    # Checked (and created) before the first run: a violation found must not be lost.
+    _out_dir(args.out, "--out", "directory for violating scenarios")
     report = fuzz(args.station, args.runs, seed=args.seed, out=args.out, jobs=args.jobs)
     for violation in report.violations:
         print(f"run {violation.index}: {', '.join(violation.failed)} -> {violation.file}",

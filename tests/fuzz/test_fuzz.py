@@ -149,4 +149,4 @@ def test_an_out_path_that_is_a_file_is_refused_before_running(
     taken = tmp_path / "taken"
     taken.write_text("")
     assert main(["fuzz", str(PLANTED), "--runs", "1", "--out", str(taken)]) == 2
-    assert "exists and is not a directory" in capsys.readouterr().err
+    assert "--out: directory for violating scenarios" in capsys.readouterr().err
