@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,16 +95,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
 def _fuzz(args: argparse.Namespace) -> int:
     """Random scenarios on a station; exit 1 when an invariant was violated."""
     from evbench.fuzz import fuzz
@@ -158,27 +148,28 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
-    return value
+def _whole(minimum: int) -> Callable[[str], int]:
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {text!r}")
+        return value
+    return whole
+
+
+_seed, _positive_int = _whole(0), _whole(1)
 
 
 def _broker_url(text: str) -> str:
-    from urllib.parse import urlparse
+    from charger.framework.mqtt import parse_bus_url
 
     try:
-        parsed = urlparse(text)
-        port = parsed.port  # raises ValueError when not a number in 0..65535
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"bad bus address {text!r}: {exc}") from None
-    if parsed.scheme != "mqtt" or not parsed.hostname or port == 0:
-        raise argparse.ArgumentTypeError(f"bad bus address {text!r}: expected mqtt://HOST[:PORT]"
-                                         " with a port from 1 to 65535")
+        parse_bus_url(text)
+    except EvbenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 

@@ -59,8 +59,9 @@ def parse_bus_url(url: str) -> tuple[str, int]:
         port = parsed.port  # urllib checks the port only when it is read
     except ValueError as exc:
         raise EvbenchError(f"bad bus address {url!r}: {exc}") from None
-    if parsed.scheme != "mqtt" or not parsed.hostname:
-        raise EvbenchError(f"bad bus address {url!r}: expected mqtt://HOST[:PORT]")
+    if parsed.scheme != "mqtt" or not parsed.hostname or port == 0:
+        raise EvbenchError(f"bad bus address {url!r}: expected mqtt://HOST[:PORT] with a port "
+                           "from 1 to 65535")
     return parsed.hostname, port or DEFAULT_PORT
 
 

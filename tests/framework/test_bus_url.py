@@ -9,7 +9,7 @@ from charger.framework.mqtt import parse_bus_url
 
 
 @pytest.mark.parametrize("url", ["mqtt://h:99999", "mqtt://h:abc", "mqtt://h:-1", "tcp://h:1883",
-                                 "mqtt://", "h:1883"])
+                                 "mqtt://", "h:1883", "mqtt://h:0"])
 def test_a_bad_bus_address_is_an_evbench_error(url: str) -> None:
     with pytest.raises(EvbenchError, match="bad bus address"):
         parse_bus_url(url)
