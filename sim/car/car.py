@@ -9,7 +9,8 @@ The battery limit tapers linearly from ``cv_start_soc_pct`` to zero at 100 %.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from typing import Any
 
 from charger.framework import Module, command
 from charger.iec61851 import MIN_CURRENT_A, current_from_duty
@@ -204,34 +205,47 @@ class SimCar(Module):
             yield from self._script_step(cmd)
 
     def _script_step(self, cmd: ScriptCommand) -> Generator:
-        name, args = cmd.name, cmd.args
-        if name == "sleep":
-            yield self.env.timeout(args[0])
-        elif name == "iec_wait_pwr_ready":
-            self._plug(wants_power=self.wants_power)
-            while not (self.measurement and
-                       current_from_duty(self.measurement["pwm_duty_pct"]) >= MIN_CURRENT_A):
-                waiter = self.env.event()
-                self._watchers.append(waiter)
-                yield waiter
-        elif name in ("draw_power_regulated", "draw_power_fixed"):
-            self._plug(wants_power=True)
-            self.draw_phases = int(args[1])
-            if name == "draw_power_fixed":
-                self.fixed_a = float(args[0])
-            else:
-                self.fixed_a = None
-                self.limit_a = min(float(args[0]), float(self.max_current_a))
-            self._apply()
-        elif name == "pause":
-            self.pause()
-        elif name == "unplug":
-            self.unplug()
-        elif name == "error_e":
-            self.set_fault("error_e", True)
-        elif name == "diode_fail":
-            self.set_fault("diode_fail", True)
-        elif name == "rcd_current":
-            self.set_rcd_current(args[0], False)
-        elif name == "set_soc":
-            self.set_soc(args[0])
+        # Every command of sim/car/script.py's SCRIPT_COMMANDS has one step here (a test
+        # holds the two tables together).
+        yield from SCRIPT_STEPS[cmd.name](self, *cmd.args)
+
+    def _step_sleep(self, seconds: float) -> Generator:
+        yield self.env.timeout(seconds)
+
+    def _step_wait_pwr_ready(self) -> Generator:
+        self._plug(wants_power=self.wants_power)
+        while not (self.measurement and
+                   current_from_duty(self.measurement["pwm_duty_pct"]) >= MIN_CURRENT_A):
+            waiter = self.env.event()
+            self._watchers.append(waiter)
+            yield waiter
+
+    def _step_draw(self, amperes: float, phases: int, fixed: bool) -> Generator:
+        self._plug(wants_power=True)
+        self.draw_phases = int(phases)
+        if fixed:
+            self.fixed_a = float(amperes)
+        else:
+            self.fixed_a = None
+            self.limit_a = min(float(amperes), float(self.max_current_a))
+        self._apply()
+        yield from ()
+
+    def _step(self, action: Callable[..., None], *args: Any) -> Generator:
+        """A command that acts at once."""
+        action(*args)
+        yield from ()
+
+
+SCRIPT_STEPS: dict[str, Callable[..., Generator]] = {
+    "sleep": SimCar._step_sleep,
+    "iec_wait_pwr_ready": SimCar._step_wait_pwr_ready,
+    "draw_power_regulated": lambda car, a, p: car._step_draw(a, p, fixed=False),
+    "draw_power_fixed": lambda car, a, p: car._step_draw(a, p, fixed=True),
+    "pause": lambda car: car._step(car.pause),
+    "unplug": lambda car: car._step(car.unplug),
+    "error_e": lambda car: car._step(car.set_fault, "error_e", True),
+    "diode_fail": lambda car: car._step(car.set_fault, "diode_fail", True),
+    "rcd_current": lambda car, ma: car._step(car.set_rcd_current, ma, False),
+    "set_soc": lambda car, pct: car._step(car.set_soc, pct),
+}

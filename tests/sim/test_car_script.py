@@ -107,3 +107,19 @@ def test_arbitrary_text_parses_or_raises_script_error(script: str) -> None:
 def test_non_finite_numbers_are_refused(script: str) -> None:
     with pytest.raises(ScriptError):
         parse_script(script)
+
+
+def test_the_car_carries_out_every_declared_command_and_no_other() -> None:
+    """The parser's table and the car's steps are one vocabulary: a command added to one and
+    not the other would parse and then do nothing (or never parse)."""
+    import inspect
+
+    from sim.car.car import SCRIPT_STEPS
+    from sim.car.script import SCRIPT_COMMANDS
+
+    assert set(SCRIPT_STEPS) == set(SCRIPT_COMMANDS)
+    for name, step in SCRIPT_STEPS.items():
+        # the car itself, then the command's declared arguments
+        parameters = list(inspect.signature(step).parameters.values())
+        required = [p for p in parameters if p.default is inspect.Parameter.empty]
+        assert len(required) == 1 + len(SCRIPT_COMMANDS[name].arguments), name
