@@ -11,7 +11,6 @@ instant it happens. docs/invariants.md explains each one.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -30,6 +29,8 @@ DEFAULT_PWM_STOP_TIMEOUT_S = 6.0
 DEFAULT_SETTLE_S = 5.0
 EPS = 1e-9
 MAX_LISTED = 3  # violations named in one verdict; the count says how many there were
+
+Violation = tuple[float, str]  # when it began (simulated s), and what happened
 
 
 # --- what the judges read ----------------------------------------------------------------------
@@ -131,9 +132,7 @@ def wiring_of(world) -> Wiring:
     return Wiring(evse, measurement, lock, rcd, meter, timeouts, root, settle)
 
 
-def _source(target) -> str:
-    if isinstance(target, str):
-        return target
+def _source(target: tuple[str, str]) -> str:
     return ".".join(target)
 
 
@@ -229,8 +228,8 @@ def _runs(pieces: Iterable[tuple[float, float, bool]]) -> list[tuple[float, floa
 
 
 # --- the judges --------------------------------------------------------------------------------
-def contactor_closed_only_when_allowed(view: RunView) -> list[str]:
-    found = []
+def contactor_closed_only_when_allowed(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
     for c, cv in view.connectors.items():
         spans = list(_spans(cv.segments, view.end))
         conditions: list[tuple[str, Callable[[Segment], bool], float]] = [
@@ -240,18 +239,18 @@ def contactor_closed_only_when_allowed(view: RunView) -> list[str]:
              lambda s: s.offer_a < MIN_CURRENT_A, cv.pwm_stop_timeout_s + CONTACTOR_OPEN_S),
         ]
         for what, lapse, allowance in conditions:
-            found += [f"connector {c}: contactor closed at t={seg.t:.3f} s with {what}"
+            found += [(seg.t, f"connector {c}: contactor closed at t={seg.t:.3f} s with {what}")
                       for seg in cv.closings if lapse(seg)]
             for start, end in _runs((a, b, s.relays_closed and lapse(s)) for a, b, s in spans):
                 if end - start > allowance + EPS:
-                    found.append(f"connector {c}: contactor closed with {what} from "
-                                 f"t={start:.3f} s for {end - start:.3f} s "
-                                 f"(allowed {allowance:g} s)")
+                    found.append((start, f"connector {c}: contactor closed with {what} from "
+                                  f"t={start:.3f} s for {end - start:.3f} s "
+                                  f"(allowed {allowance:g} s)"))
     return found
 
 
-def contactor_opens_in_time(view: RunView) -> list[str]:
-    found = []
+def contactor_opens_in_time(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
     for c, cv in view.connectors.items():
         triggers: list[tuple[float, str]] = [(t, "RCD trip") for t in cv.rcd_trips]
         for prev, seg in zip(cv.segments, cv.segments[1:]):
@@ -264,8 +263,8 @@ def contactor_opens_in_time(view: RunView) -> list[str]:
             opened = next((s.t for s in cv.segments if s.t >= t and not s.relays_closed),
                           view.end)
             if opened - t > CONTACTOR_OPEN_S + EPS:
-                found.append(f"connector {c}: contactor opened {opened - t:.3f} s after "
-                             f"{what} at t={t:.3f} s (limit {CONTACTOR_OPEN_S * 1000:g} ms)")
+                found.append((t, f"connector {c}: contactor opened {opened - t:.3f} s after "
+                              f"{what} at t={t:.3f} s (limit {CONTACTOR_OPEN_S * 1000:g} ms)"))
     return found
 
 
@@ -274,8 +273,8 @@ def _state_at(segments: list[Segment], t: float) -> Segment | None:
     return segments[index - 1] if index else None
 
 
-def current_within_offer(view: RunView) -> list[str]:
-    found = []
+def current_within_offer(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
     for c, cv in view.connectors.items():
         # Breakpoints: every change, and every moment an offer stops counting (5 s after it
         # ended), so the allowance is constant between two of them.
@@ -297,10 +296,10 @@ def current_within_offer(view: RunView) -> list[str]:
             if end - start > OVERCURRENT_REACTION_S + EPS:
                 seg = _state_at(segs, start)
                 assert seg is not None
-                found.append(f"connector {c}: {max(seg.current):g} A from t={start:.3f} s for "
-                             f"{end - start:.3f} s, above {_allowance(segs, start):g} A offered "
-                             f"plus tolerance (cut-off allowed after "
-                             f"{OVERCURRENT_REACTION_S:g} s)")
+                found.append((start, f"connector {c}: {max(seg.current):g} A from "
+                              f"t={start:.3f} s for {end - start:.3f} s, above "
+                              f"{_allowance(segs, start):g} A offered plus tolerance (cut-off "
+                              f"allowed after {OVERCURRENT_REACTION_S:g} s)"))
     return found
 
 
@@ -318,8 +317,8 @@ def _allowance(segments: list[Segment], t: float) -> float:
     return best
 
 
-def no_energy_outside_transaction(view: RunView) -> list[str]:
-    found = []
+def no_energy_outside_transaction(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
     for c, cv in view.connectors.items():
         spans = list(_spans(cv.segments, view.end))
         for start, end in _runs((a, b, s.power_w > 0 and not s.transaction)
@@ -327,29 +326,29 @@ def no_energy_outside_transaction(view: RunView) -> list[str]:
             if end - start > EPS:
                 wh = sum(s.power_w * (min(b, end) - max(a, start))
                          for a, b, s in spans if b > start and a < end) / 3600.0
-                found.append(f"connector {c}: {wh:.3f} Wh flowed outside a transaction from "
-                             f"t={start:.3f} s for {end - start:.3f} s")
+                found.append((start, f"connector {c}: {wh:.3f} Wh flowed outside a "
+                              f"transaction from t={start:.3f} s for {end - start:.3f} s"))
         for (t1, e1), (t2, e2) in zip(cv.meter, cv.meter[1:]):
             if e2 - e1 > 1e-3 and not any(s < t2 and e > t1 for s, e in cv.transactions):
-                found.append(f"connector {c}: the meter registered {e2 - e1:.3f} Wh between "
-                             f"t={t1:.3f} s and t={t2:.3f} s, outside any transaction")
+                found.append((t1, f"connector {c}: the meter registered {e2 - e1:.3f} Wh "
+                              f"between t={t1:.3f} s and t={t2:.3f} s, outside any transaction"))
     return found
 
 
-def lock_engaged_while_powered(view: RunView) -> list[str]:
-    found = []
+def lock_engaged_while_powered(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
     for c, cv in view.connectors.items():
         spans = _spans(cv.segments, view.end)
         for start, end in _runs((a, b, s.relays_closed and not s.locked) for a, b, s in spans):
             if end - start > EPS:
                 reason = "" if cv.has_lock else " (no lock is connected)"
-                found.append(f"connector {c}: contactor closed with the plug unlocked from "
-                             f"t={start:.3f} s for {end - start:.3f} s{reason}")
+                found.append((start, f"connector {c}: contactor closed with the plug unlocked "
+                              f"from t={start:.3f} s for {end - start:.3f} s{reason}"))
     return found
 
 
-def energy_tree_limits(view: RunView) -> list[str]:
-    found = []
+def energy_tree_limits(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
     if not view.trees:
         return found
     evse_connector = {cv.evse: c for c, cv in view.connectors.items()}
@@ -357,7 +356,7 @@ def energy_tree_limits(view: RunView) -> list[str]:
                     | {s.t for cv in view.connectors.values() for s in cv.segments})
     points = [p for p in points if p < view.end]
     pieces: dict[str, list[tuple[float, float, bool]]] = {}
-    detail: dict[str, tuple[float, float]] = {}
+    detail: dict[tuple[str, float], tuple[float, float]] = {}  # (node, t) -> (amperes, limit)
     for i, t in enumerate(points):
         until = points[i + 1] if i + 1 < len(points) else view.end
         nodes = next((n for since, n in reversed(view.trees) if since <= t + EPS), None)
@@ -372,16 +371,16 @@ def energy_tree_limits(view: RunView) -> list[str]:
                     phases = [p + i for p, i in zip(phases, seg.current)]
             over = max(phases) > node.limit_a + 1e-6
             pieces.setdefault(node.uuid, []).append((t, until, over))
-            if over and node.uuid + f"@{t}" not in detail:
-                detail[node.uuid + f"@{t}"] = (max(phases), node.limit_a)
+            if over:
+                detail[(node.uuid, t)] = (max(phases), node.limit_a)
     for uuid, node_pieces in pieces.items():
         for start, end in _runs(node_pieces):
             if end - start > view.settle_s + OVERCURRENT_REACTION_S + EPS:
-                amps, limit = detail.get(f"{uuid}@{start}", (float("nan"), float("nan")))
-                found.append(f"{uuid}: {amps:g} A against a {limit:g} A limit from "
-                             f"t={start:.3f} s for {end - start:.3f} s (allowed: settle window "
-                             f"{view.settle_s:g} s + {OVERCURRENT_REACTION_S:g} s to cut off a "
-                             "car that does not follow)")
+                amps, limit = detail[(uuid, start)]
+                found.append((start, f"{uuid}: {amps:g} A against a {limit:g} A limit from "
+                              f"t={start:.3f} s for {end - start:.3f} s (allowed: settle "
+                              f"window {view.settle_s:g} s + {OVERCURRENT_REACTION_S:g} s to cut "
+                              "off a car that does not follow)"))
     return found
 
 
@@ -390,7 +389,7 @@ class Invariant:
     name: str  # the key a scenario uses under ``invariants:``
     title: str  # shown as the verdict's name
     judged: str  # how it is judged, for the docs
-    judge: Callable[[RunView], list[str]]
+    judge: Callable[[RunView], list[Violation]]
 
 
 INVARIANTS: tuple[Invariant, ...] = (
@@ -456,18 +455,13 @@ def judge_invariants(rows: list[Row], wiring: Wiring, end: float,
             continue
         found = invariant.judge(view)
         if found:
-            listed = "; ".join(found[:MAX_LISTED])
+            listed = "; ".join(text for _, text in found[:MAX_LISTED])
             more = f" (and {len(found) - MAX_LISTED} more)" if len(found) > MAX_LISTED else ""
             detail = f"{len(found)} violation{'s' if len(found) > 1 else ''}: {listed}{more}"
-            t = _first_time(found)
+            t = min(when for when, _ in found)
         else:
             detail, t = "held throughout", None
         results.append(ExpectationResult(f"invariant: {invariant.title}", not found, detail, t,
                                          kind=KIND))
     return results
 
-
-def _first_time(found: list[str]) -> float | None:
-    times = [float(m.group(1)) for text in found for m in [re.search(r"t=([0-9.]+) s", text)]
-             if m]
-    return min(times) if times else None
