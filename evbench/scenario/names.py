@@ -12,12 +12,15 @@ from charger.framework.schema import InterfaceSpec
 
 @dataclass(frozen=True)
 class StationNames:
-    connectors: frozenset[int] = frozenset()
     # module id -> implementation id -> its interface
     implementations: dict[str, dict[str, InterfaceSpec]] = field(default_factory=dict)
     steps: frozenset[str] = frozenset()  # step ids and the actions of the scenario's steps
     # connector -> the module ids that make it up (EVSE manager, board, car)
     connector_modules: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def connectors(self) -> frozenset[int]:
+        return frozenset(self.connector_modules)
 
     def interfaces(self, connector: int | None = None) -> list[InterfaceSpec]:
         return [spec for module, impls in self._on(connector).items()
@@ -63,4 +66,4 @@ def station_names(station: StationConfig, registry: ModuleRegistry,
         inst.id: {impl: schemas.interface(p.interface)
                   for impl, p in registry.get(inst.module).manifest.provides.items()}
         for inst in station.modules.values()}
-    return StationNames(frozenset(connector_modules), implementations, steps, connector_modules)
+    return StationNames(implementations, steps, connector_modules)

@@ -58,8 +58,7 @@ class ScenarioRun:
                                      self.world.grid_supply, scenario.sample_interval_s)
         self.finished = self.env.event()
         for limit in (self.recorder.limit, self.sampler.limit):  # a full record ends the run
-            limit.reached.callbacks.append(
-                lambda _e: self.finished.triggered or self.finished.succeed())
+            limit.reached.callbacks.append(self._finish)
         self.step_failures: list[str] = []
         self._mark = 0  # timeline rows before this index happened before the current step
 
@@ -112,10 +111,14 @@ class ScenarioRun:
         self.env.post(lambda: self.recorder.record("lifecycle", "manager", what,
                                                    {"group": group, **detail}))
 
-    def _deadline(self) -> Generator:
-        yield self.env.timeout(self.scenario.duration_s)
+    def _finish(self, _event: simpy.Event | None = None) -> None:
+        """End the run (at its deadline, an ``end`` step, or a full record), once."""
         if not self.finished.triggered:
             self.finished.succeed()
+
+    def _deadline(self) -> Generator:
+        yield self.env.timeout(self.scenario.duration_s)
+        self._finish()
 
     def _steps(self) -> Generator:
         for step in self.scenario.steps:
@@ -138,8 +141,7 @@ class ScenarioRun:
                                   "connector": step.connector, **step.args})
             self._mark = len(self.recorder.rows)
             if step.action == "end":
-                if not self.finished.triggered:
-                    self.finished.succeed()
+                self._finish()
                 return
             yield from self._perform(step)
 
