@@ -28,13 +28,10 @@ from pathlib import Path
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import EXPECTATIONS
 from evbench.scenario.selectors import CONDITIONS
+from evbench.scenario.world import NEEDS
 from reports.formatting import TIME_DECIMALS
 from reports.model import NUMERIC_SIGNALS, SIGNALS
 from sim.car.script import SCRIPT_COMMANDS
-
-_NEEDS = {"car": "a car on the step's connector", "evse": "the step's connector",
-          "reader": "a simulated RFID reader", "grid": "a simulated grid",
-          "csms": "a simulated OCPP backend", "module": "the named module"}
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -45,8 +42,8 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 def actions_table() -> str:
     return _table(("`do:`", "arguments", "needs", "what happens"), [
-        (f"`{a.name}`", a.arguments_text(), _NEEDS.get(a.needs or "", ""), a.summary)
-        for a in ACTIONS.values()])
+        (f"`{a.name}`", a.arguments_text(),
+         NEEDS[a.needs].description if a.needs else "", a.summary) for a in ACTIONS.values()])
 
 
 def script_table() -> str:

@@ -263,10 +263,21 @@ def _check_call(world: World, step: Step) -> list[str]:
     return _check_command(spec, dict(step.args.get("args", {})))
 
 
-# What each kind of need (Action.needs) asks of the station.
-_NEEDS: dict[str, Callable[[World, Step], list[str]]] = {
-    "car": _check_car, "evse": _check_evse, "reader": _check_reader, "grid": _check_grid,
-    "csms": _check_csms, "module": _check_call,
+@dataclass(frozen=True)
+class Need:
+    """What a kind of step (``Action.needs``) asks of the station."""
+
+    description: str  # docs
+    check: Callable[[World, Step], list[str]]  # the reasons the station falls short
+
+
+NEEDS: dict[str, Need] = {
+    "car": Need("a car on the step's connector", _check_car),
+    "evse": Need("the step's connector", _check_evse),
+    "reader": Need("a simulated RFID reader", _check_reader),
+    "grid": Need("a simulated grid", _check_grid),
+    "csms": Need("a simulated OCPP backend", _check_csms),
+    "module": Need("the named module", _check_call),
 }
 
 
@@ -274,7 +285,7 @@ def _step_problems(scenario: Scenario, world: World) -> list[Problem]:
     problems = []
     for step in scenario.steps:
         needs = ACTIONS[step.action].needs
-        for reason in _NEEDS[needs](world, step) if needs else []:
+        for reason in NEEDS[needs].check(world, step) if needs else []:
             problems.append(Problem(scenario.path, step.line,
                                     f"step {step.index} ({step.action}): {reason}"))
     return problems

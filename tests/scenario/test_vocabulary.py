@@ -12,7 +12,7 @@ from evbench.scenario.actions import ACTIONS, Action
 from evbench.scenario.expectations import EXPECTATIONS
 from evbench.scenario.loader import _SCENARIO_SCHEMA
 from evbench.scenario.selectors import CONDITIONS, SELECTOR_SCHEMA
-from evbench.scenario.world import _NEEDS
+from evbench.scenario.world import NEEDS
 from reports.model import SIGNAL_COLUMNS, SIGNALS, Signal
 from reports.plots import _topics
 
@@ -44,7 +44,7 @@ def test_the_loader_schema_is_built_from_the_tables() -> None:
 
 def test_every_action_can_be_checked_and_carried_out() -> None:
     for action in ACTIONS.values():
-        assert action.needs is None or action.needs in _NEEDS, action.name
+        assert action.needs is None or action.needs in NEEDS, action.name
         assert action.command is not None or action.name == "end", action.name
 
 
