@@ -78,9 +78,14 @@ class CommandError(Exception):
 
     @classmethod
     def from_wire(cls, data: Any) -> CommandError:
-        """Read an EVerest error object (ValueError, KeyError or TypeError if it is none)."""
-        return cls(CommandErrorType(data.get("type") or data[EVEREST_ERROR_TYPE]),
-                   str(data.get(EVEREST_ERROR_MSG, "")))
+        """Read an EVerest error object; what is none (a peer's garbage) reads as a
+        MessageParsingError saying so."""
+        try:
+            return cls(CommandErrorType(data.get("type") or data[EVEREST_ERROR_TYPE]),
+                       str(data.get(EVEREST_ERROR_MSG, "")))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return cls(CommandErrorType.PARSE_FAILURE,
+                       f"unreadable error object: {str(data)[:200]}")
 
 
 @dataclass(frozen=True)

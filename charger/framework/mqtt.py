@@ -434,12 +434,7 @@ class MqttBus(Bus):
         if event.triggered:
             return
         if "error" in reply:
-            try:
-                error = CommandError.from_wire(reply["error"])
-            except (AttributeError, KeyError, ValueError, TypeError):
-                error = CommandError(CommandErrorType.PARSE_FAILURE,
-                                     f"unreadable error reply from {name}")
-            event.fail(error)
+            event.fail(CommandError.from_wire(reply["error"]))
         elif "retval" in reply:
             event.succeed(reply["retval"])
         else:

@@ -171,10 +171,7 @@ def timeline_entry(topic: Topic, payload: Any) -> tuple[str, str, str, Any] | No
                 {"id": payload.get("id"), "args": payload.get("args")})
     if topic.kind == "response" and isinstance(payload, dict):
         if "error" in payload:
-            try:
-                error = CommandError.from_wire(payload["error"]).to_json()
-            except (AttributeError, KeyError, TypeError, ValueError):
-                error = {"type": "MessageParsingError", "message": str(payload["error"])[:200]}
+            error = CommandError.from_wire(payload["error"]).to_json()
             return ("cmd_error", where, f"{where}.{topic.name}",
                     {"id": payload.get("id"), "error": error})
         return ("result", where, f"{where}.{topic.name}",
