@@ -15,7 +15,9 @@ from typing import Any
 
 from evbench.scenario.actions import ACTIONS as SCENARIO_ACTIONS
 
-FAULTS = ("diode_fail", "error_e", "ventilation", "rcd")
+# Drawn from what the scenario vocabulary admits, so a new fault or reason is fuzzed too.
+FAULTS = tuple(SCENARIO_ACTIONS["fault"].arguments["fault"]["enum"])
+STOP_REASONS = tuple(SCENARIO_ACTIONS["stop_transaction"].arguments["reason"]["enum"])
 CSMS_OPERATIONS = ("remote_start", "remote_stop", "set_charging_profile",
                    "clear_charging_profile", "go_offline", "go_online")
 
@@ -80,7 +82,7 @@ def _ev_script(rng: random.Random, facts: Any) -> dict[str, Any]:
 
 
 def _stop(rng: random.Random, facts: Any) -> dict[str, Any]:
-    return {"reason": rng.choice(["Local", "Remote", "EmergencyStop", "Other"])}
+    return {"reason": rng.choice(STOP_REASONS)}
 
 
 def _csms(rng: random.Random, facts: Any) -> dict[str, Any]:
