@@ -298,7 +298,7 @@ def current_within_offer(view: RunView) -> list[Violation]:
                 assert seg is not None
                 found.append((start, f"connector {c}: {max(seg.current):g} A from "
                               f"t={start:.3f} s for {end - start:.3f} s, above "
-                              f"{_allowance(segs, start):g} A offered plus tolerance (cut-off "
+                              f"{_allowance(segs, start):.1f} A offered plus tolerance (cut-off "
                               f"allowed after {OVERCURRENT_REACTION_S:g} s)"))
     return found
 
