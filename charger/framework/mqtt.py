@@ -328,7 +328,7 @@ class MqttBus(Bus):
                 self._states[parsed.module] = content
             elif parsed.kind == "cmd" and parsed.module not in self._hosted:
                 self._answer_for_absent(parsed, content)
-            self.env.post(partial(self._dispatch, parsed, message.topic, content))
+            self.env.deliver(partial(self._dispatch, parsed, message.topic, content))
         except Exception as exc:  # noqa: BLE001 - see above; what it was is logged
             problem = f"dropped a message on {message.topic[:120]!r}: {exc!r}"[:300]
             self.env.post(partial(self._local_log, "warning", problem))

@@ -67,6 +67,7 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         self._wake_w.setblocking(False)
         self._housekept = 0.0
         self._polled = 0.0
+        self._stepping = False  # the simulation thread drives the pumps from step()
 
     def attach(self, pump: Pump) -> None:
         """Drive ``pump``'s socket from the simulation thread while it runs."""
@@ -82,6 +83,18 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
                         self._wake_w.send(b"x")
             else:
                 self._wake.set()
+
+    def deliver(self, action: Callable[[], Any]) -> None:
+        """For a pump's callbacks: run ``action()`` at once when the pump is being driven from
+        :meth:`step` and nothing posted waits before it (order is kept), else :meth:`post` it.
+
+        Run at once, a command's reply is queued while the client is still handling the request,
+        and leaves in the same write as the acknowledgement, not after another wait."""
+        if self._stepping and self._inbox.empty():
+            self._advance_to_wall_clock()
+            action()
+        else:
+            self.post(action)
 
     def start_at(self, epoch: float, wall_time: float) -> None:
         """Let simulated t=0 be the wall-clock time ``epoch`` (``time.time()`` units), so that
@@ -126,6 +139,14 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         return super().run(until)
 
     def step(self) -> None:
+        self._stepping = True
+        try:
+            self._wait_for_next_event()
+        finally:
+            self._stepping = False
+        Environment.step(self)
+
+    def _wait_for_next_event(self) -> None:
         if self._pumps and monotonic() - self._polled > POLL_WHEN_BUSY_S:
             self._wait_on_sockets(0.0)
         while True:
@@ -137,9 +158,8 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
                 continue
             delay = self.real_start + (next_time - self.env_start) * self.factor - monotonic()
             if delay <= 0:
-                break
+                return
             self._sleep(delay)
-        Environment.step(self)
 
     def _sleep(self, timeout: float | None) -> None:
         # Announce the sleep before the last look at the inbox; post() puts before it looks
@@ -187,6 +207,9 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
             for pump in self._pumps:
                 pump.housekeeping()
 
+    def _advance_to_wall_clock(self) -> None:
+        self._now = min(max(self._now, self.wall_now()), self.peek())
+
     def _admit_posted(self) -> None:
         if self._inbox.empty():
             return
@@ -195,7 +218,7 @@ class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
         # current time in ``_now``; advancing it between events is what its own ``step`` does
         # when it pops one. Running the actions here rather than as one event each spares a
         # heap push and pop per network message.
-        self._now = min(max(self._now, self.wall_now()), self.peek())
+        self._advance_to_wall_clock()
         while True:
             try:
                 action = self._inbox.get_nowait()
