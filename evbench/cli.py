@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="report directory (default: out/<scenario name>)")
     run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--quiet", action="store_true", help="print only the verdict")
+    run.add_argument("--state-dir", type=Path, default=None,
+                     help="keep the modules' state files (OCPP's queue) here across runs "
+                     "(default: OUT/state, emptied before each run)")
     _bus_options(run)
 
     station = commands.add_parser("station", help="run a station on the wall clock, no scenario")
@@ -36,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     station.add_argument("--until", type=_seconds, default=None,
                          help="stop after this many simulated seconds (default: until Ctrl-C)")
     station.add_argument("--seed", type=_seed, default=0)
+    station.add_argument("--state-dir", type=Path, default=Path("state"),
+                         help="where the modules keep files that outlive a restart, such as "
+                         "OCPP's queue and transactions (default: ./state)")
     station.add_argument("--logs", type=Path, default=None,
                          help="directory for the module processes' output (MQTT bus)")
     _bus_options(station)
@@ -204,11 +211,13 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = args.out or Path("out") / args.scenario.stem
     created = _out_dir(out, "--out")
+    state_dir = args.state_dir or _fresh_state_dir(out / "state")
     try:
         with _broker(args.bus) as url:
             result = run_scenario(scenario, seed=args.seed, bus_url=url, factor=args.factor,
                                   log_dir=out / "logs" if url else None,
-                                  progress=None if args.quiet else _say)
+                                  progress=None if args.quiet else _say,
+                                  state_dir=state_dir.resolve())
     except BaseException:
         # Refused before it ran (the station, the run's size): leave no empty report directory.
         for directory in reversed(created):
@@ -247,6 +256,14 @@ def _out_dir(path: Path, option: str, what: str = "report directory") -> list[Pa
         raise EvbenchError(f"{option}: {error}") from None
 
 
+def _fresh_state_dir(path: Path) -> Path:
+    """A run's own state directory: what an earlier run in the same report directory left
+    (an OCPP queue meant for its backend) must not reach this one."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    return path
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -273,6 +290,7 @@ def _station(args: argparse.Namespace) -> int:
     from evbench.assembly import assemble
 
     config, registry = _station_config(args.config)
+    config.state_dir = args.state_dir.resolve()
     if args.logs is not None and args.bus != "inproc":
         _out_dir(args.logs, "--logs", "log directory")
     with _broker(args.bus) as url:
@@ -287,7 +305,8 @@ def _station(args: argparse.Namespace) -> int:
             if args.until is not None:
                 env.timeout(args.until).callbacks.append(
                     lambda _e: finished.triggered or finished.succeed())
-            print(f"station {config.path}: {assembly.describe()}; Ctrl-C stops", flush=True)
+            print(f"station {config.path}: {assembly.describe()}; state in {args.state_dir}; "
+                  "Ctrl-C stops", flush=True)
             env.run(until=finished)
         finally:
             assembly.stop()

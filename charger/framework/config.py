@@ -86,6 +86,9 @@ class StationConfig:
     process_groups: dict[str, list[str]] = field(default_factory=dict)  # distributed mode
     external: set[str] = field(default_factory=set)  # modules someone else starts (MQTT)
     liveness_timeout_s: float = 10.0  # a module silent this long (wall s) is restarted (MQTT)
+    # Where modules keep files that outlive a process (OCPP's queue and transactions): given by
+    # the run (evbench run: inside its report directory; evbench station: --state-dir).
+    state_dir: Path | None = None
 
 
 def load_station(path: str | Path, registry: ModuleRegistry) -> StationConfig:

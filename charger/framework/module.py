@@ -13,6 +13,7 @@ import random
 import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import simpy
@@ -53,6 +54,7 @@ class ModuleContext:
     connections: dict[str, list[tuple[str, str]]]  # requirement -> [(module_id, impl_id)]
     seed: int = 0
     call_timeout_s: float | None = None
+    state_dir: Path | None = None  # the run's directory for files that outlive a process
 
 
 class Requirement:
@@ -196,6 +198,15 @@ class Module:
     def recall(self) -> dict | None:
         """What this module remembered before its process was restarted (None: first start)."""
         return self._ctx.bus.recall(self.id)
+
+    def state_file(self, name: str) -> str:
+        """Where to keep a file that outlives this process (``name`` from the configuration):
+        a relative name lives in the run's state directory, so that runs do not share state by
+        accident; an absolute path is used as it is; SQLite's ``:memory:`` stays in memory.
+        Without a state directory (a module built by hand), relative to the working directory."""
+        if name == ":memory:" or Path(name).is_absolute() or self._ctx.state_dir is None:
+            return name
+        return str(self._ctx.state_dir / name)
 
     # --- processes -------------------------------------------------------------------------
     def start(self, generator: Generator) -> simpy.Process:

@@ -10,6 +10,7 @@ SIGINT, when it shuts its modules down and leaves the broker cleanly.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from charger.framework.config import ModuleInstance, StationConfig
@@ -32,7 +33,8 @@ def module_config_json(config: StationConfig, module_id: str, seed: int,
     return {"module_id": module_id, "module": instance.module, "config": instance.config,
             "connections": {req: [list(target) for target in targets]
                             for req, targets in instance.connections.items()},
-            "call_timeout_s": config.call_timeout_s, "seed": seed, "factor": factor}
+            "call_timeout_s": config.call_timeout_s, "seed": seed, "factor": factor,
+            "state_dir": None if config.state_dir is None else str(config.state_dir)}
 
 
 def _station_from_json(url: str, configs: dict[str, dict[str, Any]]) -> StationConfig:
@@ -40,6 +42,8 @@ def _station_from_json(url: str, configs: dict[str, dict[str, Any]]) -> StationC
         station = StationConfig(f"the manager on {url}")
         for module_id, data in configs.items():
             station.call_timeout_s = data.get("call_timeout_s")
+            if data.get("state_dir") is not None:
+                station.state_dir = Path(str(data["state_dir"]))
             station.modules[module_id] = ModuleInstance(
                 module_id, str(data["module"]), dict(data.get("config") or {}), {}, station.path,
                 connections={req: [(str(m), str(i)) for m, i in targets]

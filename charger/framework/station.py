@@ -26,7 +26,7 @@ class Station:
                 continue
             cls = registry.get(inst.module)
             ctx = ModuleContext(inst.id, inst.config, bus, registry.schemas, inst.connections,
-                                seed, config.call_timeout_s)
+                                seed, config.call_timeout_s, config.state_dir)
             self.modules[inst.id] = cls(ctx)
 
     def start(self) -> None:

@@ -92,7 +92,7 @@ class OcppChargePoint(Module):
         self.link.subscribe("received", self._on_received)
         self.link.subscribe("connection", self._on_connection)
 
-        self.store = Store(self.config["database"])
+        self.store = Store(self.state_file(self.config["database"]))
         self.delivery = Delivery(self)
         self.boot = self.store.next_boot()
         self._message_numbers = itertools.count(1)
@@ -154,7 +154,7 @@ class OcppChargePoint(Module):
         clash = {k: (bound[k], v) for k, v in mine.items() if k in bound and bound[k] != v}
         if clash:
             what = ", ".join(f"{k} {old!r} (this run: {new!r})" for k, (old, new) in clash.items())
-            return (f"database {self.config['database']!r} holds the state of another charge "
+            return (f"database {self.store.path!r} holds the state of another charge "
                     f"point or backend: {what}; use another database file for this one, or "
                     f"delete the file to start afresh (its queued transaction messages are lost)")
         if any(k not in bound for k in mine):

@@ -38,7 +38,7 @@ class ScenarioRun:
     def __init__(self, scenario: Scenario, seed: int | None = None,
                  registry: ModuleRegistry | None = None, bus_url: str | None = None,
                  factor: float = 1.0, log_dir: Path | None = None,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, state_dir: Path | None = None):
         self.scenario = scenario
         self.bus_url = bus_url
         self.progress = progress
@@ -46,6 +46,7 @@ class ScenarioRun:
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry)
         check_run_size(scenario, len(self.world.probes))
+        self.world.station.state_dir = state_dir
         self.assembly = assemble(
             self.world.station, self.registry, seed=self.seed, bus_url=bus_url, factor=factor,
             name=SOURCE, log_dir=log_dir,
@@ -239,10 +240,12 @@ class ScenarioRun:
 def run_scenario(scenario: Scenario | str | Path, seed: int | None = None,
                  bus_url: str | None = None, factor: float = 1.0,
                  log_dir: Path | None = None,
-                 progress: Callable[[str], None] | None = None) -> RunResult:
+                 progress: Callable[[str], None] | None = None,
+                 state_dir: Path | None = None) -> RunResult:
     """Load (if given a path) and run a scenario; return what was recorded. ``progress``
-    receives what a distributed run has to say while it runs (broker, progress)."""
+    receives what a distributed run has to say while it runs (broker, progress); modules keep
+    files that outlive a process in ``state_dir``."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     return ScenarioRun(scenario, seed, bus_url=bus_url, factor=factor, log_dir=log_dir,
-                       progress=progress).run()
+                       progress=progress, state_dir=state_dir).run()
