@@ -578,6 +578,8 @@ class MqttBus(Bus):
         self._send_module_ready(module_id)
 
     def remember(self, module_id: str, state: dict) -> None:
+        if self.recall(module_id) == state:
+            return  # the manager holds it already
         super().remember(module_id, state)
         self._send(topics.state(module_id), envelope.encode(state))
 
