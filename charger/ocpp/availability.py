@@ -41,8 +41,8 @@ class Availability:
         return self._apply(conn, operative)
 
     def _apply(self, conn: Connector, operative: bool) -> Generator:
-        yield from self.cp._call(conn.evse, "enable_disable", enable=operative)
-        self.cp._update_status(conn)
+        yield from self.cp.call_logged(conn.evse, "enable_disable", enable=operative)
+        self.cp.update_status(conn)
 
     def change(self, targets: list[Connector], operative: bool) -> str:
         """Accepted, or Scheduled when a transaction runs on a connector going inoperative."""
@@ -76,8 +76,8 @@ class Availability:
             self.cp.link.send("close")
             self.cp.registration = "Unknown"
             self.cp.boot_reason = "RemoteReset"
-            self.cp._publish_status()
+            self.cp.publish_status()
             yield self.cp.env.timeout(float(self.cp.config["reboot_s"]))
-            self.cp._open_link()
+            self.cp.open_link()
         finally:
             self.resetting = False

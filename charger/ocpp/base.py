@@ -87,7 +87,7 @@ class OcppChargePoint(Module):
             evse.on_error(lambda r, c=conn: self._on_evse_error(c, r))
             if conn.meter:
                 conn.meter.subscribe("powermeter", lambda v, c=conn: self._on_meter(c, v))
-        self.endpoint = Endpoint(self, self.version, self._transmit, record=self._record,
+        self.endpoint = Endpoint(self, self.version, self._transmit, record=self.record_message,
                                  intercept=self._screen, deliver=self._deliver)
         self.link.subscribe("received", self._on_received)
         self.link.subscribe("connection", self._on_connection)
@@ -136,8 +136,8 @@ class OcppChargePoint(Module):
         self.start(self._heartbeat())
         self.start(self.transactions.aligned_meter_values())
         self.charging.update()
-        self._publish_status()
-        self._open_link()
+        self.publish_status()
+        self.open_link()
 
     def shutdown(self) -> None:
         self.store.close()
@@ -164,9 +164,9 @@ class OcppChargePoint(Module):
     def _refuse(self) -> None:
         self.log("error", f"not running: {self.state_problem}")
         self._published_status = None
-        self._publish_status()
+        self.publish_status()
 
-    def _open_link(self) -> None:
+    def open_link(self) -> None:
         """Open the link as this charge point: its identity and its reconnection back-off."""
         self.link.send("open", subprotocols=[self.subprotocol],
                        charge_point_id=self.config["charge_point_id"],
@@ -226,14 +226,15 @@ class OcppChargePoint(Module):
             self.delivery.connection_lost()
             if self.registration != "Accepted":
                 self.registration = "Unknown"
-        self._publish_status()
+        self.publish_status()
         self.delivery.wake()
 
     def _on_received(self, value: dict) -> None:
         self.endpoint.received(value.get("frame"))
 
-    def _record(self, direction: str, message_type: str, action: str, unique_id: str,
-                payload: Any, queued: bool = False) -> None:
+    def record_message(self, direction: str, message_type: str, action: str, unique_id: str,
+                       payload: Any, queued: bool = False) -> None:
+        """Put an OCPP message on the timeline (``ocpp_message``)."""
         value = {"direction": direction, "message_type": message_type, "action": action,
                  "unique_id": unique_id, "payload": payload}
         if queued:
@@ -298,7 +299,7 @@ class OcppChargePoint(Module):
                     self._registered(result, (sent + float(self.env.now)) / 2)
                     return
                 self.registration = status if status in ("Pending", "Rejected") else "Unknown"
-                self._publish_status()
+                self.publish_status()
                 self.log("warning", f"BootNotification {status}; retry in "
                          f"{interval or self.config['boot_retry_s']} s")
                 yield self.env.timeout(float(interval or self.config["boot_retry_s"]))
@@ -322,7 +323,7 @@ class OcppChargePoint(Module):
             except ValueError:
                 self.log("warning", f"backend time {result['currentTime']!r} not understood")
         self.log("info", "registered with the backend")
-        self._publish_status()
+        self.publish_status()
         self._after_registration()
 
     def _after_registration(self) -> None:
@@ -330,7 +331,7 @@ class OcppChargePoint(Module):
         self.station_status()
         for conn in self.connectors.values():
             conn.status = None
-            self._update_status(conn)
+            self.update_status(conn)
         self.delivery.wake()
 
     def _heartbeat(self) -> Generator:
@@ -348,7 +349,7 @@ class OcppChargePoint(Module):
     # --- connectors and status -----------------------------------------------------------------
     def _on_evse_state(self, conn: Connector, state: str) -> None:
         conn.state = state
-        self._update_status(conn)
+        self.update_status(conn)
         self.charging_state_changed(conn)
 
     def _on_evse_error(self, conn: Connector, report: ErrorReport) -> None:
@@ -357,12 +358,13 @@ class OcppChargePoint(Module):
             conn.faults.add(name)
         else:
             conn.faults.discard(name)
-        self._update_status(conn)
+        self.update_status(conn)
 
     def _on_meter(self, conn: Connector, value: dict) -> None:
         conn.reading = value
 
-    def _update_status(self, conn: Connector) -> None:
+    def update_status(self, conn: Connector) -> None:
+        """Tell the backend the connector's status when it changed."""
         status = self.connector_status(conn)
         if status != conn.status:
             conn.status = status
@@ -439,8 +441,12 @@ class OcppChargePoint(Module):
         return local_id
 
     # --- commands to the EVSE managers ---------------------------------------------------------
+    def settings_changed(self) -> simpy.Event:
+        """An event for the next change of a configuration setting (by the backend)."""
+        return self._settings_changed
 
-    def _call(self, target: Requirement, cmd: str, **args: Any) -> Generator:
+    def call_logged(self, target: Requirement, cmd: str, **args: Any) -> Generator:
+        """Call an EVSE manager or meter command; a failure is logged and gives None."""
         try:
             return (yield target.call(cmd, **args))
         except CommandError as error:
@@ -478,13 +484,14 @@ class OcppChargePoint(Module):
         self.settings.set(setting.name, parsed)
         if not self._settings_changed.triggered:
             self._settings_changed.succeed()
+            self._settings_changed = self.env.event()
         persisted = self.store.get("settings", {})
         persisted[setting.name] = parsed
         self.store.put("settings", persisted)
         if setting.name == "connection_timeout" and self.auth:
             self.auth.send("set_connection_timeout", timeout_s=float(parsed))
         if setting.name.startswith("retry_backoff") and not self.availability.resetting:
-            self._open_link()  # the link takes the new back-off (it stays open)
+            self.open_link()  # the link takes the new back-off (it stays open)
         if setting.name in ("cache_enabled",) and not parsed:
             self.store.clear_auth("cache")
         return "Accepted"
@@ -500,7 +507,8 @@ class OcppChargePoint(Module):
     def data_transfer_request(self, vendor_id: str, message_id: str, data: str) -> Any:
         raise NotImplementedError
 
-    def _publish_status(self) -> None:
+    def publish_status(self) -> None:
+        """Publish the link, registration and queue state (``status``) when it changed."""
         value: dict[str, Any] = {"connected": self.connected,
                                  "registration": self.registration,
                                  "queued": self.store.count_pending()}

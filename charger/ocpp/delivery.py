@@ -88,7 +88,7 @@ class Delivery:
         unique_id = self.cp.new_id()
         seq = self.store.enqueue(unique_id, action, payload, tx_ref, tx_update)
         self.outbox.append(Ticket(action, unique_id, seq=seq))
-        self.cp._publish_status()
+        self.cp.publish_status()
         self.wake()
 
     def recover(self) -> int:
@@ -180,7 +180,7 @@ class Delivery:
         finally:
             self.store.acknowledge(message.seq)
             self.store.forget_closed_transactions()
-            self.cp._publish_status()
+            self.cp.publish_status()
 
     def _failed(self, ticket: Ticket, message: QueuedMessage | None, reason: str,
                 new_id: bool) -> Generator:
@@ -209,7 +209,7 @@ class Delivery:
 
     def _drop(self, message: QueuedMessage, reason: str) -> None:
         self.cp.log("error", f"gave up {message.action} {message.unique_id}: {reason}")
-        self.cp._record("dropped", "Call", message.action, message.unique_id, message.payload,
-                        queued=True)
+        self.cp.record_message("dropped", "Call", message.action, message.unique_id,
+                               message.payload, queued=True)
         self.store.acknowledge(message.seq)
-        self.cp._publish_status()
+        self.cp.publish_status()

@@ -31,10 +31,10 @@ class Reservations:
                 conn.reservation and conn.reservation["id"] != reservation_id):
             return "Occupied"
         if conn.reservation:
-            yield from self.cp._call(conn.evse, "cancel_reservation",
-                                  reservation_id=conn.reservation["id"])
-        accepted = yield from self.cp._call(conn.evse, "reserve", reservation_id=reservation_id,
-                                         id_token=id_token)
+            yield from self.cp.call_logged(conn.evse, "cancel_reservation",
+                                           reservation_id=conn.reservation["id"])
+        accepted = yield from self.cp.call_logged(conn.evse, "reserve",
+                                                  reservation_id=reservation_id, id_token=id_token)
         if not accepted:
             return "Occupied"
         generation = (conn.reservation or {}).get("generation", 0) + 1
@@ -42,7 +42,7 @@ class Reservations:
                             "expiry": iso(expiry), "generation": generation}
         self.cp.start(self._reservation_expiry(conn, reservation_id, generation,
                                             self.cp.to_sim(expiry)))
-        self.cp._update_status(conn)
+        self.cp.update_status(conn)
         return "Accepted"
 
     def _reservation_expiry(self, conn: Connector, reservation_id: int, generation: int,
@@ -57,9 +57,9 @@ class Reservations:
         for conn in self.cp.connectors.values():
             if conn.reservation and conn.reservation["id"] == reservation_id:
                 conn.reservation = None
-                yield from self.cp._call(conn.evse, "cancel_reservation",
+                yield from self.cp.call_logged(conn.evse, "cancel_reservation",
                                       reservation_id=reservation_id)
-                self.cp._update_status(conn)
+                self.cp.update_status(conn)
                 if expired:
                     self.cp.reservation_expired(conn, reservation_id)
                 return True

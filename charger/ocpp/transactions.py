@@ -61,17 +61,17 @@ class Transactions:
                 self.cp.start(self._end_with_fresh_reading(conn, event))
                 return
             self._end(conn, event)
-        self.cp._update_status(conn)
+        self.cp.update_status(conn)
 
     def _end_with_fresh_reading(self, conn: Connector, event: dict) -> Generator:
         """The stop value is the meter's reading at the stop, not its last periodic one."""
         try:
             assert conn.meter is not None
-            reading = yield from self.cp._call(conn.meter, "read")
+            reading = yield from self.cp.call_logged(conn.meter, "read")
             if isinstance(reading, dict):
                 conn.reading = reading
             self._end(conn, event)
-            self.cp._update_status(conn)
+            self.cp.update_status(conn)
         finally:
             conn.ending = False
             while conn.deferred and not conn.ending:
@@ -138,8 +138,7 @@ class Transactions:
         while True:
             interval = int(self.cp.settings["aligned_interval"])
             if interval <= 0:
-                self.cp._settings_changed = self.cp.env.event()
-                yield self.cp._settings_changed
+                yield self.cp.settings_changed()
                 continue
             seconds = (self.cp.now_dt() - self.cp.now_dt().replace(hour=0, minute=0, second=0,
                                                              microsecond=0)).total_seconds()
@@ -163,7 +162,7 @@ class Transactions:
             return False
         conn.stop_reason = ocpp_reason
         reason = ocpp_reason if ocpp_reason in EVSE_STOP_REASONS else "Other"
-        stopped = yield from self.cp._call(conn.evse, "stop_transaction", reason=reason)
+        stopped = yield from self.cp.call_logged(conn.evse, "stop_transaction", reason=reason)
         if not stopped:
             conn.stop_reason = None
         return bool(stopped)
