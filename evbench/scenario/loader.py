@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.append(Problem(path, line_at(doc, key_path), str(exc)))
             return 0.0
 
-    station = Path(path).parent / doc["station"]
+    station = _readable_path(Path(path).parent / doc["station"])
     if not station.is_file():
         problems.append(Problem(path, line_at(doc, ["station"]),
                                 f"station configuration {doc['station']!r} not found "
@@ -257,3 +258,12 @@ def _expectation(spec: dict, index: int, doc: Any, path: str, duration, problems
                                 else f"{kind.name} expectation {index + 1}")
     return Expectation(kind.name, data, name, line_at(doc, where),
                        {key: line_at(doc, [*where, key]) for key in spec})
+
+
+def _readable_path(path: Path) -> Path:
+    """``a/b/../c`` as ``a/c``, so reports name the file as a reader would; as given where a
+    symbolic link makes the two differ."""
+    short = Path(os.path.normpath(path))
+    if short != path and path.exists() and not (short.exists() and os.path.samefile(short, path)):
+        return path
+    return short

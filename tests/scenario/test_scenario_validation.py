@@ -3,6 +3,7 @@ checked alone) or ``build_world`` (what needs the station), and by ``evbench val
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -402,3 +403,20 @@ def test_two_evse_managers_on_one_connector_id_are_refused(
                                                        encoding="utf-8")
     with pytest.raises(ConfigError, match="connector"):
         _check(path, registry)
+
+
+def test_the_station_path_is_named_as_a_reader_would(scenario_dir: Path,
+                                                     write: Callable[[str, str], Path]) -> None:
+    (scenario_dir / "sub").mkdir()
+    path = write("sub/good.yaml", GOOD.replace("station: stations/", "station: ../x/../stations/"))
+    (scenario_dir / "x").mkdir()
+    assert load_scenario(path).station_path == str(scenario_dir / "stations/ac-1-connector.yaml")
+    # Through a symbolic link, ../ leaves the link's target (here another copy of the
+    # station): the path stays as written, naming the file that is read.
+    (scenario_dir / "elsewhere" / "deep").mkdir(parents=True)
+    shutil.copytree(scenario_dir / "stations", scenario_dir / "elsewhere" / "stations")
+    (scenario_dir / "link").symlink_to(scenario_dir / "elsewhere" / "deep")
+    path = write("sub/linked.yaml",
+                 GOOD.replace("station: stations/", "station: ../link/../stations/"))
+    assert load_scenario(path).station_path == str(
+        scenario_dir / "sub/../link/../stations/ac-1-connector.yaml")
