@@ -1,18 +1,34 @@
-"""report.html: one self-contained page (inline CSS, JS and PNG plots) for a person to read."""
+"""report.html: one self-contained page for a person to read, with interactive plots.
+
+Everything is inline, so the file opens offline and can be mailed or attached to a CI job: the
+style sheet, plotly.js (taken from the installed plotly package, not kept in this repository),
+the figures as JSON (reports.figures) and the page's own script (assets/report.js).
+"""
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from collections.abc import Iterable, Sequence
+from functools import cache
 from html import escape
+from importlib import resources
 from pathlib import PurePath
 
 import pandas as pd
 
-from reports.model import ERROR_KINDS, RunResult, is_missing, parse_value, session_events
-from reports.plots import Plot, make_plots, png_bytes
+from reports.downsample import MAX_POINTS
+from reports.figures import SEQUENCE_ROWS_SHOWN, Figure, Figures, build_figures
+from reports.model import (
+    ERROR_KINDS,
+    NamedExpectation,
+    RunResult,
+    is_missing,
+    named_expectations,
+    parse_value,
+    session_events,
+)
+from reports.sequence import MAX_MESSAGES, MESSAGE_SOURCES
 from reports.units import format_duration, format_energy, format_time_s
 
 DEFAULT_MAX_EVENT_ROWS = 5000
@@ -20,56 +36,14 @@ OCPP_PAYLOAD_CHARS = 240  # OCPP payloads are cut in the table; timeline.csv has
 OCPP_ARROWS = {"tx": "→ backend", "rx": "← backend", "dropped": "✘ dropped"}
 VALUE_DISPLAY_CHARS = 300  # longer event values are cut in the page; the CSV has them whole
 
-_CSS = """
-:root { --pass: #1a7f37; --fail: #cf222e; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       margin: 0; color: #1f2328; background: #fff; line-height: 1.45; }
-main { max-width: 1080px; margin: 0 auto; padding: 24px 20px 60px; }
-h1 { font-size: 1.6em; margin: 0 0 6px; display: flex; align-items: center; gap: 12px;
-     flex-wrap: wrap; }
-h2 { font-size: 1.2em; margin: 36px 0 10px; padding-bottom: 4px;
-     border-bottom: 1px solid var(--line); }
-h3 { font-size: 1em; margin: 20px 0 4px; }
-.badge { font-size: 0.6em; padding: 3px 12px; border-radius: 999px; color: #fff;
-         letter-spacing: 0.05em; }
-.badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
-.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 12px 0;
-        font-size: 0.95em; }
-.meta dt { color: var(--muted); } .meta dd { margin: 0; }
-nav { font-size: 0.9em; color: var(--muted); } nav a { color: #0969da; margin-right: 14px; }
-table { border-collapse: collapse; width: 100%; font-size: 0.88em; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
-         vertical-align: top; }
-th { background: var(--bg); position: sticky; top: 0; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-          font-size: 0.95em; word-break: break-all; }
-tr.pass td.verdict { color: var(--pass); font-weight: 600; }
-tr.fail td.verdict { color: var(--fail); font-weight: 600; }
-tr.fail { background: #ffebe9; }
-tr.off td.verdict { color: #6e7781; font-weight: 600; }
-tr.err td { color: var(--fail); }
-.verdict { white-space: nowrap; }
-.note { color: var(--muted); font-size: 0.9em; margin: 6px 0; }
-figure { margin: 8px 0 20px; } figure img { max-width: 100%; height: auto; display: block; }
-details summary { cursor: pointer; font-weight: 600; padding: 6px 0; }
-.scroll { max-height: 70vh; overflow: auto; border: 1px solid var(--line); }
-input[type=search] { padding: 4px 8px; width: 320px; max-width: 100%; margin: 6px 0;
-                     border: 1px solid var(--line); border-radius: 6px; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-"""
+def _asset(name: str) -> str:
+    return resources.files("reports").joinpath("assets", name).read_text(encoding="utf-8")
 
-# Plain substring filter over the full event table; kept tiny and data-free (no values in JS).
-_FILTER_JS = """
-document.getElementById('ev-filter').addEventListener('input', function () {
-  var q = this.value.toLowerCase();
-  var rows = document.querySelectorAll('#ev-table tbody tr');
-  for (var i = 0; i < rows.length; i++) {
-    rows[i].hidden = q !== '' && rows[i].textContent.toLowerCase().indexOf(q) < 0;
-  }
-});
-"""
+
+def _script_json(value: object) -> str:
+    """JSON to embed in a <script> element: nothing in it may close the element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
 
 
 def _e(value: object) -> str:
@@ -116,18 +90,27 @@ def _header(result: RunResult) -> str:
     return f"<header><h1>{_e(result.scenario)} {badge}</h1><dl class=\"meta\">{dl}</dl></header>"
 
 
-def _invariants(result: RunResult) -> str:
+def _time_cell(t: float | None) -> str:
+    """A time in a table; it zooms every plot around that time when clicked."""
+    if t is None or is_missing(t) or not math.isfinite(float(t)):
+        return '<td class="num">–</td>'
+    return (f'<td class="num"><a class="zoom" href="#plots" data-t="{float(t):.6f}" '
+            f'title="show this moment in the plots">{format_time_s(t)}</a></td>')
+
+
+def _invariants(named: list[NamedExpectation]) -> str:
     """The safety invariants, judged on every run; a switched-off one shows its reason."""
     rows = []
-    for e in result.expectations:
+    for n in named:
+        e = n.result
         if not e.kind.startswith("invariant"):
             continue
         verdict, css = (("✔ pass", "pass") if e.passed else ("✘ fail", "fail"))
         if e.kind == "invariant-off":
             verdict, css = "– off", "off"
-        rows.append(f'<tr class="{css}"><td class="verdict">{verdict}</td>'
-                    f"<td>{_e(e.name.removeprefix('invariant: '))}</td><td>{_e(e.detail)}</td>"
-                    f'<td class="num">{format_time_s(e.t)}</td></tr>')
+        rows.append(f'<tr id="{n.anchor}" class="{css}"><td class="verdict">{verdict}</td>'
+                    f"<td>{_e(n.name.removeprefix('invariant: '))}</td><td>{_e(e.detail)}</td>"
+                    f"{_time_cell(e.t)}</tr>")
     if not rows:
         return ""
     table = _table([("", ""), ("invariant", ""), ("detail", ""), ("t [s]", "num")], rows)
@@ -136,21 +119,21 @@ def _invariants(result: RunResult) -> str:
             f"reason.</p>{table}</section>")
 
 
-def _expectations(result: RunResult) -> str:
-    exps = [e for e in result.expectations if not e.kind.startswith("invariant")]
+def _expectations(named: list[NamedExpectation]) -> str:
+    exps = [n for n in named if not n.result.kind.startswith("invariant")]
     if not exps:
         body = '<p class="note">This scenario states no expectations; the run counts as passed.</p>'
     else:
-        failed = sum(not e.passed for e in exps)
+        failed = sum(not n.result.passed for n in exps)
         note = f"{len(exps) - failed} of {len(exps)} passed"
         if failed:
-            note += f", {failed} failed"
+            note += f", {failed} failed (marked in red in the plots: click a marker for its row)"
         rows = (
-            f'<tr class="{"pass" if e.passed else "fail"}">'
-            f'<td class="verdict">{"✔ pass" if e.passed else "✘ fail"}</td>'
-            f"<td>{_e(e.name)}</td><td>{_e(e.detail)}</td>"
-            f'<td class="num">{format_time_s(e.t)}</td></tr>'
-            for e in exps
+            f'<tr id="{n.anchor}" class="{"pass" if n.result.passed else "fail"}">'
+            f'<td class="verdict">{"✔ pass" if n.result.passed else "✘ fail"}</td>'
+            f"<td>{_e(n.name)}</td><td>{_e(n.result.detail)}</td>"
+            f"{_time_cell(n.result.t)}</tr>"
+            for n in exps
         )
         table = _table(
             [("", ""), ("expectation", ""), ("detail", ""), ("t [s]", "num")], rows
@@ -159,25 +142,54 @@ def _expectations(result: RunResult) -> str:
     return f'<section id="expectations"><h2>Expectations</h2>{body}</section>'
 
 
-def _plots(plots: list[Plot]) -> str:
-    if not plots:
+def _plot_divs(figures: list[Figure]) -> str:
+    return "".join(f'<div class="plot" id="{f.id}" role="img" aria-label="{escape(f.title)}">'
+                   "</div>" for f in figures)
+
+
+def _plots(figures: Figures) -> str:
+    if not figures.signals:
         body = '<p class="note">No signal samples were recorded.</p>'
     else:
-        parts = []
-        for p in plots:
-            data = base64.b64encode(png_bytes(p.figure)).decode("ascii")
-            w, h = (int(round(v)) for v in p.figure.get_size_inches() * p.figure.dpi)
-            parts.append(
-                f"<figure><h3>{escape(p.title)}</h3>"
-                f'<img alt="{escape(p.title)}" width="{w}" height="{h}" '
-                f'src="data:image/png;base64,{data}"></figure>'
-            )
-        body = (
-            '<p class="note">Against simulated time; one colour per connector. '
-            "Where connectors share a state the CP state and contactor lines are spread "
-            "slightly apart so both stay visible.</p>" + "".join(parts)
-        )
-    return f'<section id="plots"><h2>Signals</h2>{body}</section>'
+        notes = [
+            "Against simulated time; one colour per connector. Drag across a plot to zoom "
+            "every plot to that time span, double-click to see the whole run again. Dashed "
+            "grey lines are the scenario's steps, purple triangles the session events (hover "
+            "for their names), dotted red lines failed expectations (click the label for its "
+            "row). The wide pale line in the current plot is the current the PWM duty cycle "
+            "offers the car.",
+        ]
+        if figures.downsampled:
+            notes.append(f"Lines with more than {MAX_POINTS:,} samples are drawn as the minimum "
+                         "and maximum of equal runs of samples, which keeps every peak and step "
+                         "visible; <code>signals.csv</code> has every sample.")
+        notes += [f"Only {escape(c)}." for c in figures.markers.cut]
+        body = ("".join(f'<p class="note">{n}</p>' for n in notes)
+                + _plot_divs(figures.signals))
+    tree = ""
+    if figures.tree:
+        tree = ('<h3 id="energy-tree">Energy tree</h3><p class="note">Each fuse or limit of the '
+                "energy tree (dashed red, as its requests stated it) beside the sum of the "
+                "currents of the connectors below it, per phase.</p>"
+                + _plot_divs(figures.tree))
+    return f'<section id="plots"><h2>Signals</h2>{body}{tree}</section>'
+
+
+def _sequence(figures: Figures) -> str:
+    if figures.sequence is None:
+        return ""
+    n = len(figures.sequence_times)
+    protocols = ", ".join(s.protocol for s in MESSAGE_SOURCES)
+    cut = ""
+    if n >= MAX_MESSAGES:
+        cut = f" Only the first {MAX_MESSAGES:,} messages are drawn; the table has all of them."
+    return (
+        '<section id="sequence"><h2>Message sequence</h2>'
+        f'<p class="note">Protocol messages ({escape(protocols)}) in recording order, one row '
+        "each, time at the left. Drag up and down to scroll; zooming the plots in time shows "
+        f"the messages of that span here. Hover over a message for its payload.{cut}</p>"
+        f"{_plot_divs([figures.sequence])}</section>"
+    )
 
 
 def _session_events(events: pd.DataFrame | None) -> str:
@@ -301,19 +313,59 @@ def _all_events(events: pd.DataFrame | None, max_rows: int) -> str:
         f'<p class="note cap-note">{note}</p>'
         '<input type="search" id="ev-filter" placeholder="Filter rows (substring)…">'
         f'<div class="scroll">{_table(_EVENT_HEADERS, _event_rows(shown), "ev-table")}</div>'
-        f"</details></section><script>{_FILTER_JS}</script>"
+        "</details></section>"
     )
+
+
+def _scripts(figures: Figures, result: RunResult) -> str:
+    specs = [f.spec() for f in (*figures.signals, *figures.tree)]
+    if figures.sequence is not None:
+        specs.append(figures.sequence.spec())
+    if not specs:
+        return f"<script>{_FILTER_ONLY_JS}</script>"
+    span = max(float(result.sim_time_s or 0.0), 1.0)
+    data = {"figures": specs, "sequence_times": figures.sequence_times,
+            "sequence_rows": SEQUENCE_ROWS_SHOWN, "zoom_half_width_s": max(10.0, span / 40)}
+    return (f'<script type="application/json" id="report-figures">{_script_json(data)}</script>'
+            f"<script>{_plotly_js()}</script><script>{_asset('report.js')}</script>")
+
+
+@cache
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+# Without plots the page's script needs no library: the event filter alone.
+_FILTER_ONLY_JS = """
+var f = document.getElementById('ev-filter');
+if (f) { f.addEventListener('input', function () {
+  var q = this.value.toLowerCase();
+  var rows = document.querySelectorAll('#ev-table tbody tr');
+  for (var i = 0; i < rows.length; i++) {
+    rows[i].hidden = q !== '' && rows[i].textContent.toLowerCase().indexOf(q) < 0;
+  }
+}); }
+"""
 
 
 def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS) -> str:
     """The complete report page."""
-    plots = make_plots(result)
+    figures = build_figures(result)
+    named = named_expectations(result.expectations)
     errors = _errors(result.events)
     ocpp = _ocpp(result.events)
+    sequence = _sequence(figures)
     nav_items = [("expectations", "Expectations")]
     if any(e.kind.startswith("invariant") for e in result.expectations):
         nav_items.append(("invariants", "Safety invariants"))
-    nav_items += [("plots", "Signals"), ("session-events", "Session events")]
+    nav_items.append(("plots", "Signals"))
+    if figures.tree:
+        nav_items.append(("energy-tree", "Energy tree"))
+    if sequence:
+        nav_items.append(("sequence", "Message sequence"))
+    nav_items.append(("session-events", "Session events"))
     if ocpp:
         nav_items.append(("ocpp", "OCPP messages"))
     if errors:
@@ -323,15 +375,17 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
     stem = PurePath(result.scenario_file).name if result.scenario_file else ""
     files = ", ".join(
         f"<code>{f}</code>"
-        for f in ("timeline.csv", "signals.csv", "summary.json", "junit.xml")
+        for f in ("timeline.csv", "signals.csv", "timeline.parquet", "signals.parquet",
+                  "summary.json", "junit.xml")
     )
     body = "".join(
         [
             _header(result),
             nav,
-            _expectations(result),
-            _invariants(result),
-            _plots(plots),
+            _expectations(named),
+            _invariants(named),
+            _plots(figures),
+            sequence,
             _session_events(result.events),
             ocpp,
             errors,
@@ -346,6 +400,6 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
+        f"<title>{escape(title)}</title><style>{_asset('report.css')}</style></head>"
+        f"<body><main>{body}</main>{_scripts(figures, result)}</body></html>\n"
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from charger.iec61851 import current_from_duty
 
 if TYPE_CHECKING:  # pandas is loaded only where tables are built: module processes skip it
     import pandas as pd
@@ -36,6 +39,12 @@ class Signal:
     decimals: int = 3  # in signals.csv
     initial: Any = math.nan  # before the first message
     values: str = ""  # for docs: the values, when they are not plain numbers in ``unit``
+    panel: str = ""  # the report plot it is drawn in (reports.figures.PANELS); "" = its own
+    phase: str = ""  # "L1".."L3" for a per-phase current, which the energy tree's sums add up
+
+    @property
+    def panel_key(self) -> str:
+        return self.panel or self.name
 
     @property
     def axis_label(self) -> str:
@@ -59,36 +68,69 @@ def _phase(key: str, phase: str) -> Callable[[dict], Any]:
 
 SIGNALS: tuple[Signal, ...] = (
     Signal("cp_state", "", "CP state", "control-pilot state the board detected", "board",
-           "event", _board_event("cp"), kind="state", initial="A", values="`A` .. `F`"),
+           "event", _board_event("cp"), kind="state", initial="A", values="`A` .. `F`",
+           panel="pilot"),
     Signal("cp_voltage_v", "V", "CP voltage", "pilot voltage the car side measures", "ev_board",
-           "measurement", lambda v: v["cp_voltage_v"]),
+           "measurement", lambda v: v["cp_voltage_v"], panel="pilot_voltage"),
     Signal("pwm_duty_pct", "%", "PWM duty", "pilot PWM duty cycle (100 = no PWM)", "ev_board",
            "measurement",
-           lambda v: math.nan if v["pwm_duty_pct"] is None else v["pwm_duty_pct"]),
+           lambda v: math.nan if v["pwm_duty_pct"] is None else v["pwm_duty_pct"],
+           panel="duty"),
     Signal("contactor_closed", "", "contactor", "the contactors are closed", "board", "event",
-           _board_event("contactor"), kind="bool", initial=False, values="`true` / `false`"),
+           _board_event("contactor"), kind="bool", initial=False, values="`true` / `false`",
+           panel="contactor"),
     Signal("current_l1_a", "A", "L1", "current on phase L1", "meter", "powermeter",
-           _phase("current_a", "L1"), initial=0.0),
+           _phase("current_a", "L1"), initial=0.0, panel="current",
+           phase="L1"),
     Signal("current_l2_a", "A", "L2", "current on phase L2", "meter", "powermeter",
-           _phase("current_a", "L2"), initial=0.0),
+           _phase("current_a", "L2"), initial=0.0, panel="current",
+           phase="L2"),
     Signal("current_l3_a", "A", "L3", "current on phase L3", "meter", "powermeter",
-           _phase("current_a", "L3"), initial=0.0),
+           _phase("current_a", "L3"), initial=0.0, panel="current",
+           phase="L3"),
     Signal("voltage_l1_v", "V", "voltage L1", "voltage of phase L1", "meter", "powermeter",
-           _phase("voltage_v", "L1"), decimals=2, initial=0.0),
+           _phase("voltage_v", "L1"), decimals=2, initial=0.0, panel="voltage"),
     Signal("power_w", "W", "power", "active power delivered", "meter", "powermeter",
-           lambda v: v["power_w"]["total"], decimals=1, initial=0.0),
+           lambda v: v["power_w"]["total"], decimals=1, initial=0.0, panel="power"),
     Signal("energy_wh", "Wh", "energy", "energy delivered so far (meter)", "meter",
-           "powermeter", lambda v: v["energy_wh_import"]["total"], initial=0.0),
+           "powermeter", lambda v: v["energy_wh_import"]["total"], initial=0.0,
+           panel="energy"),
     Signal("soc_pct", "%", "SoC", "the car's state of charge", "car", "ev_state",
-           lambda v: v["soc_pct"]),
+           lambda v: v["soc_pct"], panel="soc"),
     Signal("grid_limit_a", "A", "grid limit", "current limit of the grid connection in force "
            "(0 in an outage)", "grid", "supply",
-           lambda v: v["max_current_a"] if v["available"] else 0.0),
+           lambda v: v["max_current_a"] if v["available"] else 0.0, panel="current"),
 )
 SIGNAL_BY_NAME: dict[str, Signal] = {s.name: s for s in SIGNALS}
 # Signals a scenario can compare with numbers (conditions and signal/total/final expectations);
 # the pilot state and the contactor have their own conditions (cp, contactor).
 NUMERIC_SIGNALS: tuple[str, ...] = tuple(s.name for s in SIGNALS if s.kind == "number")
+
+
+
+@dataclass(frozen=True)
+class DerivedSignal:
+    """A line the report computes from a recorded signal, sample by sample; it is not a column
+    of signals.csv (the recorded signal is), only a plot line beside the measured ones."""
+
+    name: str
+    unit: str
+    label: str
+    description: str
+    source: str  # the recorded signal it is computed from
+    convert: Callable[[float], float]
+    panel: str
+
+
+def _offered_current_a(duty_pct: float) -> float:
+    # No PWM (recorded as missing) offers nothing, like the duty cycles outside 8-97 %.
+    return current_from_duty(None if math.isnan(duty_pct) else duty_pct)
+
+
+DERIVED_SIGNALS: tuple[DerivedSignal, ...] = (
+    DerivedSignal("offered_current_a", "A", "offered", "current the PWM duty cycle offers the "
+                  "car (IEC 61851-1 Annex A)", "pwm_duty_pct", _offered_current_a, "current"),
+)
 
 # Column order of the sampled-signal table (RunResult.signals and signals.csv).
 # One row per connector per sample.
@@ -222,3 +264,59 @@ def session_events(events: pd.DataFrame) -> pd.DataFrame:
                 text = "" if decoded is None else str(value)
                 rows.append({"t": t, "connector": None, "event": text, "details": ""})
     return pd.DataFrame(rows, columns=["t", "connector", "event", "details"])
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """The names in order, a repeated one numbered from its second use on ("x", "x (2)"), so
+    that each names one row of the report, one JUnit test case and one summary entry."""
+    taken = set(names)
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        candidate, n = name, seen[name]
+        if n > 1:
+            candidate = f"{name} ({n})"
+            while candidate in taken:  # "x (2)" may itself be a name given by the scenario
+                n += 1
+                candidate = f"{name} ({n})"
+            seen[name] = n
+            taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def anchor_ids(names: Sequence[str], prefix: str) -> list[str]:
+    """HTML ids readable in a link ("exp-the-fuse-is-never-exceeded"), one per name, unique."""
+    out, taken = [], set()
+    for i, name in enumerate(names, start=1):
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].rstrip("-")
+        base = f"{prefix}-{slug}" if slug else f"{prefix}-{i}"
+        ident, n = base, 1
+        while ident in taken:
+            n += 1
+            ident = f"{base}-{n}"
+        taken.add(ident)
+        out.append(ident)
+    return out
+
+
+@dataclass(frozen=True)
+class NamedExpectation:
+    """An expectation with the name and HTML id the report gives it, both unique in the run."""
+
+    result: ExpectationResult
+    name: str
+    anchor: str
+
+
+def named_expectations(expectations: Sequence[ExpectationResult]) -> list[NamedExpectation]:
+    """The run's expectations and invariants, in order, each with a unique name and anchor
+    ("exp-..." for the scenario's, "inv-..." for the safety invariants)."""
+    names = unique_names([e.name for e in expectations])
+    is_invariant = [e.kind.startswith("invariant") for e in expectations]
+    exp_ids = iter(anchor_ids([n for n, inv in zip(names, is_invariant) if not inv], "exp"))
+    inv_ids = iter(anchor_ids([n.removeprefix("invariant: ") for n, inv in zip(names, is_invariant)
+                               if inv], "inv"))
+    return [NamedExpectation(e, n, next(inv_ids) if inv else next(exp_ids))
+            for e, n, inv in zip(expectations, names, is_invariant)]

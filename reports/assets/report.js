@@ -1,0 +1,94 @@
+// report.html's own behaviour: draws the plots with plotly.js, zooms all time plots together,
+// follows the zoom in the message sequence diagram, and links failure markers to their rows.
+(function () {
+  'use strict';
+  var spec = JSON.parse(document.getElementById('report-figures').textContent);
+  var config = {displaylogo: false, responsive: true, scrollZoom: false,
+                modeBarButtonsToRemove: ['lasso2d', 'select2d', 'autoScale2d']};
+  var timePlots = [];
+  var sequence = null;
+  var syncing = false;
+
+  function goTo(anchor) {
+    var row = document.getElementById(anchor);
+    if (!row) { return; }
+    var details = row.closest('details');
+    if (details) { details.open = true; }
+    window.location.hash = anchor;
+    row.scrollIntoView({block: 'center'});
+  }
+
+  // The time range a relayout event sets: [t0, t1], 'auto', or null when it sets none.
+  function rangeOf(ev) {
+    if (ev['xaxis.autorange']) { return 'auto'; }
+    if (ev['xaxis.range[0]'] !== undefined) { return [ev['xaxis.range[0]'], ev['xaxis.range[1]']]; }
+    if (ev['xaxis.range']) { return ev['xaxis.range'].slice(); }
+    return null;
+  }
+
+  function showInSequence(range) {
+    if (!sequence) { return; }
+    var times = spec.sequence_times;
+    var first = -1, last = -1;
+    if (range !== 'auto') {
+      for (var i = 0; i < times.length; i++) {
+        if (times[i] >= range[0] && times[i] <= range[1]) {
+          if (first < 0) { first = i; }
+          last = i;
+        }
+      }
+    }
+    var rows = spec.sequence_rows;
+    if (first < 0) { first = 0; last = Math.min(times.length, rows) - 1; }
+    if (last - first + 1 > rows) { last = first + rows - 1; }
+    Plotly.relayout(sequence, {'yaxis.range': [Math.max(last, first + rows - 1) + 0.5, first - 0.9]});
+  }
+
+  function setTimeRange(range, origin) {
+    if (syncing) { return; }
+    syncing = true;
+    var update = range === 'auto' ? {'xaxis.autorange': true} : {'xaxis.range': range.slice()};
+    var pending = timePlots.filter(function (d) { return d !== origin; })
+      .map(function (d) { return Plotly.relayout(d, update); });
+    Promise.all(pending).then(function () { syncing = false; }, function () { syncing = false; });
+    showInSequence(range);
+  }
+  window.evbenchReport = {setTimeRange: setTimeRange, plots: timePlots};
+
+  spec.figures.forEach(function (figure) {
+    var div = document.getElementById(figure.id);
+    Plotly.newPlot(div, figure.data, figure.layout, config);
+    div.on('plotly_clickannotation', function (ev) {
+      if (ev.annotation && ev.annotation.name) { goTo(ev.annotation.name); }
+    });
+    if (figure.linked) {
+      timePlots.push(div);
+      div.on('plotly_relayout', function (ev) {
+        var range = rangeOf(ev);
+        if (range !== null) { setTimeRange(range, div); }
+      });
+    } else if (figure.id === 'sequence') {
+      sequence = div;
+    }
+  });
+
+  // "t" links in the tables zoom every plot around that time.
+  document.querySelectorAll('a.zoom[data-t]').forEach(function (a) {
+    a.addEventListener('click', function () {
+      var t = parseFloat(a.getAttribute('data-t'));
+      var half = Math.max(spec.zoom_half_width_s, 1);
+      setTimeRange([t - half, t + half], null);
+    });
+  });
+
+  var filter = document.getElementById('ev-filter');
+  if (filter) {
+    filter.addEventListener('input', function () {
+      var q = this.value.toLowerCase();
+      var rows = document.querySelectorAll('#ev-table tbody tr');
+      for (var i = 0; i < rows.length; i++) {
+        rows[i].hidden = q !== '' && rows[i].textContent.toLowerCase().indexOf(q) < 0;
+      }
+    });
+  }
+}());
