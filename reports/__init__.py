@@ -1,7 +1,8 @@
-"""Reports of a recorded run: CSV timeline and signals, summary JSON, HTML page, JUnit XML.
+"""Reports of a recorded run: timeline and signals (CSV, Parquet), summary JSON, HTML page,
+JUnit XML, and reading a run directory back into pandas.
 
-Names load on first use (PEP 562): a module process that only records never imports pandas or
-matplotlib.
+Names load on first use (PEP 562): a module process that only records never imports pandas,
+pyarrow or plotly.
 """
 
 from importlib import import_module
@@ -11,6 +12,8 @@ _WHERE = {
     "DEFAULT_MAX_EVENT_ROWS": "reports.html_report",
     "render_html": "reports.html_report",
     "junit_xml": "reports.junit",
+    "Run": "reports.load",
+    "load_result": "reports.load",
     "load_run": "reports.load",
     "CP_STATES": "reports.model",
     "EVENT_COLUMNS": "reports.model",

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import PurePath
 
 from reports.formatting import format_float
-from reports.model import RunResult, is_missing
+from reports.model import RunResult, is_missing, named_expectations
 
 # Characters XML 1.0 cannot carry at all, even escaped; they would make the file unparsable.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -48,11 +48,12 @@ def junit_xml(result: RunResult) -> str:
     ):
         ET.SubElement(props, "property", {"name": name, "value": _clean(value)})
     cls = _clean(classname(result.scenario_file))
-    for e in exps:
+    for named in named_expectations(exps):
+        e = named.result
         # Safety invariants are their own class; one switched off (with its reason) is skipped.
         case_class = f"{cls}.invariants" if e.kind.startswith("invariant") else cls
         case = ET.SubElement(suite, "testcase", {"classname": case_class,
-                                                 "name": _clean(e.name), "time": "0.000"})
+                                                 "name": _clean(named.name), "time": "0.000"})
         at = f"t = {format_float(e.t, 3)} s: " if not is_missing(e.t) else ""
         text = at + _clean(e.detail)
         if e.kind == "invariant-off":

@@ -20,7 +20,13 @@ from reports.formatting import (
     format_text,
     json_number,
 )
-from reports.model import EVENT_COLUMNS, SIGNAL_BY_NAME, SIGNAL_COLUMNS, RunResult
+from reports.model import (
+    EVENT_COLUMNS,
+    SIGNAL_BY_NAME,
+    SIGNAL_COLUMNS,
+    RunResult,
+    named_expectations,
+)
 
 SUMMARY_FORMAT_VERSION = 1
 
@@ -80,6 +86,7 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
     events = 0 if result.events is None else len(result.events)
     samples = 0 if result.signals is None else len(result.signals)
     failed = len(result.failed_expectations)
+    named = named_expectations(result.expectations)
     return {
         "format_version": SUMMARY_FORMAT_VERSION,
         "passed": result.passed,
@@ -93,23 +100,24 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
         "energy_wh": {
             str(k): json_number(v, 3) for k, v in sorted(result.energy_wh.items(), key=_conn_key)
         },
+        # Names as the report shows them: a repeated one is numbered, so each names one entry.
         "expectations": [
             {
-                "name": e.name,
-                "passed": bool(e.passed),
-                "detail": e.detail,
-                "t": json_number(e.t, TIME_DECIMALS),
-                "kind": e.kind,
+                "name": n.name,
+                "passed": bool(n.result.passed),
+                "detail": n.result.detail,
+                "t": json_number(n.result.t, TIME_DECIMALS),
+                "kind": n.result.kind,
             }
-            for e in result.expectations
+            for n in named
         ],
         # The safety invariants judged on every run (also among "expectations", by kind).
         "invariants": {
             "judged": sum(e.kind == "invariant" for e in result.expectations),
-            "violated": [e.name for e in result.expectations
-                         if e.kind == "invariant" and not e.passed],
-            "switched_off": {e.name: e.detail for e in result.expectations
-                             if e.kind == "invariant-off"},
+            "violated": [n.name for n in named
+                         if n.result.kind == "invariant" and not n.result.passed],
+            "switched_off": {n.name: n.result.detail for n in named
+                             if n.result.kind == "invariant-off"},
         },
         "counts": {
             "events": events,

@@ -10,11 +10,14 @@ from charger.framework.errors import EvbenchError
 from reports.html_report import DEFAULT_MAX_EVENT_ROWS, render_html
 from reports.junit import junit_xml
 from reports.model import RunResult
+from reports.parquet import signals_table, timeline_table, write_parquet
 from reports.tables import signals_csv, summary_json, timeline_csv, write_text
 
 FILE_NAMES: dict[str, str] = {
     "timeline": "timeline.csv",
     "signals": "signals.csv",
+    "timeline_parquet": "timeline.parquet",
+    "signals_parquet": "signals.parquet",
     "summary": "summary.json",
     "report": "report.html",
     "junit": "junit.xml",
@@ -52,11 +55,12 @@ def prepare_out_dir(out_dir: Path | str, what: str = "report directory") -> list
 def write_report(
     result: RunResult, out_dir: Path | str, *, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS
 ) -> dict[str, Path]:
-    """Write timeline.csv, signals.csv, summary.json, report.html and junit.xml into `out_dir`.
+    """Write timeline.csv, signals.csv, their Parquet twins, summary.json, report.html and
+    junit.xml into `out_dir`.
 
     Creates the directory if needed and overwrites earlier files. Returns the written paths by
-    key ("timeline", "signals", "summary", "report", "junit"). `max_event_rows` caps the full
-    event table in report.html (the CSV always has every event).
+    key (the keys of FILE_NAMES). `max_event_rows` caps the full event table in report.html
+    (the CSV and Parquet files always have every event).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,4 +75,8 @@ def write_report(
     written: dict[str, Path] = {}
     for key, make in texts.items():
         written[key] = write_text(out / FILE_NAMES[key], make())
+        if key == "signals":  # the typed twins right after the CSV files
+            for twin, table in (("timeline_parquet", timeline_table(result.events)),
+                                ("signals_parquet", signals_table(result.signals))):
+                written[twin] = write_parquet(table, out / FILE_NAMES[twin])
     return {k: written[k] for k in FILE_NAMES}

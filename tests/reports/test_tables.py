@@ -19,6 +19,7 @@ from reports import (
     RunResult,
     empty_events,
     empty_signals,
+    load_result,
     load_run,
     signals_csv,
     timeline_csv,
@@ -44,9 +45,11 @@ def _rows(path: Path) -> list[list[str]]:
 def test_writes_all_files(written: tuple[RunResult, dict[str, Path]]) -> None:
     _, paths = written
     out = paths["report"].parent
-    assert set(paths) == {"timeline", "signals", "summary", "report", "junit"}
+    assert set(paths) == {"timeline", "signals", "timeline_parquet", "signals_parquet",
+                          "summary", "report", "junit"}
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["timeline.csv", "signals.csv", "summary.json", "report.html", "junit.xml"]
+        ["timeline.csv", "signals.csv", "timeline.parquet", "signals.parquet", "summary.json",
+         "report.html", "junit.xml"]
     )
     assert all(p.parent == out for p in paths.values())
 
@@ -192,7 +195,7 @@ def test_summary_nan_is_null(run: RunResult, tmp_path: Path) -> None:
 
 def test_load_run_round_trip(run: RunResult, tmp_path: Path) -> None:
     a = write_report(run, tmp_path / "a")
-    loaded = load_run(tmp_path / "a")
+    loaded = load_result(tmp_path / "a")
     assert loaded.scenario == run.scenario and loaded.seed == run.seed
     assert loaded.expectations == run.expectations
     assert loaded.passed is False
@@ -215,10 +218,12 @@ def test_load_run_keeps_missing_values(tmp_path: Path) -> None:
     events = pd.DataFrame({"t": [0.0], "source": ["s"], "kind": ["log"], "name": ["NA"],
                            "value": ["null"]})
     write_report(RunResult("x", "x.yaml", "st", 1, events, sig, []), tmp_path)
-    loaded = load_run(tmp_path)
+    loaded = load_result(tmp_path)
     assert loaded.signals["cp_state"].tolist() == [None]
     assert pd.isna(loaded.signals["contactor_closed"].iloc[0])
     assert np.isnan(loaded.signals["soc_pct"].iloc[0])
     assert loaded.events["name"].tolist() == ["NA"]
     assert loaded.events["value"].tolist() == ["null"]
-    assert len(load_run(tmp_path).events) == len(empty_events()) + 1
+    assert len(load_result(tmp_path).events) == len(empty_events()) + 1
+    assert load_run(tmp_path).timeline["value"].tolist() == ["null"]
+    assert load_run(tmp_path).signals["cp_state"].tolist() == [None]

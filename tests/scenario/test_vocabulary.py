@@ -14,7 +14,7 @@ from evbench.scenario.loader import _SCENARIO_SCHEMA
 from evbench.scenario.selectors import CONDITIONS, SELECTOR_SCHEMA
 from evbench.scenario.world import NEEDS
 from reports.model import SIGNAL_COLUMNS, SIGNALS, Signal
-from reports.plots import _topics
+from reports.figures import panels
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "docs" / "scenarios.md", REPO / "docs" / "reports.md"]
@@ -58,8 +58,8 @@ def test_a_new_signal_is_one_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     change (SIGNAL_COLUMNS is computed at import, so it is checked on the table itself)."""
     extra = Signal("temperature_c", "°C", "temperature", "connector temperature", "meter",
                    "powermeter", lambda v: v.get("temperature_c", 20.0))
-    monkeypatch.setattr("reports.plots.SIGNALS", (*SIGNALS, extra))
+    monkeypatch.setattr("reports.figures.SIGNALS", (*SIGNALS, extra))
     monkeypatch.setattr("evbench.scenario.vocabulary.SIGNALS", (*SIGNALS, extra))
     assert "| `temperature_c` |" in vocabulary.signals_csv_table()
-    assert any(key == "other_signals" for key, _, _ in _topics())
+    assert ("temperature_c", ["temperature_c"]) in panels()
     assert SIGNAL_COLUMNS[2:] == tuple(s.name for s in SIGNALS)
