@@ -422,7 +422,7 @@ def sequence_figure(found: list[Message]) -> Figure | None:
         "showlegend": False,
         "shapes": shapes,
     }
-    return Figure("sequence", "Message sequence", data, layout, linked=False)
+    return Figure("sequence-diagram", "Message sequence", data, layout, linked=False)
 
 
 # --- all of them ------------------------------------------------------------------------------

@@ -67,7 +67,7 @@
         var range = rangeOf(ev);
         if (range !== null) { setTimeRange(range, div); }
       });
-    } else if (figure.id === 'sequence') {
+    } else if (figure.id === 'sequence-diagram') {
       sequence = div;
     }
   });

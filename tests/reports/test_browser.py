@@ -1,0 +1,124 @@
+"""report.html in a real browser: Debian's chromium, driven by playwright (no browser download).
+
+The page is opened from disk as a user would open it (file://, offline). The test draws a box on
+one plot as a user zooms, and clicks a failed-expectation label as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reports import RunResult, write_report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = ("chromium", "chromium-browser")
+
+
+def chromium_path() -> str:
+    for name in CHROMIUM:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("chromium is not installed (Debian: apt-get install chromium; tools/run-tests "
+                "installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # As root, chromium refuses to start with its sandbox.
+        launched = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def _with_ocpp(run: RunResult) -> RunResult:
+    def frame(t: float, direction: str, kind: str, action: str) -> tuple:
+        value = {"direction": direction, "message_type": kind, "action": action,
+                 "unique_id": f"id-{t:g}", "payload": {}}
+        return (t, "ocpp.main", "var", "ocpp_message", json.dumps(value))
+
+    rows = [frame(1.0, "tx", "Call", "BootNotification"),
+            frame(1.1, "rx", "CallResult", "BootNotification"),
+            frame(150.0, "tx", "Call", "MeterValues"),
+            frame(250.0, "tx", "Call", "StopTransaction")]
+    extra = pd.DataFrame(rows, columns=list(run.events.columns))
+    run.events = pd.concat([run.events, extra], ignore_index=True).sort_values(
+        "t", kind="stable").reset_index(drop=True)
+    return run
+
+
+def _ranges(page) -> dict[str, list[float]]:
+    return page.evaluate("""() => Object.fromEntries(window.evbenchReport.plots.map(
+        d => [d.id, d._fullLayout.xaxis.range.slice()]))""")
+
+
+def test_report_in_chromium(browser, make_run: Callable[..., RunResult],
+                            tmp_path: Path) -> None:
+    run = _with_ocpp(make_run())
+    report = write_report(run, tmp_path / "run")["report"]
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(report.as_uri())
+
+    # Every plot is drawn: plotly.js made its SVG with one group per line.
+    plots = page.locator("div.plot")
+    page.wait_for_function("document.querySelectorAll('div.plot .main-svg').length > 0")
+    count = plots.count()
+    assert count >= 10  # the signal panels, and the sequence diagram
+    for i in range(count):
+        assert plots.nth(i).locator("g.trace").count() > 0, plots.nth(i).get_attribute("id")
+
+    # Zoom: draw a box across the middle of the current plot, as a user does with the mouse.
+    before = _ranges(page)
+    assert len(before) == count - 1
+    page.locator("#plot-current").scroll_into_view_if_needed()
+    area = page.locator("#plot-current .nsewdrag").bounding_box()  # in the viewport
+    y = area["y"] + area["height"] / 2
+    page.mouse.move(area["x"] + area["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.45, y, steps=5)
+    page.mouse.move(area["x"] + area["width"] * 0.6, y, steps=5)
+    page.mouse.up()
+    page.wait_for_function("""() => window.evbenchReport.plots.every(
+        d => d._fullLayout.xaxis.range[1] - d._fullLayout.xaxis.range[0] < 200)""")
+    after = _ranges(page)
+    zoomed = after["plot-current"]
+    assert 60 < zoomed[0] < 120 and 150 < zoomed[1] < 210, zoomed
+    for plot_id, r in after.items():
+        assert r == pytest.approx(zoomed, abs=1e-6), plot_id
+        assert r != before[plot_id]
+    # The sequence diagram shows the messages of that span (the third one, at 150 s).
+    rows = page.evaluate("() => document.getElementById('sequence-diagram')._fullLayout.yaxis.range")
+    assert min(rows) < 2 < max(rows)
+
+    # A failed expectation's label sits on the plots; clicking it shows its row.
+    failed = next(e for e in run.expectations if not e.passed)
+    page.evaluate("() => window.evbenchReport.setTimeRange('auto', null)")
+    label = page.locator("#plot-current g.annotation", has_text=failed.name[:20]).first
+    label.click()
+    page.wait_for_function("location.hash.length > 1")
+    anchor = page.evaluate("location.hash").lstrip("#")
+    row = page.locator(f"tr#{anchor}")
+    assert failed.name in row.inner_text()
+    assert "fail" in (row.get_attribute("class") or "")
+    assert page.evaluate(f"""() => {{ const r = document.getElementById('{anchor}')
+        .getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }}""")
+
+    shot = tmp_path / "report.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot of the report: {shot}")
+    page.close()
+    assert problems == []
