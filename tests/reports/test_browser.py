@@ -100,7 +100,8 @@ def test_report_in_chromium(browser, make_run: Callable[..., RunResult],
         assert r == pytest.approx(zoomed, abs=1e-6), plot_id
         assert r != before[plot_id]
     # The sequence diagram shows the messages of that span (the third one, at 150 s).
-    rows = page.evaluate("() => document.getElementById('sequence-diagram')._fullLayout.yaxis.range")
+    rows = page.evaluate(
+        "() => document.getElementById('sequence-diagram')._fullLayout.yaxis.range")
     assert min(rows) < 2 < max(rows)
 
     # A failed expectation's label sits on the plots; clicking it shows its row.

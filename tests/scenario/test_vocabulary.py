@@ -13,8 +13,8 @@ from evbench.scenario.expectations import EXPECTATIONS
 from evbench.scenario.loader import _SCENARIO_SCHEMA
 from evbench.scenario.selectors import CONDITIONS, SELECTOR_SCHEMA
 from evbench.scenario.world import NEEDS
-from reports.model import SIGNAL_COLUMNS, SIGNALS, Signal
 from reports.figures import panels
+from reports.model import SIGNAL_COLUMNS, SIGNALS, Signal
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "docs" / "scenarios.md", REPO / "docs" / "reports.md"]
