@@ -315,6 +315,9 @@ def _signal_panel(key: str, names: list[str], frames: list[tuple[int, pd.DataFra
         layout["yaxis"].update(title={"text": ""}, tickmode="array", tickvals=[0, 1],
                                ticktext=["open", "closed"],
                                range=[-0.2, 1.2])
+    # Tall enough for its legend: one line per trace that shows in it.
+    shown = sum(1 for trace in data if trace.get("showlegend", True))
+    layout["height"] = max(panel.height, 70 + 20 * shown)
     if not data:
         layout["annotations"] = [{"text": "no data", "xref": "paper", "yref": "paper",
                                   "x": 0.5, "y": 0.5, "showarrow": False,

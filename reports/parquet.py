@@ -22,16 +22,22 @@ SIGNALS_SCHEMA = pa.schema([("t", pa.float64()), ("connector", pa.int64()),
                             *((s.name, _ARROW_TYPES[s.kind]) for s in SIGNALS)])
 
 
-def _column(values: list, kind: str) -> list:
-    if kind == "text":
-        return [None if is_missing(v) else format_text(v) for v in values]
-    if kind == "bool":
-        return [None if is_missing(v) else bool(v) for v in values]
-    if kind == "state":
-        return [None if is_missing(v) else str(v) for v in values]
+def _array(series: pd.Series, kind: str, arrow_type: pa.DataType) -> pa.Array:
+    """One column as Arrow, missing values (None, NaN, NA) as null."""
+    if kind == "number":
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        return pa.array(values, type=arrow_type, from_pandas=True)
     if kind == "int":
-        return [None if is_missing(v) else int(v) for v in values]
-    return [None if is_missing(v) else float(v) for v in values]
+        return pa.array(series.astype("Int64"), type=arrow_type, from_pandas=True)
+    values = series.tolist()
+    if kind == "bool":
+        cells = [None if is_missing(v) else bool(v) for v in values]
+    elif kind == "state":
+        cells = [None if is_missing(v) else str(v) for v in values]
+    else:  # event text: non-string values as the CSV writes them (compact JSON)
+        cells = [v if isinstance(v, str) else None if is_missing(v) else format_text(v)
+                 for v in values]
+    return pa.array(cells, type=arrow_type)
 
 
 def _table(df: pd.DataFrame | None, schema: pa.Schema, kinds: dict[str, str]) -> pa.Table:
@@ -41,8 +47,7 @@ def _table(df: pd.DataFrame | None, schema: pa.Schema, kinds: dict[str, str]) ->
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"the table is missing column(s) {', '.join(missing)}")
-    arrays = [pa.array(_column(df[c].tolist(), kinds[c]), type=schema.field(c).type)
-              for c in columns]
+    arrays = [_array(df[c], kinds[c], schema.field(c).type) for c in columns]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
