@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.downsample import envelope
+from reports.downsample import MAX_POINTS, envelope
 
 values = st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(float("nan"))), min_size=0,
                   max_size=3000)
@@ -39,3 +41,13 @@ def test_a_one_sample_spike_survives() -> None:
 def test_lengths_must_match() -> None:
     with pytest.raises(ValueError, match="t has 2 samples, y has 3"):
         envelope(np.zeros(2), np.zeros(3))
+
+
+def test_the_docs_state_the_bounds() -> None:
+    from reports.figures import MAX_MARKERS
+    from reports.sequence import MAX_MESSAGES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text("utf-8")
+    assert f"| {MAX_POINTS:,} (`reports.downsample.MAX_POINTS`) |" in docs
+    assert f"| {MAX_MARKERS:,} each (`reports.figures.MAX_MARKERS`) |" in docs
+    assert f"| {MAX_MESSAGES:,} (`reports.sequence.MAX_MESSAGES`) |" in docs

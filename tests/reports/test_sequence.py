@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -69,3 +70,11 @@ def test_another_protocol_is_one_row_of_the_table() -> None:
 def test_no_messages_no_diagram() -> None:
     assert messages(timeline(ROWS[1:2])) == []
     assert sequence_figure([]) is None
+
+
+def test_the_docs_list_every_message_source() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text("utf-8")
+    for s in MESSAGE_SOURCES:
+        row = (f"| {s.protocol} | `{s.kind}`, `{s.name}` | {s.local} | {s.peer} | "
+               f"{s.description} |")
+        assert row in docs, row
