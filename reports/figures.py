@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -148,12 +149,12 @@ def markers_of(result: RunResult) -> Markers:
                     label = f"step {args['index']}: {label}"
                 if args.get("connector") is not None:
                     label += f" (connector {args['connector']})"
-            found.steps.append((float(t), label))
+            found.steps.append((float(t), _text(label)))
         table = session_events(events)
         for t, connector, event in zip(table["t"].tolist(), table["connector"].tolist(),
                                        table["event"].tolist()):
             where = f"connector {connector}: " if connector is not None else ""
-            found.sessions.append((float(t), f"{where}{event}"))
+            found.sessions.append((float(t), _text(f"{where}{event}")))
     for what, items in (("steps", found.steps), ("session events", found.sessions)):
         if len(items) > MAX_MARKERS:
             found.cut.append(f"the first {MAX_MARKERS:,} of {len(items):,} {what} are marked")
@@ -163,6 +164,11 @@ def markers_of(result: RunResult) -> Markers:
         if not e.passed and e.t is not None and math.isfinite(e.t):
             found.failures.append((float(e.t), named.name, named.anchor))
     return found
+
+
+def _text(value: object) -> str:
+    """Text from the run for plotly.js, which reads tags in labels: shown as written."""
+    return escape(str(value), quote=False)
 
 
 def _short(text: str, chars: int = 48) -> str:
@@ -200,11 +206,11 @@ def _decorate(layout: dict, data: list[dict], markers: Markers) -> None:
                        "line": {"color": FAIL_COLOR, "width": 1.5, "dash": "dot"}})
         if i < MAX_FAILURE_LABELS:
             annotations.append({"x": t, "xref": "x", "y": 1, "yref": "paper",
-                                "yanchor": "bottom", "text": f"✘ {_short(name)}",
+                                "yanchor": "bottom", "text": f"✘ {_text(_short(name))}",
                                 "showarrow": False, "captureevents": True, "name": anchor,
                                 "font": {"color": FAIL_COLOR, "size": 11},
                                 "bgcolor": "rgba(255,255,255,0.85)",
-                                "hovertext": f"failed: {name} (click for its row)"})
+                                "hovertext": f"failed: {_text(name)} (click for its row)"})
     if overlay:
         layout["yaxis2"] = {"overlaying": "y", "range": [0, 1.02], "visible": False,
                             "fixedrange": True}
@@ -355,11 +361,12 @@ def _tree_figures(result: RunResult, t_range: list[float]) -> tuple[list[Figure]
         if node.limit_t:
             x = [*node.limit_t, t_range[1]]
             y = [*node.limit_a, node.limit_a[-1]]
-            data.append({"type": "scatter", "mode": "lines", "name": f"{node.uuid} limit",
+            data.append({"type": "scatter", "mode": "lines", "name": _text(f"{node.uuid} limit"),
                          "x": _numbers(np.array(x), TIME_DECIMALS),
                          "y": _numbers(np.array(y), 3),
                          "line": {"color": FAIL_COLOR, "dash": "dash", "width": 2,
                                   "shape": "hv"}})
+        layout["title"]["text"] = _text(title)
         figures.append(Figure(f"tree-{len(figures) + 1}", title, data, layout))
     return figures, downsampled
 
@@ -396,13 +403,13 @@ def sequence_figure(found: list[Message]) -> Figure | None:
                                     "color": color}})
     data.append({"type": "scatter", "mode": "text", "showlegend": False,
                  "x": [(x_of[m.sender] + x_of[m.receiver]) / 2 for m in shown],
-                 "y": list(range(n)), "text": [m.label for m in shown],
+                 "y": list(range(n)), "text": [_text(m.label) for m in shown],
                  "textposition": "top center",
                  "textfont": {"size": 11, "color": [FAIL_COLOR if m.failed else "#24292f"
                                                     for m in shown]},
                  "customdata": [round(m.t, TIME_DECIMALS) for m in shown],
-                 "hovertext": [f"t={m.t:.3f} s · {m.protocol} {m.sender} → {m.receiver}<br>"
-                               f"{m.detail}" for m in shown],
+                 "hovertext": [_text(f"t={m.t:.3f} s · {m.protocol} {m.sender} → "
+                                     f"{m.receiver}") + f"<br>{_text(m.detail)}" for m in shown],
                  "hoverinfo": "text"})
     data.append({"type": "scatter", "mode": "text", "showlegend": False, "hoverinfo": "skip",
                  "x": [-0.15] * n, "y": list(range(n)), "text": [f"{m.t:.3f} s" for m in shown],
@@ -415,7 +422,7 @@ def sequence_figure(found: list[Message]) -> Figure | None:
         "height": 90 + rows * SEQUENCE_ROW_PX,
         "margin": {"l": 30, "r": 30, "t": 50, "b": 10},
         "xaxis": {"tickmode": "array", "tickvals": list(range(len(columns))),
-                  "ticktext": [f"<b>{c}</b>" for c in columns], "side": "top",
+                  "ticktext": [f"<b>{_text(c)}</b>" for c in columns], "side": "top",
                   "range": [-0.9, len(columns) - 0.5], "fixedrange": True, "showgrid": False,
                   "zeroline": False},
         "yaxis": {"range": [rows - 0.5, -0.9], "showticklabels": False, "showgrid": False,

@@ -198,7 +198,7 @@ def _session_events(events: pd.DataFrame | None) -> str:
         body = '<p class="note">No session events were recorded.</p>'
     else:
         rows = (
-            f'<tr><td class="num">{format_time_s(t)}</td><td class="num">{_e(c)}</td>'
+            f'<tr>{_time_cell(t)}<td class="num">{_e(c)}</td>'
             f'<td>{_e(ev)}</td><td class="code">{_e(d) if d else ""}</td></tr>'
             for t, c, ev, d in zip(
                 table["t"].tolist(), table["connector"].tolist(),
