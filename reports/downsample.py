@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_POINTS = 2000  # per plotted line; documented in docs/reports.md
+MAX_POINTS = 4000  # per plotted line; documented in docs/reports.md
 
 
 def envelope(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:

@@ -130,6 +130,8 @@ def _line(t: np.ndarray, y: np.ndarray) -> _Line:
 
 
 def _trace(points: _Line, name: str, decimals: int, **style: Any) -> dict:
+    # Drawn as steps: a sample holds the latest value published before it (the sampler's
+    # rule), so a line between two samples would show a ramp that never happened.
     return {"type": "scatter", "mode": "lines", "name": name,
             "x": _numbers(points.t, TIME_DECIMALS), "y": _numbers(points.y, decimals), **style}
 
@@ -206,7 +208,7 @@ def _decorate(layout: dict, data: list[dict], markers: Markers) -> None:
                        "line": {"color": FAIL_COLOR, "width": 1.5, "dash": "dot"}})
         if i < MAX_FAILURE_LABELS:
             annotations.append({"x": t, "xref": "x", "y": 1, "yref": "paper",
-                                "yanchor": "bottom", "text": f"✘ {_text(_short(name))}",
+                                "yanchor": "bottom", "xanchor": "left", "text": f"✘ {_text(_short(name))}",
                                 "showarrow": False, "captureevents": True, "name": anchor,
                                 "font": {"color": FAIL_COLOR, "size": 11},
                                 "bgcolor": "rgba(255,255,255,0.85)",
@@ -289,11 +291,10 @@ def _signal_panel(key: str, names: list[str], frames: list[tuple[int, pd.DataFra
                 continue
             line = _line(t, y)
             downsampled |= line.downsampled
-            step = signal.kind != "number" or signal.source == "grid"
             label = signal.label if not several or signal.source == "grid" \
                 else f"{signal.label} · connector {connector}"
             style: dict[str, Any] = {"line": {"color": color, "dash": DASHES[j % len(DASHES)],
-                                              "width": 2, "shape": "hv" if step else "linear"},
+                                              "width": 2, "shape": "hv"},
                                      "legendgroup": f"c{connector}"}
             if signal.source == "grid":
                 style = {"line": {"color": LIMIT_COLOR, "dash": "dash", "width": 1.5,
@@ -357,7 +358,7 @@ def _tree_figures(result: RunResult, t_range: list[float]) -> tuple[list[Figure]
                 phase = SIGNAL_BY_NAME[name].phase
                 data.append(_trace(line, f"sum {phase}", 3,
                                    line={"color": PHASE_COLORS.get(phase, "#333333"),
-                                         "width": 2}))
+                                         "width": 2, "shape": "hv"}))
         if node.limit_t:
             x = [*node.limit_t, t_range[1]]
             y = [*node.limit_a, node.limit_a[-1]]
