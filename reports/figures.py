@@ -208,7 +208,8 @@ def _decorate(layout: dict, data: list[dict], markers: Markers) -> None:
                        "line": {"color": FAIL_COLOR, "width": 1.5, "dash": "dot"}})
         if i < MAX_FAILURE_LABELS:
             annotations.append({"x": t, "xref": "x", "y": 1, "yref": "paper",
-                                "yanchor": "bottom", "xanchor": "left", "text": f"✘ {_text(_short(name))}",
+                                "yanchor": "bottom", "xanchor": "left",
+                                "text": f"✘ {_text(_short(name))}",
                                 "showarrow": False, "captureevents": True, "name": anchor,
                                 "font": {"color": FAIL_COLOR, "size": 11},
                                 "bgcolor": "rgba(255,255,255,0.85)",
