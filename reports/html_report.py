@@ -2,7 +2,8 @@
 
 Everything is inline, so the file opens offline and can be mailed or attached to a CI job: the
 style sheet, plotly.js (taken from the installed plotly package, not kept in this repository),
-the figures as JSON (reports.figures) and the page's own script (assets/report.js).
+the figures as JSON (reports.figures) and the page's own scripts (assets/plots.js,
+assets/table-filter.js).
 """
 
 from __future__ import annotations
@@ -318,16 +319,19 @@ def _all_events(events: pd.DataFrame | None, max_rows: int) -> str:
 
 
 def _scripts(figures: Figures, result: RunResult) -> str:
+    """The figure data, plotly.js and the page's plot script (only when there is a plot to
+    draw), then the event table's filter."""
+    scripts = ""
     specs = [f.spec() for f in (*figures.signals, *figures.tree)]
     if figures.sequence is not None:
         specs.append(figures.sequence.spec())
-    if not specs:
-        return f"<script>{_FILTER_ONLY_JS}</script>"
-    span = max(float(result.sim_time_s or 0.0), 1.0)
-    data = {"figures": specs, "sequence_times": figures.sequence_times,
-            "sequence_rows": SEQUENCE_ROWS_SHOWN, "zoom_half_width_s": max(10.0, span / 40)}
-    return (f'<script type="application/json" id="report-figures">{_script_json(data)}</script>'
-            f"<script>{_plotly_js()}</script><script>{_asset('report.js')}</script>")
+    if specs:
+        span = max(float(result.sim_time_s or 0.0), 1.0)
+        data = {"figures": specs, "sequence_times": figures.sequence_times,
+                "sequence_rows": SEQUENCE_ROWS_SHOWN, "zoom_half_width_s": max(10.0, span / 40)}
+        scripts = (f'<script type="application/json" id="report-figures">{_script_json(data)}'
+                   f"</script><script>{_plotly_js()}</script><script>{_asset('plots.js')}</script>")
+    return scripts + f"<script>{_asset('table-filter.js')}</script>"
 
 
 @cache
@@ -335,19 +339,6 @@ def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
     return get_plotlyjs()
-
-
-# Without plots the page's script needs no library: the event filter alone.
-_FILTER_ONLY_JS = """
-var f = document.getElementById('ev-filter');
-if (f) { f.addEventListener('input', function () {
-  var q = this.value.toLowerCase();
-  var rows = document.querySelectorAll('#ev-table tbody tr');
-  for (var i = 0; i < rows.length; i++) {
-    rows[i].hidden = q !== '' && rows[i].textContent.toLowerCase().indexOf(q) < 0;
-  }
-}); }
-"""
 
 
 def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS) -> str:

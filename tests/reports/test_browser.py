@@ -117,6 +117,12 @@ def test_report_in_chromium(browser, make_run: Callable[..., RunResult],
     assert page.evaluate(f"""() => {{ const r = document.getElementById('{anchor}')
         .getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }}""")
 
+    # The event table's filter keeps the rows holding the text.
+    page.locator("#events summary").click()
+    page.locator("#ev-filter").fill("mrec2groundfailure")
+    visible = page.locator("#ev-table tbody tr:visible")
+    assert visible.count() == 2 and "MREC2GroundFailure" in visible.first.inner_text()
+
     shot = tmp_path / "report.png"
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shot), full_page=True)

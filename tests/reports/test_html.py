@@ -99,9 +99,9 @@ def test_hostile_values_are_escaped(run: RunResult, tmp_path: Path) -> None:
     page = write_report(run, tmp_path)["report"].read_text(encoding="utf-8")
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
-    # Only the page's own three scripts: the figure data, plotly.js and the page's behaviour
-    # (a script element's text runs to the first "</script": no value may hold one).
-    assert len(re.findall(r"</script", page, re.I)) == 3
+    # Only the page's own four scripts: the figure data, plotly.js, the plots' and the table's
+    # behaviour (a script element's text runs to the first "</script": no value may hold one).
+    assert len(re.findall(r"</script", page, re.I)) == 4
     # In the plots too: plotly.js reads tags in labels, so the name is shown as written.
     label = next(a for a in figures_of(page)["figures"][0]["layout"]["annotations"]
                  if a.get("x") == 200.0)

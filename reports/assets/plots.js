@@ -1,5 +1,5 @@
-// report.html's own behaviour: draws the plots with plotly.js, zooms all time plots together,
-// follows the zoom in the message sequence diagram, and links failure markers to their rows.
+// report.html's plots: draws them with plotly.js, zooms all time plots together, follows the
+// zoom in the message sequence diagram, and links failure markers to their rows.
 (function () {
   'use strict';
   var spec = JSON.parse(document.getElementById('report-figures').textContent);
@@ -80,15 +80,4 @@
       setTimeRange([t - half, t + half], null);
     });
   });
-
-  var filter = document.getElementById('ev-filter');
-  if (filter) {
-    filter.addEventListener('input', function () {
-      var q = this.value.toLowerCase();
-      var rows = document.querySelectorAll('#ev-table tbody tr');
-      for (var i = 0; i < rows.length; i++) {
-        rows[i].hidden = q !== '' && rows[i].textContent.toLowerCase().indexOf(q) < 0;
-      }
-    });
-  }
 }());
