@@ -29,19 +29,23 @@
   function showInSequence(range) {
     if (!sequence) { return; }
     var times = spec.sequence_times;
-    var first = -1, last = -1;
+    // The span's first message (or the first one after it) and its last one.
+    var first = 0;
     if (range !== 'auto') {
-      for (var i = 0; i < times.length; i++) {
-        if (times[i] >= range[0] && times[i] <= range[1]) {
-          if (first < 0) { first = i; }
-          last = i;
-        }
-      }
+      while (first < times.length && times[first] < range[0]) { first++; }
     }
-    var rows = spec.sequence_rows;
-    if (first < 0) { first = 0; last = Math.min(times.length, rows) - 1; }
-    if (last - first + 1 > rows) { last = first + rows - 1; }
-    Plotly.relayout(sequence, {'yaxis.range': [Math.max(last, first + rows - 1) + 0.5, first - 0.9]});
+    var last = first - 1;
+    while (range !== 'auto' && last + 1 < times.length && times[last + 1] <= range[1]) { last++; }
+    var band = sequence.layout.shapes.length - 1;
+    var update = {};
+    update['shapes[' + band + '].visible'] = last >= first;
+    update['shapes[' + band + '].y0'] = first - 0.5;
+    update['shapes[' + band + '].y1'] = last + 0.5;
+    // Keep the number of rows shown (and so their spacing): scroll to the span's first message.
+    var shown = Math.min(spec.sequence_rows, times.length);
+    var top = Math.max(0, Math.min(first, times.length - shown));
+    update['yaxis.range'] = [top + shown - 0.5, top - 0.9];
+    Plotly.relayout(sequence, update);
   }
 
   function setTimeRange(range, origin) {

@@ -47,10 +47,10 @@ def _with_ocpp(run: RunResult) -> RunResult:
                  "unique_id": f"id-{t:g}", "payload": {}}
         return (t, "ocpp.main", "var", "ocpp_message", json.dumps(value))
 
+    # More messages than the diagram shows at once (40 rows), so that it has to scroll.
     rows = [frame(1.0, "tx", "Call", "BootNotification"),
             frame(1.1, "rx", "CallResult", "BootNotification"),
-            frame(150.0, "tx", "Call", "MeterValues"),
-            frame(250.0, "tx", "Call", "StopTransaction")]
+            *(frame(float(t), "tx", "Call", "MeterValues") for t in range(5, 300, 5))]
     extra = pd.DataFrame(rows, columns=list(run.events.columns))
     run.events = pd.concat([run.events, extra], ignore_index=True).sort_values(
         "t", kind="stable").reset_index(drop=True)
@@ -99,10 +99,16 @@ def test_report_in_chromium(browser, make_run: Callable[..., RunResult],
     for plot_id, r in after.items():
         assert r == pytest.approx(zoomed, abs=1e-6), plot_id
         assert r != before[plot_id]
-    # The sequence diagram shows the messages of that span (the third one, at 150 s).
+    # The sequence diagram scrolled to the span's first message.
+    times = [1.0, 1.1, *range(5, 300, 5)]
+    first = next(i for i, t in enumerate(times) if t >= zoomed[0])
     rows = page.evaluate(
         "() => document.getElementById('sequence-diagram')._fullLayout.yaxis.range")
-    assert min(rows) < 2 < max(rows)
+    assert rows[1] == pytest.approx(first - 0.9) and rows[0] == pytest.approx(first + 39.5)
+    band = page.evaluate(
+        "() => document.getElementById('sequence-diagram')._fullLayout.shapes.slice(-1)[0]")
+    last = max(i for i, t in enumerate(times) if t <= zoomed[1])
+    assert band["visible"] and (band["y0"], band["y1"]) == (first - 0.5, last + 0.5)
 
     # A failed expectation's label sits on the plots; clicking it shows its row.
     failed = next(e for e in run.expectations if not e.passed)
