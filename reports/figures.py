@@ -420,8 +420,9 @@ def sequence_figure(found: list[Message]) -> Figure | None:
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": i, "x1": i, "y0": 0,
                "y1": 1, "line": {"color": "#d0d7de", "width": 2}, "layer": "below"}
               for i in range(len(columns))]
-    # The last shape marks the rows of the time span the plots show (the page moves it).
-    shapes.append({"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0,
+    # The first shape (under the lifelines) marks the rows of the time span the plots show;
+    # the page moves it.
+    shapes.insert(0, {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0,
                    "y1": 0, "fillcolor": "#fff8c5", "line": {"width": 0}, "layer": "below",
                    "visible": False})
     layout = {

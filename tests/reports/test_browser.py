@@ -106,7 +106,7 @@ def test_report_in_chromium(browser, make_run: Callable[..., RunResult],
         "() => document.getElementById('sequence-diagram')._fullLayout.yaxis.range")
     assert rows[1] == pytest.approx(first - 0.9) and rows[0] == pytest.approx(first + 39.5)
     band = page.evaluate(
-        "() => document.getElementById('sequence-diagram')._fullLayout.shapes.slice(-1)[0]")
+        "() => document.getElementById('sequence-diagram')._fullLayout.shapes[0]")
     last = max(i for i, t in enumerate(times) if t <= zoomed[1])
     assert band["visible"] and (band["y0"], band["y1"]) == (first - 0.5, last + 0.5)
 
