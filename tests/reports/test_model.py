@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reports import (
     SIGNAL_COLUMNS,
@@ -13,6 +17,7 @@ from reports import (
     session_events,
     signals_columns,
 )
+from reports.model import anchor_ids, unique_names
 
 
 def _run(expectations: list[ExpectationResult]) -> RunResult:
@@ -51,3 +56,16 @@ def test_session_events_table() -> None:
     assert table["connector"].tolist()[0] == 1
     assert table["details"].tolist() == ['{"token":"X"}', "", ""]
     assert len(session_events(empty_events())) == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["a", "a (2)", "b", "", "A!", "a (3)"]), max_size=12))
+def test_names_and_anchors_are_unique(names: list[str]) -> None:
+    unique = unique_names(names)
+    assert len(set(unique)) == len(names)
+    for i, (given_name, made) in enumerate(zip(names, unique)):
+        # The first use of a name is kept as it was; a repetition is numbered.
+        assert made == given_name if given_name not in names[:i] else made.startswith(given_name)
+    anchors = anchor_ids(unique, "exp")
+    assert len(set(anchors)) == len(anchors)
+    assert all(re.fullmatch(r"exp-[a-z0-9-]+", a) for a in anchors)
