@@ -300,17 +300,24 @@ def _station(args: argparse.Namespace) -> int:
             on_event=lambda group, what, detail: print(f"{group}: {what} {detail}", flush=True))
         env = assembly.env
         finished = env.finish_on_signals()  # type: ignore[attr-defined]
+        assembly.tap(_announce_endpoints)
         assembly.start()
         try:
             if args.until is not None:
                 env.timeout(args.until).callbacks.append(
                     lambda _e: finished.triggered or finished.succeed())
-            print(f"station {config.path}: {assembly.describe()}; state in {args.state_dir}; "
-                  "Ctrl-C stops", flush=True)
+            print(f"station {config.path}: {assembly.describe()}; state kept in "
+                  f"{args.state_dir}; Ctrl-C stops", flush=True)
             env.run(until=finished)
         finally:
             assembly.stop()
     return EXIT_OK
+
+
+def _announce_endpoints(kind: str, source: str, name: str, value: object) -> None:
+    """Print where a station's web API (module Api) listens, once it does."""
+    if kind == "var" and name == "endpoint" and isinstance(value, dict):
+        print(f"{source}: dashboard at {value.get('dashboard')}", flush=True)
 
 
 def _module(args: argparse.Namespace) -> int:

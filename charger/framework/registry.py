@@ -27,6 +27,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "Ocpp16": "charger.ocpp.v16:Ocpp16",
     "Ocpp201": "charger.ocpp.v201:Ocpp201",
     "OcppWebSocketLink": "charger.ocpp.websocket_link:OcppWebSocketLink",
+    "Api": "charger.api:Api",
     # simulated hardware and world
     "SimBoard": "sim.hal.board:SimBoard",
     "SimRfidReader": "sim.hal.rfid:SimRfidReader",

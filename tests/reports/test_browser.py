@@ -7,8 +7,7 @@ one plot as a user zooms, and clicks a failed-expectation label as a user would.
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -17,29 +16,6 @@ import pytest
 from reports import RunResult, write_report
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = ("chromium", "chromium-browser")
-
-
-def chromium_path() -> str:
-    for name in CHROMIUM:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("chromium is not installed (Debian: apt-get install chromium; tools/run-tests "
-                "installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        # As root, chromium refuses to start with its sandbox.
-        launched = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
 
 def _with_ocpp(run: RunResult) -> RunResult:
     def frame(t: float, direction: str, kind: str, action: str) -> tuple:

@@ -1,0 +1,5 @@
+"""The station's web API and dashboard (module ``Api``)."""
+
+from charger.api.module import Api
+
+__all__ = ["Api"]
