@@ -81,3 +81,41 @@ def overcurrent_threshold_a(offered_a: float) -> float:
     """Highest current per phase still within an offer of ``offered_a``: the offer plus 10 %,
     at least 1 A more."""
     return offered_a + max(OVERCURRENT_MIN_TOLERANCE_A, OVERCURRENT_TOLERANCE_SHARE * offered_a)
+
+
+# --- the charger's pilot rules --------------------------------------------------------------
+# Pure decisions the EVSE manager takes from the pilot (its state machine applies them).
+PILOT_ERROR_STATES = ("E", "F")  # short to earth / no car network: no session can go on
+CHARGING_PILOT_STATES = ("C", "D")  # the car asks for power (D: with ventilation)
+
+
+def pilot_substate(cp_state: str, duty_pct: float | None) -> str:
+    """The standard's x1/x2 naming: ``B1`` (+9 V, no PWM: the charger is not ready), ``B2``
+    (PWM on: ready), likewise A, C and D; E and F have no sub-state."""
+    if cp_state in PILOT_ERROR_STATES:
+        return cp_state
+    return f"{cp_state}{'2' if duty_pct is not None else '1'}"
+
+
+def offers_current(duty_pct: float | None) -> bool:
+    """Does this duty let the car draw (8-97 %), as opposed to no PWM or 5 % (digital only)?"""
+    return current_from_duty(duty_pct) > 0.0
+
+
+def may_close_contactors(cp_state: str, duty_pct: float | None, locked: bool) -> bool:
+    """Power only to a car asking for it (C or D) under a PWM that offers current (x2), behind
+    a locked plug (``locked`` is true where there is no lock to ask)."""
+    return cp_state in CHARGING_PILOT_STATES and offers_current(duty_pct) and locked
+
+
+def unplug_seen(previous: str, cp_state: str) -> bool:
+    """A change of pilot state that ends the session: the car's network is gone (state A)."""
+    return cp_state == "A" and previous != "A"
+
+
+def plug_seen(previous: str, cp_state: str, session_open: bool) -> bool:
+    """A change of pilot state that starts a session: a car network (B, C or D) after A, or
+    after a pilot error that began with no session open."""
+    if cp_state not in ("B", "C", "D"):
+        return False
+    return previous == "A" or (previous in PILOT_ERROR_STATES and not session_open)
