@@ -66,6 +66,13 @@ def _fault(world: World, step: Step) -> Command:
     return car, "set_fault", {"fault": args["fault"], "active": active}
 
 
+def _hardware_fault(world: World, step: Step) -> Command:
+    # The simulated board under the step's car (a car needs a simulated board) takes it.
+    board = (world.connectors.board[step.connector], "control")
+    return board, "set_fault", {"fault": step.args["fault"],
+                                "active": step.args.get("active", True)}
+
+
 def _swipe(world: World, step: Step) -> Command:
     reader = step.args.get("reader") or world.readers[0]
     return (reader, "control"), "present_token", {"id_token": step.args["token"]}
@@ -110,6 +117,14 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
            "inject or remove a car-side fault", "car", _fault,
            "`fault`: `diode_fail`, `error_e`, `ventilation` or `rcd`; `active` (default true); "
            "for `rcd`: `current_ma` (default 30), `dc`"),
+    Action("hardware_fault",
+           {"fault": {"enum": ["welded_contactor", "lock_jammed", "meter_silent"]},
+            "active": {"type": "boolean"}}, ("fault",),
+           "inject or remove a fault of the simulated board under the step's car", "car",
+           _hardware_fault,
+           "`fault`: `welded_contactor` (the contactors stay closed when told to open), "
+           "`lock_jammed` (the lock does not move), `meter_silent` (the meter stops answering); "
+           "`active` (default true)"),
     Action("set_soc", {"soc_pct": {"type": "number", "minimum": 0, "maximum": 100}},
            ("soc_pct",), "set the battery's state of charge", "car", _car("set_soc", "soc_pct")),
     Action("grid", {"voltage_v": {"type": "number", "minimum": 0},

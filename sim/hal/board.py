@@ -12,13 +12,17 @@ The board is powered by the supply it switches: when the grid fails it loses pow
 board does: its contactors drop out, its pilot generator stops (0 V) and it reports
 ``PowerLoss`` (from its hold-up supply) until the grid returns; then it starts again from its
 reset state (pilot +12 V without PWM, contactors open) and reports the pilot state it sees.
+
+Hardware faults a scenario can inject (``control.set_fault``): welded contactors stay closed when
+told to open; a jammed lock does not move (``ConnectorLockFailedLock``/``...Unlock``); a silent
+meter publishes nothing and refuses reads (``CommunicationFault``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
 
-from charger.framework import Module, command
+from charger.framework import CommandError, CommandErrorType, Module, command
 from charger.iec61851 import pilot_high_v, pilot_low_v, state_from_voltage
 
 DIODE_FAULT_LOW_V = -10.5  # a healthy diode keeps the negative peak near -12 V
@@ -49,6 +53,11 @@ class SimBoard(Module):
         self._last_measurement: dict | None = None
         self._metered_current = [0.0, 0.0, 0.0]  # current of the last meter reading
         self.powered = True
+        self.welded = False
+        self.lock_jammed = False
+        self.meter_silent = False
+        self.lock_position = False  # locked
+        self.lock_errors: set[str] = set()
         self.grid.subscribe("supply", self._on_supply)
 
     def ready(self) -> Generator:
@@ -94,7 +103,7 @@ class SimBoard(Module):
 
         def switch() -> Generator:
             yield self.env.timeout(delay)
-            if move == self._relay_moves and self.powered:
+            if move == self._relay_moves and self.powered and not (self.welded and not value):
                 self._switch_relays(value)
 
         self.start(switch())
@@ -121,12 +130,41 @@ class SimBoard(Module):
     @command("lock", "lock")
     def lock(self) -> Generator:
         yield self.env.timeout(self.config["lock_delay_s"])
-        self.publish("lock", "locked", True)
+        self._move_lock(True, "ConnectorLockFailedLock")
 
     @command("lock", "unlock")
     def unlock(self) -> Generator:
         yield self.env.timeout(self.config["lock_delay_s"])
-        self.publish("lock", "locked", False)
+        self._move_lock(False, "ConnectorLockFailedUnlock")
+
+    def _move_lock(self, locked: bool, failure: str) -> None:
+        if self.lock_jammed and self.lock_position != locked:
+            if failure not in self.lock_errors:
+                self.lock_errors.add(failure)
+                self.raise_error("lock", failure, "the lock motor did not move")
+        else:
+            self.lock_position = locked
+            if failure in self.lock_errors:
+                self.lock_errors.discard(failure)
+                self.clear_error("lock", failure)
+        self.publish("lock", "locked", self.lock_position)
+
+    # --- hardware faults a scenario injects --------------------------------------------------
+    @command("control", "set_fault")
+    def set_fault(self, fault: str, active: bool) -> None:
+        if fault == "welded_contactor":
+            self.welded = active
+            if not active and self.relays_closed and not self._relay_target:
+                self._switch_relays(False)  # freed: the contactor follows its last command
+        elif fault == "lock_jammed":
+            self.lock_jammed = active
+        elif fault == "meter_silent" and active != self.meter_silent:
+            self.meter_silent = active
+            if active:
+                self.raise_error("meter", "CommunicationFault", "the meter does not answer")
+            else:
+                self.clear_error("meter", "CommunicationFault")
+                self._publish_meter()
 
     # --- the car's side ----------------------------------------------------------------------
     @command("ev_board", "set_cp_state")
@@ -244,6 +282,8 @@ class SimBoard(Module):
 
     @command("meter", "read")
     def read_meter(self) -> dict:
+        if self.meter_silent:
+            raise CommandError(CommandErrorType.TIMEOUT, "the meter does not answer")
         return self._publish_meter()
 
     def _publish_meter(self) -> dict:
@@ -263,5 +303,6 @@ class SimBoard(Module):
             "voltage_v": per_phase(self.voltage, max(self.voltage), 2),
             "frequency_hz": float(self.supply["frequency_hz"]),
         }
-        self.publish("meter", "powermeter", reading)
+        if not self.meter_silent:
+            self.publish("meter", "powermeter", reading)
         return reading
