@@ -138,6 +138,11 @@ class SimBoard(Module):
         self._move_lock(False, "ConnectorLockFailedUnlock")
 
     def _move_lock(self, locked: bool, failure: str) -> None:
+        # A new command supersedes the failure of the opposite one.
+        other = "ConnectorLockFailedUnlock" if locked else "ConnectorLockFailedLock"
+        if other in self.lock_errors:
+            self.lock_errors.discard(other)
+            self.clear_error("lock", other)
         if self.lock_jammed and self.lock_position != locked:
             if failure not in self.lock_errors:
                 self.lock_errors.add(failure)
