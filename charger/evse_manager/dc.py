@@ -8,7 +8,7 @@ them here with the time and carries out the actions:
 | action | the glue |
 |---|---|
 | ``close_dc_contactors`` / ``open_dc_contactors`` | the charger's output contactors |
-| ``cable_check_voltage`` | supply at the cable-check voltage (``cable_check_voltage_v``), 2 A limit |
+| ``cable_check_voltage`` | supply at ``cable_check_voltage_v()``, 2 A limit |
 | ``start_isolation_check`` | the isolation monitor measures |
 | ``precharge_voltage`` | supply at the car's target voltage, 2 A limit |
 | ``follow_demand`` | supply at the car's target voltage and current (within limits) |
