@@ -106,3 +106,14 @@ def test_rows_raise_declared_errors_and_every_declared_error_is_raised() -> None
         if row.interface != OWN:
             assert row.error in _errors(row.interface), row
     assert len({row.source_type for row in FAULTS}) == len(FAULTS)
+
+
+def test_the_committed_docs_are_what_the_tables_say() -> None:
+    from charger.evse_manager import docs
+
+    page = REPO / "docs" / "evse-manager.md"
+    text = page.read_text(encoding="utf-8")
+    assert all(f"<!-- table:{name} -->" in text for name in docs.TABLES)
+    assert docs.rewrite(text) == text, (
+        "docs/evse-manager.md is out of date: python -m charger.evse_manager.docs --write "
+        "docs/evse-manager.md")
