@@ -24,15 +24,15 @@ def test_a_welded_contactor_is_detected_and_the_pwm_stopped(
     c.hardware_fault("welded_contactor")
     paused_at = c.env.now
     c.driver("pause")  # C -> B: the contactors must open at once
-    c.advance(2.0)
+    c.advance(5.0)
     assert c.board.relays_closed  # welded: the feedback still says closed
     raised = c.raised("ContactorFault")
     assert len(raised) == 1
-    # Detected contactor_open_timeout_s (0.5 s) after the opening command, sent on C -> B
-    # (the car takes reaction_time_s to leave C).
+    # Detected contactor_open_timeout_s after the opening command, sent on C -> B (the car
+    # takes reaction_time_s to leave C).
     opened_at = next(r.t for r in c.rows("cmd", "board1.board.allow_power_on")
                      if r.t >= paused_at and r.value["args"]["value"] is False)
-    assert raised[0] == pytest.approx(opened_at + 0.5)
+    assert raised[0] == pytest.approx(opened_at + c.evse.config["contactor_open_timeout_s"])
     _safe(c)
     # Unplugging alone does not clear it: the contactor is still closed.
     c.driver("unplug")
