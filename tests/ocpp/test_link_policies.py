@@ -133,8 +133,13 @@ def test_meter_stop_is_the_reading_at_the_stop(csms: TestCsms, tmp_path: Path) -
                          what="charging")
         station.wait_for(lambda r: r.kind == "var" and r.name == "powermeter"
                          and r.value["power_w"]["total"] > 5000, what="11 kW")
-        assert csms.call("CP-1", call16.RemoteStopTransaction(transaction_id=1)).status \
-            == "Accepted"
+        # Asked before the charge point has the backend's answer to StartTransaction (slow on
+        # a loaded machine), it could not know the transaction by the backend's id.
+        station.wait_for(lambda r: r.kind == "var" and r.name == "ocpp_message"
+                         and r.value["action"] == "StartTransaction"
+                         and r.value["message_type"] == "CallResult", what="the transaction id")
+        stop_request = call16.RemoteStopTransaction(transaction_id=csms.transactions[("CP-1", 1)])
+        assert csms.call("CP-1", stop_request).status == "Accepted"
         stop = csms.wait_call("StopTransaction")
     readings = [r for r in station.rows if r.kind == "var" and r.name == "powermeter"]
     finished = next(r for r in station.rows if r.kind == "var" and r.name == "session_event"
