@@ -1,25 +1,14 @@
-"""The BDD suites' fixtures and step library (the steps live in the ``steps`` package)."""
+"""evbench's own BDD suites run through the installed plugin (evbench.bdd.plugin); this file
+only adds the project's ``@known_bug`` tag."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .steps.bench import Bench
-from .steps.given import *  # noqa: F403 - step definitions are fixtures pytest must see here
-from .steps.then import *  # noqa: F403
-from .steps.when import *  # noqa: F403
-
 KNOWN_BUG = "known_bug"
-
-
-@pytest.fixture
-def bench(tmp_path: Path, request: pytest.FixtureRequest) -> Bench:
-    """The scenario a feature builds; each test has its own, in its own temporary directory."""
-    return Bench(workdir=tmp_path, title=request.node.name)
 
 
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> Callable[..., Any] | None:

@@ -26,9 +26,9 @@ from evbench.scenario.runner import ScenarioRun
 from evbench.scenario.selectors import ConnectorMap, Evidence, Selector
 from reports.recorder import Row
 
-REPO = Path(__file__).resolve().parents[3]
-STATION_DIRS = (REPO / "tests" / "features" / "stations", REPO / "scenarios" / "stations")
+from .places import NotFound, Places
 
+DEFAULT_STATION = "evbench:ac-1-connector"  # when a feature names none
 DEFAULT_DURATION_S = 3600.0  # a cap: the run ends at its last step (plus the tail) before this
 DEFAULT_TAIL_S = 5.0  # how long the run goes on after the last action
 DEFAULT_SAMPLE_S = 0.1
@@ -49,19 +49,6 @@ class SimulationStalled(BaseException):
 
 class BenchError(AssertionError):
     """A feature file asks for something the bench cannot build."""
-
-
-def find_station(name: str) -> Path:
-    """A station file by name (``ac-1-connector``), from the features' own stations first, then
-    the shipped ones; or by path relative to the repository."""
-    candidates = [REPO / name] if name.endswith((".yaml", ".yml")) else []
-    for folder in STATION_DIRS:
-        candidates += [folder / name, folder / f"{name}.yaml"]
-    for path in candidates:
-        if path.is_file():
-            return path.resolve()
-    raise BenchError(f"no station file {name!r} in " + ", ".join(str(d.relative_to(REPO))
-                                                                 for d in STATION_DIRS))
 
 
 @dataclass
@@ -95,6 +82,7 @@ class Bench:
 
     workdir: Path
     title: str = "BDD scenario"
+    places: Places = field(default_factory=Places)
     station_path: Path | None = None
     station_doc: dict | None = None  # set when a Given step patches the station
     cars: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -110,13 +98,17 @@ class Bench:
 
     # --- Given: the station ----------------------------------------------------------------------
     def use_station(self, name: str) -> None:
-        self.station_path = find_station(name)
+        """The station by name or path (see :mod:`evbench.bdd.places`)."""
+        try:
+            self.station_path = self.places.station(name)
+        except NotFound as missing:
+            raise BenchError(str(missing)) from None
         self.station_doc = None
 
     def station(self) -> dict:
         """The station configuration as data, for a Given step to patch."""
         if self.station_path is None:
-            self.use_station("ac-1-connector")
+            self.use_station(DEFAULT_STATION)
         if self.station_doc is None:
             assert self.station_path is not None
             self.station_doc = yaml.safe_load(self.station_path.read_text(encoding="utf-8"))
@@ -192,7 +184,7 @@ class Bench:
     # --- the run ---------------------------------------------------------------------------------
     def scenario_doc(self) -> dict[str, Any]:
         if self.station_path is None:
-            self.use_station("ac-1-connector")
+            self.use_station(DEFAULT_STATION)
         assert self.station_path is not None
         station = self.station_path
         if self.station_doc is not None:
@@ -286,7 +278,8 @@ class Timeline:
         self.run = run
         self.result = result
         self.rows: list[Row] = run.recorder.rows
-        self.signals: pd.DataFrame = result.signals
+        self.events: pd.DataFrame = result.events  # the timeline, one row per recorded message
+        self.signals: pd.DataFrame = result.signals  # one row per connector per sample
         self.energy_wh: dict[int, float] = result.energy_wh
         self.connectors: ConnectorMap = run.world.connectors
         self.end_t: float = float(result.sim_time_s)
