@@ -215,7 +215,8 @@ HAPPENINGS: tuple[HappeningForm, ...] = (
                   ("the pilot enters state F",), "the control pilot enters a state"),
     HappeningForm(SESSION_EVENT, _selector(lambda m: {"session": m.group(0)}),
                   ("ChargingStarted", "the session event SessionFinished on connector 1"),
-                  "the EVSE manager publishes this session event"),
+                  "the EVSE manager publishes this session event: "
+                  + ", ".join(session_event_names())),
     HappeningForm(r"charging (?:starts|starting|to start|has started|started)",
                   _selector(lambda m: {"session": "ChargingStarted"}),
                   ("charging starts", "charging to start"), "ChargingStarted"),

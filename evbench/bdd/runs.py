@@ -1,7 +1,8 @@
 """Run a scenario file, or a station for a while, from a Python test.
 
 Both hand back the product's :class:`~reports.model.RunResult`: ``result.events`` is the timeline
-(one row per recorded message, columns ``t, source, kind, name, value``) and ``result.signals``
+(one row per recorded message, columns ``t, source, kind, name, value``; the value is
+the message as canonical JSON text) and ``result.signals``
 the sampled signals, both pandas DataFrames; ``result.expectations``, ``result.passed`` and
 ``result.energy_wh`` are the verdict and the energy per connector.
 """
