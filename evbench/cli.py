@@ -1,7 +1,8 @@
 """The ``evbench`` command line.
 
 Exit codes: 0 success (every expectation held), 1 an expectation failed, 2 bad input (the
-message names file, line and reason; no traceback).
+message names file, line and reason; no traceback), 3 an internal error (a bug; ``--debug``
+shows its traceback).
 """
 
 from __future__ import annotations
@@ -9,37 +10,95 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import shutil
 import sys
+import textwrap
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from charger.framework.errors import ConfigError, EvbenchError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+# What every command's exit codes 2 and 3 mean; each command says what its 0 and 1 mean.
+BAD_INPUT = ("bad input: a file, an option or a station was refused (the message names the file, "
+             "line and reason)")
+INTERNAL = "internal error: a bug in evbench (one line; --debug shows the traceback)"
+
+Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="evbench", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        _traceback_if(args)
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except EvbenchError as error:
+        _traceback_if(args)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (evbench modules | head): nothing to say
+        with contextlib.suppress(OSError, ValueError):  # and no second error when exiting
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as error:  # a bug: one line for the user, the traceback only on request
+        _traceback_if(args)
+        what = " ".join(f"{type(error).__name__}: {error}".split())
+        print(f"error: internal error ({what}); run again with --debug for the traceback",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
-    run = commands.add_parser("run", help="run a scenario and write its report")
-    run.add_argument("scenario", type=Path)
+
+def _traceback_if(args: argparse.Namespace) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evbench", description="EV-charger simulation workbench: run scenarios and "
+        "stations, check files, explore with random scenarios.",
+        epilog="Run 'evbench COMMAND --help' for a command's arguments and exit codes "
+        "(0 success, 1 a check failed, 2 bad input, 3 internal error).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the installed evbench version and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (for reporting a bug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = _command(commands, "run", _run, "run a scenario and write its report",
+                   ok="the run finished and every expectation held",
+                   failed="an expectation failed")
+    run.add_argument("scenario", type=Path, help="scenario file (docs/scenarios.md)")
     run.add_argument("--out", type=Path, default=None,
                      help="report directory (default: out/<scenario name>)")
     run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
-    run.add_argument("--quiet", action="store_true", help="print only the verdict")
+    run.add_argument("--quiet", action="store_true",
+                     help="print only the verdict (no progress bar, no expectation lines)")
     run.add_argument("--state-dir", type=Path, default=None,
                      help="keep the modules' state files (OCPP's queue) here across runs "
                      "(default: OUT/state, emptied before each run)")
     _bus_options(run)
 
-    station = commands.add_parser("station", help="run a station on the wall clock, no scenario")
+    station = _command(commands, "station", _station,
+                       "run a station on the wall clock, no scenario",
+                       ok="the station ran until --until or Ctrl-C and stopped")
     station.add_argument("config", type=Path, help="station configuration or scenario file")
     station.add_argument("--until", type=_seconds, default=None,
                          help="stop after this many simulated seconds (default: until Ctrl-C)")
-    station.add_argument("--seed", type=_seed, default=0)
+    station.add_argument("--seed", type=_seed, default=0,
+                         help="seed of the simulated world's randomness (default: 0)")
     station.add_argument("--state-dir", type=Path, default=Path("state"),
                          help="where the modules keep files that outlive a restart, such as "
                          "OCPP's queue and transactions (default: ./state)")
@@ -47,59 +106,82 @@ def main(argv: list[str] | None = None) -> int:
                          help="directory for the module processes' output (MQTT bus)")
     _bus_options(station)
 
-    module = commands.add_parser("module", help="run some modules of a station as one process")
-    module.add_argument("module_ids", nargs="+", metavar="ID")
+    module = _command(commands, "module", _module,
+                      "run some modules of a station as one process",
+                      ok="the modules ran until the station stopped them")
+    module.add_argument("module_ids", nargs="+", metavar="ID",
+                        help="module ids of the station configuration to run in this process")
     module.add_argument("--config", type=Path, default=None,
                         help="station configuration or scenario file (default: ask the "
                         "station's manager over MQTT)")
-    module.add_argument("--bus", type=_broker_url, required=True, help="mqtt://HOST:PORT")
+    module.add_argument("--bus", type=_broker_url, required=True,
+                        help="the station's MQTT broker, mqtt://HOST:PORT")
     module.add_argument("--factor", type=_factor, default=None,
-                        help="default: the station's, from its manager")
-    module.add_argument("--seed", type=_seed, default=None)
+                        help="wall seconds per simulated second (default: the station's, from "
+                        "its manager)")
+    module.add_argument("--seed", type=_seed, default=None,
+                        help="seed of the modules' randomness (default: the station's)")
 
     from evbench.monitor import add_arguments as monitor_arguments
 
-    monitor_arguments(commands.add_parser("monitor",
-                                          help="print the live traffic of a running station"),
+    monitor_arguments(_command(commands, "monitor", _monitor,
+                               "print the live traffic of a running station",
+                               ok="the monitor was stopped with Ctrl-C"),
                       bus_type=_broker_url)
 
-    validate = commands.add_parser("validate", help="check scenario or station files")
-    validate.add_argument("files", type=Path, nargs="+")
+    validate = _command(commands, "validate", _validate, "check scenario or station files",
+                        ok="every file is valid")
+    validate.add_argument("files", type=Path, nargs="+",
+                          help="scenario or station files (every problem of every file is "
+                          "reported)")
 
-    commands.add_parser("modules", help="list the modules and interfaces available")
+    modules = _command(commands, "modules", _modules,
+                       "show each module's requirements, parameters and error types, and the "
+                       "interfaces", ok="the modules were listed")
+    modules.add_argument("names", nargs="*", metavar="MODULE",
+                         help="only these modules (default: every module, then the interfaces)")
 
-    fuzz = commands.add_parser("fuzz", help="run random scenarios on a station and judge the "
-                               "safety invariants")
+    fuzz = _command(commands, "fuzz", _fuzz,
+                    "run random scenarios on a station and judge the safety invariants",
+                    ok="no invariant was violated",
+                    failed="an invariant was violated (the scenarios are in --out)")
     fuzz.add_argument("station", type=Path, help="station configuration")
-    fuzz.add_argument("--runs", type=_positive_int, default=100)
-    fuzz.add_argument("--seed", type=_seed, default=0)
+    fuzz.add_argument("--runs", type=_positive_int, default=100,
+                      help="how many random scenarios to run (default: 100)")
+    fuzz.add_argument("--seed", type=_seed, default=0,
+                      help="seed of the scenario generator (default: 0); the same seed draws "
+                      "the same scenarios")
     fuzz.add_argument("--out", type=Path, default=Path("out/fuzz"),
                       help="where violating scenarios are written (default: out/fuzz)")
     fuzz.add_argument("--jobs", type=_positive_int, default=None,
                       help="worker processes (default: one per core)")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def _command(commands: argparse._SubParsersAction, name: str, handler: Handler, summary: str,
+             ok: str, failed: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand whose help ends with its exit codes; ``handler(args)`` runs it."""
+    codes = [(EXIT_OK, ok), *([(EXIT_FAILED, failed)] if failed else []),
+             (EXIT_BAD_INPUT, BAD_INPUT), (EXIT_INTERNAL, INTERNAL)]
+    epilog = "exit codes:\n" + "\n".join(
+        textwrap.fill(meaning, 78, initial_indent=f"  {code}  ", subsequent_indent=" " * 5)
+        for code, meaning in codes)
+    command = commands.add_parser(name, help=summary, description=summary, epilog=epilog,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Accepted after the command too; SUPPRESS keeps a --debug given before it.
+    command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show the traceback of an error (for reporting a bug)")
+    command.set_defaults(handler=handler)
+    return command
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "validate":
-            return _validate(args.files)
-        if args.command == "station":
-            return _station(args)
-        if args.command == "module":
-            return _module(args)
-        if args.command == "monitor":
-            return _monitor(args)
-        if args.command == "fuzz":
-            return _fuzz(args)
-        return _modules()
-    except ConfigError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except EvbenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return version("evbench")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _fuzz(args: argparse.Namespace) -> int:
@@ -204,7 +286,8 @@ def _broker(bus: str) -> Iterator[str | None]:
 def _run(args: argparse.Namespace) -> int:
     from charger.framework.yamlio import load_yaml
     from evbench.filekind import expect_kind
-    from evbench.scenario import load_scenario, run_scenario
+    from evbench.scenario import load_scenario
+    from evbench.scenario.runner import ScenarioRun
     from reports import write_report
 
     expect_kind(load_yaml(args.scenario), args.scenario, "run")
@@ -214,10 +297,12 @@ def _run(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or _fresh_state_dir(out / "state")
     try:
         with _broker(args.bus) as url:
-            result = run_scenario(scenario, seed=args.seed, bus_url=url, factor=args.factor,
-                                  log_dir=out / "logs" if url else None,
-                                  progress=None if args.quiet else _say,
-                                  state_dir=state_dir.resolve())
+            run = ScenarioRun(scenario, args.seed, bus_url=url, factor=args.factor,
+                              log_dir=out / "logs" if url else None,
+                              state_dir=state_dir.resolve())
+            with _progress(run, args.quiet) as say:
+                run.progress = say
+                result = run.run()
     except BaseException:
         # Refused before it ran (the station, the run's size): leave no empty report directory.
         for directory in reversed(created):
@@ -266,6 +351,25 @@ def _fresh_state_dir(path: Path) -> Path:
 
 def _say(line: str) -> None:
     print(line, flush=True)
+
+
+@contextmanager
+def _progress(run, quiet: bool) -> Iterator[Callable[[str], None] | None]:
+    """Where a run's progress lines go; on a terminal (and not --quiet) a progress bar of
+    simulated time is drawn below them. Not on a pipe or a file: logs stay free of it."""
+    if quiet:
+        yield None
+        return
+    if not sys.stdout.isatty():
+        yield _say
+        return
+    from evbench.progress import SimulatedTimeBar
+
+    bar = SimulatedTimeBar(run.env, run.scenario.duration_s, sys.stdout)
+    try:
+        yield bar.write
+    finally:
+        bar.close()
 
 
 def _station_config(path: Path):
@@ -340,7 +444,7 @@ def _monitor(args: argparse.Namespace) -> int:
     return run_monitor(args)
 
 
-def _validate(files: list[Path]) -> int:
+def _validate(args: argparse.Namespace) -> int:
     from charger.framework.config import load_station
     from charger.framework.registry import ModuleRegistry
     from charger.framework.schema import SchemaRegistry
@@ -352,7 +456,7 @@ def _validate(files: list[Path]) -> int:
 
     registry = ModuleRegistry(SchemaRegistry())
     problems = []
-    for file in files:
+    for file in args.files:
         try:
             doc = load_yaml(file)
             if expect_kind(doc, file, "validate") == "station":
@@ -373,21 +477,11 @@ def _validate(files: list[Path]) -> int:
     return EXIT_OK
 
 
-def _modules() -> int:
-    from charger.framework.registry import ModuleRegistry
-    from charger.framework.schema import SchemaRegistry
+def _modules(args: argparse.Namespace) -> int:
+    from evbench.catalog import catalog
 
-    schemas = SchemaRegistry()
-    registry = ModuleRegistry(schemas)
-    print("modules:")
-    for name in registry.names():
-        manifest = registry.get(name).manifest
-        provides = ", ".join(f"{i}: {p.interface}" for i, p in manifest.provides.items())
-        print(f"  {name:16} provides {provides}")
-    print("interfaces:")
-    for name, spec in sorted(schemas.interfaces.items()):
-        print(f"  {name:22} {len(spec.cmds)} cmds, {len(spec.vars)} vars, "
-              f"{len(spec.errors)} errors")
+    for line in catalog(args.names):
+        print(line)
     return EXIT_OK
 
 

@@ -1,0 +1,47 @@
+"""A progress bar of simulated time for ``evbench run`` on a terminal.
+
+It shows how far a run got in simulated time and how much faster than real time it goes. A
+process on the run's own simpy clock moves it, so it reads no clock of its own: tqdm draws it,
+at most ten times a wall second, and not at all for a run over within half a wall second.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Generator
+from typing import TextIO
+
+import simpy
+from tqdm import tqdm
+
+STEPS = 500  # bar updates over the run's simulated duration
+FORMAT = "{l_bar}{bar}| t = {n:.0f} of {total:.0f} s{postfix} [{elapsed} < {remaining}]"
+
+
+class SimulatedTimeBar:
+    """A bar from 0 to ``duration_s`` simulated seconds, on ``stream``."""
+
+    def __init__(self, env: simpy.Environment, duration_s: float, stream: TextIO):
+        self.env = env
+        # A terminal that reports no size (0 x 0) gets 80 x 24: tqdm would hide the bar.
+        size = shutil.get_terminal_size((80, 24))
+        self.bar = tqdm(total=duration_s, file=stream, bar_format=FORMAT,
+                        leave=False, mininterval=0.1, delay=0.5, ncols=size.columns,
+                        nrows=size.lines)
+        env.process(self._follow(max(duration_s / STEPS, 1e-3)))
+
+    def _follow(self, period_s: float) -> Generator:
+        while True:
+            yield self.env.timeout(period_s)
+            elapsed = self.bar.format_dict["elapsed"]
+            if elapsed > 0:
+                self.bar.set_postfix_str(f"{self.env.now / elapsed:,.0f}x real time",
+                                         refresh=False)
+            self.bar.update(min(self.env.now, self.bar.total) - self.bar.n)
+
+    def write(self, line: str) -> None:
+        """A line of output above the bar (the bar is drawn again below it)."""
+        self.bar.write(line, file=self.bar.fp)
+
+    def close(self) -> None:
+        self.bar.close()
