@@ -1,7 +1,7 @@
 """A user's repository runs features through the installed plugin, and nothing else.
 
-The repository is built in a temporary folder: its own ``tests`` package, a feature file, a
-station beside it, a step of its own in its conftest. evbench is installed into a fresh virtual
+The repository is built in a temporary folder: its own ``tests`` package, feature files, a
+station beside them and one in a folder its ini names, a step of its own in its conftest. evbench is installed into a fresh virtual
 environment from this checkout (a real ``pip install``, without its dependencies: those are
 reached through a path file pointing at the running environment, with evbench's own editable
 install left out), and the repository's tests run with that environment's pytest.
@@ -55,7 +55,7 @@ CHARGING = '''Feature: My wallbox
 
 FAILING = '''Feature: A wrong expectation
   Scenario: The wallbox offers more than it is rated for
-    Given the station "stations/wallbox.yaml"
+    Given the station "rated-16a"
     And a "sedan-3ph-11kw" car
     And free charging is enabled
     When the car is plugged in
@@ -67,13 +67,16 @@ FAILING = '''Feature: A wrong expectation
 def _user_repository(root: Path) -> Path:
     tests = root / "tests"
     (tests / "features" / "stations").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        "[tool.pytest.ini_options]\naddopts = '-p no:cacheprovider'\n")
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n"
+                                         "addopts = '-p no:cacheprovider'\n"
+                                         "evbench_stations = ['configs']\n")
     (tests / "__init__.py").write_text("")
     (tests / "conftest.py").write_text(CONFTEST)
     # The wallbox is the shipped station rated 16 A (26.67 % duty) instead of 32 A (53.33 %).
     station = SHIPPED_STATION.read_text().replace("max_current_a: 32", "max_current_a: 16")
     (tests / "features" / "stations" / "wallbox.yaml").write_text(station)
+    (root / "configs").mkdir()
+    (root / "configs" / "rated-16a.yaml").write_text(station)  # found through the ini option
     (tests / "features" / "charging.feature").write_text(CHARGING)
     (tests / "features" / "failing.feature").write_text(FAILING)
     (tests / "test_charging.py").write_text(
