@@ -18,8 +18,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from charger.framework.errors import ConfigError, EvbenchError
+
+if TYPE_CHECKING:
+    from evbench.scenario.runner import ScenarioRun
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
@@ -354,7 +358,7 @@ def _say(line: str) -> None:
 
 
 @contextmanager
-def _progress(run, quiet: bool) -> Iterator[Callable[[str], None] | None]:
+def _progress(run: ScenarioRun, quiet: bool) -> Iterator[Callable[[str], None] | None]:
     """Where a run's progress lines go; on a terminal (and not --quiet) a progress bar of
     simulated time is drawn below them. Not on a pipe or a file: logs stay free of it."""
     if quiet:
