@@ -1,10 +1,11 @@
 """A user's repository runs features through the installed plugin, and nothing else.
 
 The repository is built in a temporary folder: its own ``tests`` package, feature files, a
-station beside them and one in a folder its ini names, a step of its own in its conftest. evbench is installed into a fresh virtual
-environment from this checkout (a real ``pip install``, without its dependencies: those are
-reached through a path file pointing at the running environment, with evbench's own editable
-install left out), and the repository's tests run with that environment's pytest.
+station beside them and one in a folder its ini names, a step of its own in its conftest.
+evbench is installed into a fresh virtual environment from this checkout (a real ``pip
+install``, without its dependencies: those are reached through a path file pointing at the
+running environment, with evbench's own editable install left out), and the repository's tests
+run with that environment's pytest.
 """
 
 from __future__ import annotations
