@@ -13,20 +13,20 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
-from charger.framework.errors import ConfigError
-from charger.framework.registry import ModuleRegistry
-from charger.framework.schema import SchemaRegistry
-from evbench.scenario import load_scenario
-from evbench.scenario.runner import ScenarioRun
-from evbench.scenario.selectors import ConnectorMap, Evidence, Selector
-from reports.recorder import Row
-
 from .places import NotFound, Places
+
+if TYPE_CHECKING:  # the product is imported when a scenario is built: the plugin loads fast
+    import pandas as pd
+
+    from charger.framework.errors import ConfigError
+    from charger.framework.registry import ModuleRegistry
+    from evbench.scenario.runner import ScenarioRun
+    from evbench.scenario.selectors import ConnectorMap
+    from reports.recorder import Row
 
 DEFAULT_STATION = "evbench:ac-1-connector"  # when a feature names none
 DEFAULT_DURATION_S = 3600.0  # a cap: the run ends at its last step (plus the tail) before this
@@ -39,6 +39,9 @@ NOOP_SCRIPT = "sleep 0"
 @cache
 def registry() -> ModuleRegistry:
     """The product's interfaces and module classes, read once per process (they are only read)."""
+    from charger.framework.registry import ModuleRegistry
+    from charger.framework.schema import SchemaRegistry
+
     return ModuleRegistry(SchemaRegistry())
 
 
@@ -239,6 +242,10 @@ class Bench:
 
     def _prepare(self) -> ScenarioRun | None:
         """Write the scenario file, load it and build its run; None if it was refused."""
+        from charger.framework.errors import ConfigError
+        from evbench.scenario import load_scenario
+        from evbench.scenario.runner import ScenarioRun
+
         path = self.workdir / "scenario.yaml"
         path.write_text(yaml.safe_dump(self.scenario_doc(), sort_keys=False), encoding="utf-8")
         try:
@@ -362,6 +369,8 @@ def _earliest_end(steps: list[dict[str, Any]]) -> float:
 
 def times_of(selector: dict, timeline: Timeline) -> list[float]:
     """Instants a product scenario selector (``{contactor: closed}``...) matches."""
+    from evbench.scenario.selectors import Evidence, Selector
+
     evidence = Evidence(timeline.rows, timeline.signals, timeline.connectors)
     return Selector(selector).times(evidence)
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import yaml
 
 import charger
-from evbench.scenario.durations import parse_duration
 
 from .bench import BenchError, Timeline, times_of
 
@@ -44,6 +43,8 @@ TOKEN_STATUS = {"accepted": "Accepted", "rejected": "Rejected", "timed out": "Ti
 
 def seconds(text: str) -> float:
     """``3 s``, ``100 ms``, ``5 min``, ``1 h`` (the scenario files' duration forms)."""
+    from evbench.scenario.durations import parse_duration  # not at import: the plugin loads fast
+
     return parse_duration(text.strip())
 
 

@@ -3,25 +3,26 @@
 Registered as the ``pytest11`` entry point ``evbench``, so pytest loads it wherever evbench is
 installed (with ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` set, load it with ``-p evbench.bdd.plugin``).
 Nothing here runs unless a test asks for it: the step definitions are fixtures that only a
-pytest-bdd scenario looks up.
+pytest-bdd scenario looks up, and the product (the scenario engine, pandas) is imported only
+when a scenario is built, so a pytest session that runs no feature pays little for the plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from reports.model import RunResult
 
 from .bench import Bench
 from .given import *  # noqa: F403 - step definitions are fixtures pytest must find in the plugin
 from .places import Places
-from .runs import run_scenario_file, run_station
 from .then import *  # noqa: F403
 from .when import *  # noqa: F403
+
+if TYPE_CHECKING:
+    from reports.model import RunResult
 
 STATION_DIRS_INI = "evbench_stations"
 FEATURE_DIR = pytest.StashKey[Path]()
@@ -61,6 +62,8 @@ def evbench_scenario(evbench_places: Places) -> Callable[..., RunResult]:
     """Run a scenario file: ``evbench_scenario("scenarios/mine.yaml", seed=3)`` (a path
     relative to the test file, then the rootdir; ``evbench:NAME`` for a shipped one). The
     result's ``events`` and ``signals`` are the timeline as pandas DataFrames."""
+    from .runs import run_scenario_file
+
     def run(name: str, seed: int | None = None) -> RunResult:
         return run_scenario_file(evbench_places.scenario(name), seed)
     return run
@@ -71,6 +74,8 @@ def evbench_station(evbench_places: Places, tmp_path: Path) -> Callable[..., Run
     """Run a station for a while: ``evbench_station("stations/mine.yaml", 120, cars={1:
     {"profile": "sedan-3ph-11kw"}}, steps=[{"at": 1, "do": "plug_in"}])``. Keywords: ``cars``,
     ``grid``, ``steps``, ``module_config``, ``sample_interval``, ``seed``."""
+    from .runs import run_station
+
     def run(name: str, seconds: float, **world: Any) -> RunResult:
         return run_station(evbench_places.station(name), seconds, tmp_path, **world)
     return run

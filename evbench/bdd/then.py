@@ -13,9 +13,6 @@ import re
 
 from pytest_bdd import parsers
 
-from evbench.scenario.expectations import judge
-from evbench.scenario.model import Expectation
-
 from .bench import Bench, Timeline, merged_sum, value_at, values_between
 from .library import then
 from .phrases import DURATION, NUMBER, Happening, parse_happening, seconds, tolerance
@@ -45,6 +42,9 @@ def _fmt(times: list[float], limit: int = 6) -> str:
 
 
 def _judge(timeline: Timeline, kind: str, spec: dict, name: str):
+    from evbench.scenario.expectations import judge
+    from evbench.scenario.model import Expectation
+
     return judge(Expectation(kind, spec, name), timeline.rows, timeline.signals,
                  timeline.energy_wh, timeline.connectors)
 

@@ -80,3 +80,17 @@ def test_every_station_the_docs_name_is_shipped() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "bdd-steps.md").read_text()
     for name in shipped_names():
         assert f"`{name}`" in page
+
+
+def test_loading_the_plugin_leaves_the_product_unimported() -> None:
+    """pytest loads the plugin in every session of an environment with evbench installed: the
+    scenario engine and pandas are imported only when a feature builds a scenario."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, evbench.bdd.plugin; "
+             "print(sorted(m for m in ('pandas', 'evbench.scenario', 'charger.framework', "
+             "'reports') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
