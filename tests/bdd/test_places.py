@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,9 +87,6 @@ def test_every_station_the_docs_name_is_shipped() -> None:
 def test_loading_the_plugin_leaves_the_product_unimported() -> None:
     """pytest loads the plugin in every session of an environment with evbench installed: the
     scenario engine and pandas are imported only when a feature builds a scenario."""
-    import subprocess
-    import sys
-
     probe = ("import sys, evbench.bdd.plugin; "
              "print(sorted(m for m in ('pandas', 'evbench.scenario', 'charger.framework', "
              "'reports') if m in sys.modules))")
