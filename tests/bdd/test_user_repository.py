@@ -1,7 +1,8 @@
 """A user's repository runs features through the installed plugin, and nothing else.
 
-The repository is built in a temporary folder: its own ``tests`` package, feature files, a
-station beside them and one in a folder its ini names, a step of its own in its conftest.
+The repository is built in a temporary folder as docs/bdd-steps.md shows it, from the page's
+own examples (feature, conftest step, fixture test): its own ``tests`` package, a station beside
+the feature and one in a folder its ini names.
 evbench is installed into a fresh virtual environment from this checkout (a real ``pip
 install``, without its dependencies: those are reached through a path file pointing at the
 running environment, with evbench's own editable install left out), and the repository's tests
@@ -11,6 +12,7 @@ run with that environment's pytest.
 from __future__ import annotations
 
 import os
+import re
 import site
 import subprocess
 import sys
@@ -20,32 +22,9 @@ import pytest
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 SHIPPED_STATION = CHECKOUT / "scenarios" / "stations" / "ac-1-connector.yaml"
+PAGE = CHECKOUT / "docs" / "bdd-steps.md"
 
-CONFTEST = '''
-from pytest_bdd import parsers, when
-
-
-@when(parsers.parse("the car is plugged in and out {times:d} times"))
-def replug(bench, times):
-    for _ in range(times):
-        bench.do("plug_in", 1)
-        bench.wait(5)
-        bench.do("unplug", 1)
-        bench.wait(5)
-'''
-
-CHARGING = '''Feature: My wallbox
-  Scenario: A car charges at the wallbox's 16 A
-    Given the station "wallbox"
-    And a "sedan-3ph-11kw" car
-    And free charging is enabled
-    When the car is plugged in
-    And we wait up to 30 s for charging to start
-    And 60 s pass
-    Then the contactor closes within 3 s of the car going from B to C
-    And the current on connector 1 never exceeds 16 A
-    And the PWM duty is 26.67 %
-
+REPLUG = '''Feature: Plugging in and out
   Scenario: Each plug-in starts a session
     Given the station "evbench:ac-1-connector"
     And a "sedan-3ph-11kw" car
@@ -65,23 +44,35 @@ FAILING = '''Feature: A wrong expectation
 '''
 
 
+def _page_example(language: str, containing: str) -> str:
+    """A code block of docs/bdd-steps.md: the repository runs the page's own examples."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
+    (block,) = [b for b in blocks if containing in b]
+    return block
+
+
 def _user_repository(root: Path) -> Path:
+    """The layout docs/bdd-steps.md shows, plus a feature using the page's own step, and a
+    failing one with a station from a folder the ini option names."""
     tests = root / "tests"
-    (tests / "features" / "stations").mkdir(parents=True)
+    (tests / "stations").mkdir(parents=True)
+    (tests / "features").mkdir()
+    (root / "configs").mkdir()
     (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n"
                                          "addopts = '-p no:cacheprovider'\n"
                                          "evbench_stations = ['configs']\n")
     (tests / "__init__.py").write_text("")
-    (tests / "conftest.py").write_text(CONFTEST)
+    (tests / "conftest.py").write_text(_page_example("python", "# tests/conftest.py"))
     # The wallbox is the shipped station rated 16 A (26.67 % duty) instead of 32 A (53.33 %).
     station = SHIPPED_STATION.read_text().replace("max_current_a: 32", "max_current_a: 16")
-    (tests / "features" / "stations" / "wallbox.yaml").write_text(station)
-    (root / "configs").mkdir()
-    (root / "configs" / "rated-16a.yaml").write_text(station)  # found through the ini option
-    (tests / "features" / "charging.feature").write_text(CHARGING)
-    (tests / "features" / "failing.feature").write_text(FAILING)
+    (tests / "stations" / "my-charger.yaml").write_text(station)
+    (root / "configs" / "rated-16a.yaml").write_text(station)
+    (tests / "charging.feature").write_text(_page_example("gherkin", "Feature: My charger"))
+    (tests / "replug.feature").write_text(REPLUG)
     (tests / "test_charging.py").write_text(
-        'from pytest_bdd import scenarios\n\nscenarios("features/charging.feature")\n')
+        'from pytest_bdd import scenarios\n\nscenarios("charging.feature", "replug.feature")\n')
+    (tests / "test_station.py").write_text(_page_example("python", "def test_charging_starts"))
+    (tests / "features" / "failing.feature").write_text(FAILING)
     (tests / "test_failing.py").write_text(
         'from pytest_bdd import scenarios\n\nscenarios("features/failing.feature")\n')
     return root
@@ -117,9 +108,9 @@ def test_a_user_repository_runs_its_features_through_the_installed_plugin(tmp_pa
                            cwd=repo, check=True, capture_output=True, text=True).stdout
     assert Path(where.strip()).is_relative_to(tmp_path / "venv"), where
 
-    passing = _pytest(python, repo, "tests/test_charging.py")
+    passing = _pytest(python, repo, "tests/test_charging.py", "tests/test_station.py")
     assert passing.returncode == 0, passing.stdout + passing.stderr
-    assert "2 passed" in passing.stdout
+    assert "3 passed" in passing.stdout
 
     failing = _pytest(python, repo, "tests/test_failing.py")
     assert failing.returncode == 1, failing.stdout + failing.stderr
