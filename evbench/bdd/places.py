@@ -61,10 +61,11 @@ class Places:
         elif "/" in name or name.endswith(YAML) or Path(name).is_absolute():
             candidates = [base / name for base in self._bases()]
         else:
-            folders = ([self.near / STATIONS] if self.near else []) + list(self.station_dirs) \
-                if kind == STATIONS else self._bases()
-            folders.append(shipped)
-            candidates = [folder / f"{name}.yaml" for folder in folders]
+            if kind == STATIONS:
+                folders = [*([self.near / STATIONS] if self.near else []), *self.station_dirs]
+            else:
+                folders = self._bases()
+            candidates = [folder / f"{name}.yaml" for folder in (*folders, shipped)]
         for path in candidates:
             if path.is_file():
                 return path.resolve()
