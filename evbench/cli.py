@@ -194,12 +194,29 @@ def _fuzz(args: argparse.Namespace) -> int:
 
     # Checked (and created) before the first run: a violation found must not be lost.
     _out_dir(args.out, "--out", "directory for violating scenarios")
-    report = fuzz(args.station, args.runs, seed=args.seed, out=args.out, jobs=args.jobs)
+    with _fuzz_progress(args.runs) as progress:
+        report = fuzz(args.station, args.runs, seed=args.seed, out=args.out, jobs=args.jobs,
+                      progress=progress)
     for violation in report.violations:
         print(f"run {violation.index}: {', '.join(violation.failed)} -> {violation.file}",
               file=sys.stderr)
     print(report.summary)
     return EXIT_FAILED if report.violations else EXIT_OK
+
+
+@contextmanager
+def _fuzz_progress(runs: int) -> Iterator[Callable[[int, object], None] | None]:
+    """On a terminal, a bar of the runs done; elsewhere nothing (logs stay free of it)."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    from evbench.progress import RunCountBar
+
+    bar = RunCountBar(runs, sys.stdout)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _bus_options(parser: argparse.ArgumentParser) -> None:

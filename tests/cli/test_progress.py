@@ -67,3 +67,13 @@ def test_no_bar_when_stdout_is_not_a_terminal(tmp_path: Path) -> None:
     assert "\r" not in done.stdout + done.stderr
     assert "real time [" not in done.stdout
     assert done.stdout.rstrip().endswith("PASSED")
+
+
+def test_fuzzing_on_a_terminal_counts_the_runs(tmp_path: Path) -> None:
+    station = REPO / "scenarios" / "stations" / "ac-1-connector.yaml"
+    code, out = _on_a_terminal(["fuzz", str(station), "--runs", "10", "--jobs", "1",
+                                "--out", str(tmp_path / "fuzz")])
+    assert code == 0, out
+    done = [int(n) for n in re.findall(r"\| (\d+) of 10 runs \[", out)]
+    assert done and done == sorted(done) and done[-1] == 10, out[:2000]
+    assert out.index("10 runs, 0 invariant violations") > out.rindex(" of 10 runs [")
