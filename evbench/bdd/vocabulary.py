@@ -1,8 +1,9 @@
 """docs/bdd-steps.md's phrase tables, written from the step library's own tables.
 
 The Given, When and Then tables come from :data:`evbench.bdd.library.STEPS` (each step's example
-phrases and docstring), the happenings table from :data:`evbench.bdd.phrases.HAPPENINGS`. They sit
-between ``<!-- bdd:NAME -->`` and ``<!-- /bdd:NAME -->`` markers:
+phrases and docstring), the happenings table from :data:`evbench.bdd.phrases.HAPPENINGS`, the
+list of shipped stations and scenarios from the installed files. They sit between
+``<!-- bdd:NAME -->`` and ``<!-- /bdd:NAME -->`` markers:
 
     python -m evbench.bdd.vocabulary --markdown                 # print the tables
     python -m evbench.bdd.vocabulary --write docs/bdd-steps.md  # rewrite them in the page
@@ -21,6 +22,7 @@ from pathlib import Path
 from . import given, then, when  # noqa: F401 - importing them fills the STEPS table
 from .library import KINDS, steps_of
 from .phrases import HAPPENINGS
+from .places import shipped_names
 
 
 def _cell(text: str) -> str:
@@ -46,9 +48,16 @@ def happenings_table() -> str:
         for form in HAPPENINGS])
 
 
+def shipped_list() -> str:
+    """The stations and scenarios a feature reaches as ``evbench:NAME``."""
+    return "\n".join(f"- {kind}: " + ", ".join(f"`{name}`" for name in shipped_names(kind))
+                     for kind in ("stations", "scenarios"))
+
+
 TABLES: dict[str, Callable[[], str]] = {
     **{kind: (lambda kind=kind: steps_table(kind)) for kind in KINDS},
     "happenings": happenings_table,
+    "shipped": shipped_list,
 }
 _BLOCK = re.compile(r"(<!-- bdd:(?P<name>[a-z-]+) -->\n).*?(<!-- /bdd:(?P=name) -->)", re.DOTALL)
 
