@@ -28,11 +28,16 @@ BUILTIN_MODULES: dict[str, str] = {
     "Ocpp201": "charger.ocpp.v201:Ocpp201",
     "OcppWebSocketLink": "charger.ocpp.websocket_link:OcppWebSocketLink",
     "Api": "charger.api:Api",
+    "EvseSlac": "charger.slac.evse:EvseSlac",
+    "RawEthernetPlc": "charger.slac.raw_ethernet:RawEthernetPlc",
     # simulated hardware and world
     "SimBoard": "sim.hal.board:SimBoard",
     "SimRfidReader": "sim.hal.rfid:SimRfidReader",
+    "PlcLink": "sim.hal.plc_link:PlcLink",
+    "PlcBridge": "sim.hal.plc_bridge:PlcBridge",
     "SimGrid": "sim.grid:SimGrid",
     "SimCar": "sim.car:SimCar",
+    "SimEvSlac": "sim.car.ev_slac:SimEvSlac",
     "SimCsms": "sim.csms:SimCsms",
 }
 

@@ -1,0 +1,127 @@
+"""What both sides of SLAC do alike: talk to their PLC modem through a ``plc_link`` port, decode
+what arrives (refusing malformed frames without stopping), keep frames addressed to someone else
+out, and let a matching run wait for the next frame it expects, with a deadline.
+
+``EvseSlac`` (the charger) and ``SimEvSlac`` (the car) subclass :class:`SlacEndpoint`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Generator
+
+import simpy
+
+from charger.framework import Module
+from charger.slac import frames
+from charger.slac.frames import SlacFrame, SlacFrameError
+from charger.slac.timing import slac_count, slac_value
+
+MacFilter = Callable[[SlacFrame], bool]
+
+
+def local_mac(seed: str) -> str:
+    """A stable, locally administered unicast address for a module without a configured one."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
+
+
+class Inbox:
+    """Frames one matching run has received and not yet taken, in arrival order."""
+
+    def __init__(self, env: simpy.Environment, run_id: bytes):
+        self.env = env
+        self.run_id = run_id
+        self.store = simpy.FilterStore(env)
+
+    def put(self, frame: SlacFrame) -> None:
+        self.store.put(frame)
+
+    def expect(self, names: set[str], within_s: float) -> Generator:
+        """The next frame of one of ``names`` (of this run, where the frame names a run),
+        or None after ``within_s``; other frames stay for a later ``expect``."""
+        def wanted(frame: SlacFrame) -> bool:
+            run = frame.fields.get("RunID")
+            return frame.name in names and (run is None or run == self.run_id.hex())
+
+        get = self.store.get(wanted)
+        timeout = self.env.timeout(max(0.0, within_s))
+        outcome = yield get | timeout
+        if get in outcome:
+            return outcome[get]
+        get.cancel()
+        return None
+
+
+class SlacEndpoint(Module):
+    """Base of the two SLAC sides: the modem port, decoding, the timing table."""
+
+    def init(self) -> None:
+        self.plc = self.require("plc")
+        self.port: int = self.config["port"]
+        self.mac: str = (self.config["mac_address"] or local_mac(self.id)).lower()
+        self.modem_mac: str = self.config["modem_mac"].lower()
+        self.rejected = 0  # malformed frames refused so far
+        self.plc.subscribe("received", self._on_received)
+
+    # --- the standard's numbers -------------------------------------------------------------
+    @staticmethod
+    def seconds(name: str) -> float:
+        return slac_value(name)
+
+    @staticmethod
+    def count(name: str) -> int:
+        return slac_count(name)
+
+    # --- frames ----------------------------------------------------------------------------
+    def send(self, raw: bytes) -> None:
+        self.plc.send("send_frame", port=self.port, frame=raw.hex())
+
+    def _on_received(self, value: dict) -> None:
+        if value["port"] != self.port:
+            return
+        try:
+            frame = frames.parse_frame(bytes.fromhex(value["frame"]))
+        except (SlacFrameError, ValueError) as exc:
+            self.rejected += 1
+            self.log("warning", f"port {self.port}: frame refused: {exc}")
+            return
+        if frame.dst not in (self.mac, frames.BROADCAST_MAC):
+            return  # for another host on the same line
+        self.on_frame(frame)
+
+    def on_frame(self, frame: SlacFrame) -> None:
+        """A decoded frame addressed to this host (or broadcast)."""
+        raise NotImplementedError
+
+    def new_run_id(self) -> bytes:
+        return self.rng.randbytes(frames.RUN_ID_BYTES)
+
+    def join_network(self, nmk: bytes, on_confirmed: Callable[[], None] | None = None,
+                     within_s: float | None = None) -> Generator:
+        """Give the modem a network key (CM_SET_KEY.REQ) and wait for its confirmation,
+        repeating the request as the standard repeats requests. True when confirmed."""
+        self._key_confirmed = self.env.event()
+        nid = frames.nid_from_nmk(nmk)
+        attempts = 1 + self.count("C_EV_match_retry")
+        wait = within_s if within_s is not None else self.seconds("TT_match_response")
+        for _ in range(attempts):
+            self.send(frames.set_key_req(self.mac, nid, nmk, self.rng.getrandbits(32),
+                                         self.modem_mac))
+            outcome = yield self._key_confirmed | self.env.timeout(wait)
+            if self._key_confirmed in outcome:
+                if on_confirmed is not None:
+                    on_confirmed()
+                return True
+        self.log("error", f"port {self.port}: the PLC modem did not confirm the network key")
+        return False
+
+    def key_confirmed(self) -> None:
+        """A CM_SET_KEY.CNF arrived from this host's modem."""
+        waiting = getattr(self, "_key_confirmed", None)
+        if waiting is not None and not waiting.triggered:
+            waiting.succeed()
+
+
+def upper_mac(mac: str) -> str:
+    return mac.upper()

@@ -1,0 +1,63 @@
+"""PlcLink: the simulated power line of every connector, as a module on the bus.
+
+It provides the host side of the EVSEs' modems (``evse``) and of the cars' modems (``ev``),
+both the ``plc_link`` interface, one port per connector, and a ``control`` for scenarios (path
+attenuation, loss). What the line and the modems do is :class:`sim.hal.plc_channel.PlcChannel`;
+this module only moves frames between it and the bus, ``latency_s`` after they were sent, and
+publishes each with its decoded form, so the timeline shows every SLAC frame readable and in hex.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from charger.framework import Module, command
+from charger.slac import frames
+from sim.hal.plc_channel import EV, EVSE, ChannelSettings, Delivery, PlcChannel
+
+SIDE_OF_IMPL = {"evse": EVSE, "ev": EV}
+
+
+class PlcLink(Module):
+    def init(self) -> None:
+        settings = ChannelSettings(
+            connectors=self.config["connectors"], direct_db=self.config["direct_db"],
+            crosstalk_db=self.config["crosstalk_db"], unheard_db=self.config["unheard_db"],
+            loss=self.config["loss"], group_slope_db=self.config["group_slope_db"],
+            group_noise_db=self.config["group_noise_db"])
+        self.channel = PlcChannel(settings, self.rng)
+        for path in self.config["paths"]:
+            self.channel.set_attenuation(path["ev_port"], path["evse_port"],
+                                         path["attenuation_db"])
+
+    @command("evse", "send_frame")
+    def send_from_evse(self, port: int, frame: str) -> dict:
+        return self._send(EVSE, port, frame)
+
+    @command("ev", "send_frame")
+    def send_from_ev(self, port: int, frame: str) -> dict:
+        return self._send(EV, port, frame)
+
+    @command("control", "set_attenuation")
+    def set_attenuation(self, ev_port: int, evse_port: int, attenuation_db: float) -> None:
+        self.channel.set_attenuation(ev_port, evse_port, attenuation_db)
+
+    @command("control", "set_loss")
+    def set_loss(self, probability: float) -> None:
+        self.channel.loss = probability
+
+    def _send(self, side: str, port: int, frame: str) -> dict:
+        raw = bytes.fromhex(frame)
+        deliveries = self.channel.carry(side, port, raw)  # a bad port fails the command
+        if deliveries:
+            self.start(self._deliver(deliveries))
+        decoded = frames.describe(raw)
+        return {"message": decoded.get("message", "not SLAC"), "bytes": len(raw)}
+
+    def _deliver(self, deliveries: list[Delivery]) -> Generator:
+        yield self.env.timeout(self.config["latency_s"])
+        for delivery in deliveries:
+            impl = "evse" if delivery.side == EVSE else "ev"
+            self.publish(impl, "received", {"port": delivery.port,
+                                            "frame": delivery.frame.hex(),
+                                            "decoded": frames.describe(delivery.frame)})
