@@ -23,6 +23,7 @@ def _ip(*args: str) -> subprocess.CompletedProcess:
 class VethLab:
     tag: str
     namespaces: list[str] = field(default_factory=list)
+    cables: int = 0
 
     def namespace(self, role: str) -> str:
         name = f"slac-{self.tag}-{role}"
@@ -36,7 +37,8 @@ class VethLab:
     def cable(self, host_ns: str, host_if: str, line_ns: str, line_if: str,
               host_mac: str | None = None) -> None:
         """A veth pair: ``host_if`` in the host's namespace, ``line_if`` on the line's."""
-        tmp_host, tmp_line = f"h{self.tag}{len(self.namespaces)}a", f"h{self.tag}{len(self.namespaces)}b"
+        self.cables += 1  # temporary names in this namespace, free again once moved
+        tmp_host, tmp_line = f"s{self.tag}c{self.cables}a", f"s{self.tag}c{self.cables}b"
         for args in (["link", "add", tmp_host, "type", "veth", "peer", "name", tmp_line],
                      ["link", "set", tmp_host, "netns", host_ns, "name", host_if],
                      ["link", "set", tmp_line, "netns", line_ns, "name", line_if]):
