@@ -121,7 +121,3 @@ class SlacEndpoint(Module):
         waiting = getattr(self, "_key_confirmed", None)
         if waiting is not None and not waiting.triggered:
             waiting.succeed()
-
-
-def upper_mac(mac: str) -> str:
-    return mac.upper()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from scapy.contrib.homeplugav import HomePlugAV
@@ -131,10 +131,18 @@ class SlacFrame:
 
 # --- parsing -----------------------------------------------------------------------------------
 def parse_frame(raw: bytes) -> SlacFrame:
-    """Decode one Ethernet frame carrying a SLAC message; SlacFrameError if it is not one."""
+    """Decode one Ethernet frame carrying a SLAC message; SlacFrameError if it is not one.
+
+    The frame returned is shared by every caller that parses the same bytes (scapy takes
+    milliseconds for a frame with attenuation groups, and a frame on a shared line reaches
+    several hosts): read it, do not change it."""
     if not isinstance(raw, bytes | bytearray):
         raise SlacFrameError(f"a frame is bytes, not {type(raw).__name__}")
-    raw = bytes(raw)
+    return _parse(bytes(raw))
+
+
+@lru_cache(maxsize=2048)
+def _parse(raw: bytes) -> SlacFrame:
     if len(raw) < HEADER_BYTES:
         raise SlacFrameError(f"truncated: {len(raw)} bytes, the headers alone take "
                              f"{HEADER_BYTES}")
@@ -169,14 +177,14 @@ def _check_lengths(kind: MessageKind, message: Packet, body_bytes: int) -> None:
         if message.MatchVariableFieldLen != expected:
             raise SlacFrameError(f"{kind.name}: variable field length "
                                  f"{message.MatchVariableFieldLen}, expected {expected}")
-    needed = _fixed_bytes(kind) + len(groups or ())
+    needed = fixed_body_bytes(kind) + len(groups or ())
     if body_bytes < needed:
         raise SlacFrameError(f"{kind.name}: truncated: body of {body_bytes} bytes, needs "
                              f"{needed}")
 
 
 @cache
-def _fixed_bytes(kind: MessageKind) -> int:
+def fixed_body_bytes(kind: MessageKind) -> int:
     """The body size of a message without attenuation groups (scapy's defaults: every field
     at its full width)."""
     return len(bytes(kind.layer()))
@@ -206,7 +214,7 @@ def build_frame(name: str, dst: str, src: str, **fields: Any) -> bytes:
     if kind is None:
         raise SlacFrameError(f"no SLAC message {name!r}")
     if "Groups" in fields:
-        fields["Groups"] = [HPGP_GROUP(group=int(g)) for g in fields["Groups"]]
+        fields["Groups"] = [_group(int(g)) for g in fields["Groups"]]
     if kind.layer in _MATCH_VAR_LAYER:
         var_layer = _MATCH_VAR_LAYER[kind.layer]
         var_names = {desc.name for desc in var_layer.fields_desc}
@@ -217,6 +225,13 @@ def build_frame(name: str, dst: str, src: str, **fields: Any) -> bytes:
               / kind.layer(**fields))
     raw = bytes(packet)
     return raw + bytes(max(0, MIN_FRAME_BYTES - len(raw)))
+
+
+@cache
+def _group(attenuation_db: int) -> HPGP_GROUP:
+    """One carrier group's value; a frame holds 58 and scapy packets are costly to make, so
+    each value's packet is made once and shared (building only reads it)."""
+    return HPGP_GROUP(group=attenuation_db)
 
 
 def kind_of(layer: type[Packet]) -> MessageKind:
