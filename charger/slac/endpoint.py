@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Generator
+from typing import Any
 
 import simpy
 
 from charger.framework import Module
+from charger.framework.errors import Problem
 from charger.slac import frames
 from charger.slac.frames import SlacFrame, SlacFrameError
 from charger.slac.timing import slac_count, slac_value
@@ -53,8 +55,35 @@ class Inbox:
         return None
 
 
+def link_ports(station: Any, module_id: str) -> list[int] | None:
+    """The ports a PLC link module of the station offers, or None when it cannot be known
+    before it runs."""
+    link = station.modules.get(module_id)
+    if link is None:
+        return None
+    if link.module == "PlcLink":
+        return list(range(1, link.config.get("connectors", 1) + 1))
+    if link.module == "RawEthernetPlc":
+        return [entry.get("port") for entry in link.config.get("ports", [])]
+    return None
+
+
 class SlacEndpoint(Module):
     """Base of the two SLAC sides: the modem port, decoding, the timing table."""
+
+    @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[Problem]:
+        """The configured port must be one the connected link has."""
+        port = instance.config.get("port", 1)
+        problems = []
+        for module_id, _impl in instance.connections.get("plc", []):
+            ports = link_ports(station, module_id)
+            if ports is not None and port not in ports:
+                problems.append(Problem(
+                    instance.path, instance.line("config", "port") or instance.line(),
+                    f"{instance.id}: port {port} is not one of {module_id}'s ports "
+                    f"{ports}"))
+        return problems
 
     def init(self) -> None:
         self.plc = self.require("plc")

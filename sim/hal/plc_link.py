@@ -10,8 +10,10 @@ publishes each with its decoded form, so the timeline shows every SLAC frame rea
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 from charger.framework import Module, command
+from charger.framework.errors import Problem
 from charger.slac import frames
 from sim.hal.plc_channel import EV, EVSE, ChannelSettings, Delivery, PlcChannel
 
@@ -19,6 +21,20 @@ SIDE_OF_IMPL = {"evse": EVSE, "ev": EV}
 
 
 class PlcLink(Module):
+    @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[Problem]:
+        """Paths between connectors the link has."""
+        connectors = instance.config.get("connectors", 1)
+        problems = []
+        for index, path in enumerate(instance.config.get("paths", [])):
+            for key in ("ev_port", "evse_port"):
+                if path.get(key, 1) > connectors:
+                    problems.append(Problem(
+                        instance.path, instance.line("config", "paths", index, key),
+                        f"{instance.id}: paths[{index}].{key} {path[key]} is beyond its "
+                        f"{connectors} connectors"))
+        return problems
+
     def init(self) -> None:
         settings = ChannelSettings(
             connectors=self.config["connectors"], direct_db=self.config["direct_db"],
