@@ -69,6 +69,7 @@ class EvseSlac(SlacEndpoint):
     # --- the slac interface ----------------------------------------------------------------
     @command("main", "reset")
     def reset(self, enable: bool) -> None:
+        self._stop_init_timer()
         self._drop_link()
         self.enabled = enable
         self._leave_network()

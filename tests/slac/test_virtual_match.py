@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from charger.slac import frames
 from charger.slac.timing import SLAC
@@ -268,3 +270,25 @@ def test_the_same_seed_gives_the_same_timeline(slac_bench: Bench) -> None:
 def test_station_document_builds(slac_bench: Bench) -> None:
     doc = slac_station_doc(1)
     assert set(doc["active_modules"]) == {"plc", "evse1", "car1"}
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(connectors=st.integers(2, 3), crosstalk_db=st.floats(5, 40), seed=st.integers(0, 99),
+       delays=st.lists(st.floats(0, 1.5), min_size=3, max_size=3))
+def test_cars_plugged_in_at_any_moment_match_their_own_evse(
+        slac_bench: Bench, connectors: int, crosstalk_db: float, seed: int,
+        delays: list[float]) -> None:
+    bench = slac_bench(connectors, {"crosstalk_db": crosstalk_db}, seed=seed)
+
+    def plug(n: int, delay: float):
+        yield bench.env.timeout(delay)
+        yield bench.bus.call("test", f"evse{n}", "main", "enter_bcd", {})
+        yield bench.bus.call("test", f"car{n}", "main", "trigger_matching", {})
+
+    for n in range(1, connectors + 1):
+        bench.env.process(plug(n, delays[n - 1]))
+    bench.advance(6)
+    for n in range(1, connectors + 1):
+        assert bench.last(f"car{n}.main", "ev_mac_address") == evse_mac(n).upper()
+        assert bench.last(f"evse{n}.main", "ev_mac_address") == ev_mac(n).upper()
