@@ -91,6 +91,7 @@ class SlacEndpoint(Module):
         self.mac: str = (self.config["mac_address"] or local_mac(self.id)).lower()
         self.modem_mac: str = self.config["modem_mac"].lower()
         self.rejected = 0  # malformed frames refused so far
+        self._key_confirmed: simpy.Event | None = None  # a CM_SET_KEY.CNF awaited
         self.plc.subscribe("received", self._on_received)
 
     # --- the standard's numbers -------------------------------------------------------------
@@ -147,6 +148,5 @@ class SlacEndpoint(Module):
 
     def key_confirmed(self) -> None:
         """A CM_SET_KEY.CNF arrived from this host's modem."""
-        waiting = getattr(self, "_key_confirmed", None)
-        if waiting is not None and not waiting.triggered:
-            waiting.succeed()
+        if self._key_confirmed is not None and not self._key_confirmed.triggered:
+            self._key_confirmed.succeed()

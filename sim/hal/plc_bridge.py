@@ -30,7 +30,6 @@ class PlcBridge(Module):
                 self.ports[(side, entry["connector"])] = port
                 attach_port(self.env, port, lambda received, side=side,
                             number=entry["connector"]: self._carry(side, number, received))
-        self.carried = 0
 
     def shutdown(self) -> None:
         for port in self.ports.values():
@@ -42,6 +41,5 @@ class PlcBridge(Module):
                 target = self.ports.get((delivery.side, delivery.port))
                 if target is not None:
                     target.send(delivery.frame)
-                    self.carried += 1
                     self.log("debug", f"{delivery.side}{delivery.port} <- "
                              f"{frames.describe(delivery.frame).get('message', 'not SLAC')}")
