@@ -115,3 +115,36 @@ def test_each_car_matches_its_own_evse_over_raw_sockets(
     assert len(own_sounds) == len(own_profiles) == 10
     assert names.count("CM_MNBC_SOUND.IND") == 10 * connectors
     assert "CM_SET_KEY.CNF" in names and "CM_SLAC_MATCH.REQ" in names
+
+
+def test_the_raw_transport_alone_carries_frames_across_a_veth_pair(lab: VethLab) -> None:
+    """Two namespaces, one veth pair, a port at each end: what one sends the other receives,
+    padded to the Ethernet minimum; a port never reads back what it sent."""
+    import select
+
+    from charger.slac import frames
+
+    left, right = lab.namespace("a"), lab.namespace("b")
+    lab.cable(left, "plc0", right, "plc0", ev_mac(1))
+    near, far = RawEthernetPort("plc0", left), RawEthernetPort("plc0", right)
+    try:
+        assert near.mac == ev_mac(1)
+        short = frames.slac_parm_req(ev_mac(1), bytes(8))[:29]  # unpadded on purpose
+        assert near.send(short) == frames.MIN_FRAME_BYTES
+        assert select.select([far.sock], [], [], 5.0)[0], "nothing arrived"
+        (arrived,) = far.receive()
+        assert arrived == short + bytes(31)
+        assert frames.parse_frame(arrived).name == "CM_SLAC_PARM.REQ"
+        other = bytes.fromhex("02ee0000000102cc0000000186dd") + bytes(50)  # not HomePlug
+        far.send(frames.set_key_cnf(frames.LOCAL_MODEM_MAC, ev_mac(1), 1, 2))
+        assert select.select([near.sock], [], [], 5.0)[0]
+        assert [frames.parse_frame(f).name for f in near.receive()] == ["CM_SET_KEY.CNF"]
+        # Another EtherType, then a SLAC frame: only the SLAC frame reaches the port.
+        far.sock.send(other)
+        far.send(frames.atten_char_rsp(ev_mac(1), evse_mac(1), bytes(8)))
+        assert select.select([near.sock], [], [], 5.0)[0]
+        assert [frames.parse_frame(f).name for f in near.receive()] == ["CM_ATTEN_CHAR.RSP"]
+        assert far.receive() == []  # it sent three frames and reads none of them back
+    finally:
+        near.close()
+        far.close()
