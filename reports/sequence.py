@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from charger.slac import messages as slac_messages
 from reports.model import parse_value
 
 DETAIL_CHARS = 240  # payloads are cut in hover texts; timeline.csv has them whole
@@ -71,10 +72,27 @@ def _read_ocpp(value: dict) -> Reading | None:
     return Reading(direction != "rx", label.strip(), detail, failed)
 
 
+def _read_slac(value: dict) -> Reading | None:
+    decoded = value.get("decoded")
+    kind = slac_messages.BY_NAME.get(decoded.get("message")) if isinstance(decoded, dict) \
+        else None
+    if kind is None or not kind.between_ev_and_evse:
+        return None  # not SLAC, or between a host and its own modem
+    fields = json.dumps(decoded.get("fields"), sort_keys=True, separators=(",", ":"))
+    detail = f"{decoded.get('src')} -> {decoded.get('dst')}: {fields}"
+    if len(detail) > DETAIL_CHARS:
+        detail = detail[:DETAIL_CHARS] + " …"
+    return Reading(kind.sender == slac_messages.EVSE, f"{kind.name} (port {value.get('port')})",
+                   detail)
+
+
 MESSAGE_SOURCES: tuple[MessageSource, ...] = (
     MessageSource("OCPP", "var", "ocpp_message", "charge point", "CSMS", _read_ocpp,
                   "OCPP-J frames as the charge point sent (`tx`), received (`rx`) or dropped "
                   "them"),
+    MessageSource("SLAC", "var", "received", "EVSE", "car", _read_slac,
+                  "SLAC frames between cars and EVSEs as each host's PLC modem passed them up "
+                  "(`plc_link`), one row per receiving port, so crosstalk shows"),
 )
 
 

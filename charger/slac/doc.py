@@ -1,4 +1,4 @@
-"""The tables of docs/slac.md, written from the message table (``frames.MESSAGES``) and the
+"""The tables of docs/slac.md, written from the message table (``messages.MESSAGES``) and the
 timing table (``timing.SLAC_PARAMETERS``) between ``<!-- slac:NAME -->`` markers:
 
     python -m charger.slac.doc --write docs/slac.md
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from charger.slac.frames import MESSAGES
+from charger.slac.messages import MESSAGES
 from charger.slac.timing import SLAC_PARAMETERS
 
 
@@ -25,7 +25,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 def messages_table() -> str:
     return _table(("message", "MMTYPE", "scapy class", "sent by", "what it does"), [
-        (f"`{m.name}`", f"0x{m.mmtype:04X}", f"`{m.layer.__name__}`", m.sender, m.description)
+        (f"`{m.name}`", f"0x{m.mmtype:04X}", f"`{m.layer_name}`", m.sender, m.description)
         for m in MESSAGES])
 
 

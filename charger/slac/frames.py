@@ -1,8 +1,9 @@
 """HomePlug Green PHY management frames of SLAC (ISO 15118-3): build and parse, nothing else.
 
-The message layouts are scapy's (``scapy.contrib.homepluggp``), used as they are; this module
-adds what a protocol needs around them: one table of the messages SLAC uses, builders that fill
-in the standard's constant values and pad to the Ethernet minimum, and a parser that refuses a
+The message layouts are scapy's (``scapy.contrib.homepluggp``), used as they are, for the
+messages the vocabulary table names (``charger.slac.messages``); this module adds what a
+protocol needs around them: builders that fill in the standard's constant values and pad to the
+Ethernet minimum, and a parser that refuses a
 frame that is not one of them (wrong EtherType, unknown MMTYPE, truncated, inconsistent length
 fields) with a :class:`SlacFrameError` saying why, never with another exception.
 
@@ -17,25 +18,19 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
+from scapy.contrib import homepluggp
 from scapy.contrib.homeplugav import HomePlugAV
 from scapy.contrib.homepluggp import (
-    CM_ATTEN_CHAR_IND,
-    CM_ATTEN_CHAR_RSP,
-    CM_ATTENUATION_CHARACTERISTICS_MME,
-    CM_MNBC_SOUND_IND,
-    CM_SET_KEY_CNF,
-    CM_SET_KEY_REQ,
     CM_SLAC_MATCH_CNF,
     CM_SLAC_MATCH_REQ,
-    CM_SLAC_PARM_CNF,
-    CM_SLAC_PARM_REQ,
-    CM_START_ATTEN_CHAR_IND,
     HPGP_GROUP,
     SLAC_varfield,
     SLAC_varfield_cnf,
 )
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet
+
+from charger.slac.messages import BY_MMTYPE, BY_NAME, MESSAGES, MessageKind
 
 ETHERTYPE_HOMEPLUG_AV = 0x88E1
 MIN_FRAME_BYTES = 60  # Ethernet minimum without the FCS: shorter frames are padded with zeros
@@ -66,45 +61,9 @@ class SlacFrameError(ValueError):
     """A frame that is not a well-formed SLAC management message; the text says why."""
 
 
-@dataclass(frozen=True)
-class MessageKind:
-    """One SLAC management message: its name, HomePlug MMTYPE, scapy layer and role."""
-
-    name: str
-    mmtype: int
-    layer: type[Packet]
-    sender: str  # who sends it: "EV", "EVSE", "host" (either side's host), "modem"
-    description: str
-
-
-# The SLAC vocabulary, declared once: the parser, the builders, the docs and the tests read it.
-MESSAGES: tuple[MessageKind, ...] = (
-    MessageKind("CM_SET_KEY.REQ", 0x6008, CM_SET_KEY_REQ, "host",
-                "a host tells its own modem the network key (NMK) and network id (NID) to join"),
-    MessageKind("CM_SET_KEY.CNF", 0x6009, CM_SET_KEY_CNF, "modem",
-                "the modem confirms the key"),
-    MessageKind("CM_SLAC_PARM.REQ", 0x6064, CM_SLAC_PARM_REQ, "EV",
-                "the EV starts a matching run (broadcast, with its run id)"),
-    MessageKind("CM_SLAC_PARM.CNF", 0x6065, CM_SLAC_PARM_CNF, "EVSE",
-                "an EVSE that sees a car on its pilot answers with the sounding parameters"),
-    MessageKind("CM_START_ATTEN_CHAR.IND", 0x606A, CM_START_ATTEN_CHAR_IND, "EV",
-                "the EV announces its sounds (sent three times)"),
-    MessageKind("CM_MNBC_SOUND.IND", 0x6076, CM_MNBC_SOUND_IND, "EV",
-                "one sound (multi-network broadcast), counting down"),
-    MessageKind("CM_ATTEN_PROFILE.IND", 0x6086, CM_ATTENUATION_CHARACTERISTICS_MME, "modem",
-                "an EVSE's modem reports the attenuation per carrier group of one sound"),
-    MessageKind("CM_ATTEN_CHAR.IND", 0x606E, CM_ATTEN_CHAR_IND, "EVSE",
-                "an EVSE reports the average attenuation it measured to the EV"),
-    MessageKind("CM_ATTEN_CHAR.RSP", 0x606F, CM_ATTEN_CHAR_RSP, "EV",
-                "the EV acknowledges an EVSE's attenuation report"),
-    MessageKind("CM_SLAC_MATCH.REQ", 0x607C, CM_SLAC_MATCH_REQ, "EV",
-                "the EV asks the EVSE it heard best to match"),
-    MessageKind("CM_SLAC_MATCH.CNF", 0x607D, CM_SLAC_MATCH_CNF, "EVSE",
-                "the EVSE confirms and hands over the network key"),
-)
-BY_NAME: dict[str, MessageKind] = {kind.name: kind for kind in MESSAGES}
-BY_MMTYPE: dict[int, MessageKind] = {kind.mmtype: kind for kind in MESSAGES}
-_BY_LAYER: dict[type[Packet], MessageKind] = {kind.layer: kind for kind in MESSAGES}
+# Each message's scapy class, named by the vocabulary table (charger.slac.messages).
+LAYERS: dict[str, type[Packet]] = {kind.name: getattr(homepluggp, kind.layer_name)
+                                   for kind in MESSAGES}
 _MATCH_VAR_BYTES = {CM_SLAC_MATCH_REQ: MATCH_REQ_VAR_BYTES, CM_SLAC_MATCH_CNF: MATCH_CNF_VAR_BYTES}
 _MATCH_VAR_LAYER = {CM_SLAC_MATCH_REQ: SLAC_varfield, CM_SLAC_MATCH_CNF: SLAC_varfield_cnf}
 
@@ -158,7 +117,7 @@ def _parse(raw: bytes) -> SlacFrame:
         raise SlacFrameError(f"MMTYPE 0x{mmtype:04X} is not a SLAC message")
     try:
         packet = Ether(raw)
-        message = packet.getlayer(kind.layer)
+        message = packet.getlayer(LAYERS[kind.name])
     except Exception as exc:  # noqa: BLE001 - scapy's dissectors raise many kinds
         raise SlacFrameError(f"{kind.name}: unreadable ({exc})") from None
     if message is None:
@@ -172,8 +131,9 @@ def _check_lengths(kind: MessageKind, message: Packet, body_bytes: int) -> None:
     if groups is not None and len(groups) != message.NumberOfGroups:
         raise SlacFrameError(f"{kind.name}: truncated: {message.NumberOfGroups} attenuation "
                              f"groups announced, {len(groups)} present")
-    if kind.layer in _MATCH_VAR_BYTES:
-        expected = _MATCH_VAR_BYTES[kind.layer]
+    layer = LAYERS[kind.name]
+    if layer in _MATCH_VAR_BYTES:
+        expected = _MATCH_VAR_BYTES[layer]
         if message.MatchVariableFieldLen != expected:
             raise SlacFrameError(f"{kind.name}: variable field length "
                                  f"{message.MatchVariableFieldLen}, expected {expected}")
@@ -187,7 +147,7 @@ def _check_lengths(kind: MessageKind, message: Packet, body_bytes: int) -> None:
 def fixed_body_bytes(kind: MessageKind) -> int:
     """The body size of a message without attenuation groups (scapy's defaults: every field
     at its full width)."""
-    return len(bytes(kind.layer()))
+    return len(bytes(LAYERS[kind.name]()))
 
 
 def _fields(message: Packet) -> dict[str, Any]:
@@ -215,14 +175,15 @@ def build_frame(name: str, dst: str, src: str, **fields: Any) -> bytes:
         raise SlacFrameError(f"no SLAC message {name!r}")
     if "Groups" in fields:
         fields["Groups"] = [_group(int(g)) for g in fields["Groups"]]
-    if kind.layer in _MATCH_VAR_LAYER:
-        var_layer = _MATCH_VAR_LAYER[kind.layer]
+    layer = LAYERS[name]
+    if layer in _MATCH_VAR_LAYER:
+        var_layer = _MATCH_VAR_LAYER[layer]
         var_names = {desc.name for desc in var_layer.fields_desc}
         variable = {k: fields.pop(k) for k in list(fields) if k in var_names}
         fields["VariableField"] = var_layer(**variable)
     packet = (Ether(dst=dst, src=src, type=ETHERTYPE_HOMEPLUG_AV)
               / HomePlugAV(version=MMV_HOMEPLUG_AV_1_1, HPtype=kind.mmtype)
-              / kind.layer(**fields))
+              / layer(**fields))
     raw = bytes(packet)
     return raw + bytes(max(0, MIN_FRAME_BYTES - len(raw)))
 
@@ -232,10 +193,6 @@ def _group(attenuation_db: int) -> HPGP_GROUP:
     """One carrier group's value; a frame holds 58 and scapy packets are costly to make, so
     each value's packet is made once and shared (building only reads it)."""
     return HPGP_GROUP(group=attenuation_db)
-
-
-def kind_of(layer: type[Packet]) -> MessageKind:
-    return _BY_LAYER[layer]
 
 
 # The standard's messages with its constant values filled in: what each side sends.

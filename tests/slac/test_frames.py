@@ -47,6 +47,14 @@ def test_every_message_of_the_table_has_a_builder_and_round_trips() -> None:
         assert int.from_bytes(raw[15:17], "little") == frames.BY_NAME[name].mmtype
 
 
+def test_scapys_own_bindings_agree_with_the_table() -> None:
+    from scapy.contrib.homeplugav import HomePlugAV
+
+    for kind in MESSAGES:
+        header = HomePlugAV(version=1, HPtype=kind.mmtype)
+        assert header.guess_payload_class(b"") is frames.LAYERS[kind.name], kind.name
+
+
 def test_the_slac_parm_request_is_laid_out_as_the_standard_says() -> None:
     # dst broadcast, src, EtherType 88E1, MMV 1, MMTYPE 0x6064 little-endian, fragment info 0,
     # application type 0, security type 0, run id; zeros up to 60 bytes.

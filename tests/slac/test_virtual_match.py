@@ -292,3 +292,18 @@ def test_cars_plugged_in_at_any_moment_match_their_own_evse(
     for n in range(1, connectors + 1):
         assert bench.last(f"car{n}.main", "ev_mac_address") == evse_mac(n).upper()
         assert bench.last(f"evse{n}.main", "ev_mac_address") == ev_mac(n).upper()
+
+
+def test_the_reports_sequence_diagram_shows_the_exchange(slac_bench: Bench) -> None:
+    from reports.sequence import messages
+
+    bench = slac_bench(2, {"crosstalk_db": 15})
+    plug_and_match(bench, [1, 2])
+    slac = [m for m in messages(bench.recorder.events_frame()) if m.protocol == "SLAC"]
+    first = [(m.sender, m.receiver, m.label) for m in slac[:2]]
+    assert first == [("car", "EVSE", "CM_SLAC_PARM.REQ (port 1)"),
+                     ("car", "EVSE", "CM_SLAC_PARM.REQ (port 2)")]  # crosstalk: both heard
+    answers = {m.label for m in slac if m.sender == "EVSE"}
+    assert {"CM_SLAC_MATCH.CNF (port 1)", "CM_SLAC_MATCH.CNF (port 2)"} <= answers
+    assert not any("CM_ATTEN_PROFILE" in m.label or "CM_SET_KEY" in m.label for m in slac)
+    assert all(":" in m.detail and "->" in m.detail for m in slac)
