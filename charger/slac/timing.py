@@ -57,9 +57,9 @@ SLAC_PARAMETERS: tuple[SlacParameter, ...] = (
     SlacParameter("TT_EVSE_SLAC_init", 50.0, "s", "EVSE",
                   "after the car appears on the pilot (state B), the EVSE waits this long for "
                   "CM_SLAC_PARM.REQ before it reports the matching failed", 20.0, 50.0),
-    SlacParameter("TT_match_join", 12.0, "s", "both",
-                  "after CM_SLAC_MATCH.CNF, both sides must have joined the logical network "
-                  "(CM_SET_KEY to their modems) within this time"),
+    SlacParameter("TT_match_join", 12.0, "s", "EV",
+                  "after CM_SLAC_MATCH.CNF the EV's modem must have joined the EVSE's logical "
+                  "network (CM_SET_KEY.REQ confirmed) within this time"),
     SlacParameter("TT_matching_rate", 0.4, "s", "EV",
                   "pause before the EV starts a new matching run after a failed one"),
     SlacParameter("TT_matching_repetition", 10.0, "s", "EV",

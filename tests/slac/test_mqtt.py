@@ -14,6 +14,7 @@ from charger.framework.registry import ModuleRegistry
 from evbench.assembly import assemble
 from reports.recorder import Recorder
 from tests.slac.conftest import ev_mac, evse_mac, slac_station_doc
+from tests.slac.test_veth import run_until_matched
 
 pytestmark = pytest.mark.mqtt
 
@@ -36,7 +37,7 @@ def test_two_cars_match_their_evses_across_module_processes(
             for n in (1, 2):
                 call = assembly.bus.call("test", f"car{n}", "main", "trigger_matching", {}, 10.0)
                 assert assembly.env.run(until=call) is True
-            assembly.env.run(until=assembly.env.now + 5.0)
+            run_until_matched(assembly, recorder, ["car1", "car2"])
         finally:
             assembly.stop()
 
