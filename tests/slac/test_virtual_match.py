@@ -307,3 +307,18 @@ def test_the_reports_sequence_diagram_shows_the_exchange(slac_bench: Bench) -> N
     assert {"CM_SLAC_MATCH.CNF (port 1)", "CM_SLAC_MATCH.CNF (port 2)"} <= answers
     assert not any("CM_ATTEN_PROFILE" in m.label or "CM_SET_KEY" in m.label for m in slac)
     assert all(":" in m.detail and "->" in m.detail for m in slac)
+
+
+def test_an_evse_the_car_did_not_choose_gives_up_after_the_match_session_timeout(
+        slac_bench: Bench) -> None:
+    bench = slac_bench(2, {"crosstalk_db": 15})
+    bench.call("evse2", "main", "enter_bcd")  # a car is there too, but does not talk yet
+    plug_and_match(bench, [1], settle_s=seconds("TT_EVSE_match_session") + 3)
+    assert bench.last("car1.main", "ev_mac_address") == evse_mac(1).upper()
+    reported = [t for t, d in sent(bench, "evse2") if d["message"] == "CM_ATTEN_CHAR.IND"]
+    states = [(r.t, r.value) for r in bench.vars("evse2.main", "state")]
+    assert [s for _, s in states] == ["UNMATCHED", "MATCHING", "UNMATCHED"]
+    assert len(reported) == 1  # the car acknowledged it: no repeat
+    # Its report was acknowledged within a response time; from then it waited the session out.
+    assert states[-1][0] - reported[0] == pytest.approx(seconds("TT_EVSE_match_session"),
+                                                        abs=seconds("TT_match_response"))
