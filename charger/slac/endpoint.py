@@ -19,8 +19,6 @@ from charger.slac import frames
 from charger.slac.frames import SlacFrame, SlacFrameError
 from charger.slac.timing import slac_count, slac_value
 
-MacFilter = Callable[[SlacFrame], bool]
-
 
 def local_mac(seed: str) -> str:
     """A stable, locally administered unicast address for a module without a configured one."""
@@ -55,17 +53,19 @@ class Inbox:
         return None
 
 
+# The ports each built-in PLC link module offers, read from its configuration.
+LINK_PORTS: dict[str, Callable[[dict], list[int]]] = {
+    "PlcLink": lambda config: list(range(1, config.get("connectors", 1) + 1)),
+    "RawEthernetPlc": lambda config: [entry.get("port") for entry in config.get("ports", [])],
+}
+
+
 def link_ports(station: Any, module_id: str) -> list[int] | None:
     """The ports a PLC link module of the station offers, or None when it cannot be known
-    before it runs."""
+    before it runs (a module of another package)."""
     link = station.modules.get(module_id)
-    if link is None:
-        return None
-    if link.module == "PlcLink":
-        return list(range(1, link.config.get("connectors", 1) + 1))
-    if link.module == "RawEthernetPlc":
-        return [entry.get("port") for entry in link.config.get("ports", [])]
-    return None
+    ports_of = LINK_PORTS.get(link.module) if link is not None else None
+    return ports_of(link.config) if ports_of is not None else None
 
 
 class SlacEndpoint(Module):

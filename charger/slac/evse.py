@@ -25,8 +25,6 @@ from charger.slac.endpoint import Inbox, SlacEndpoint
 from charger.slac.frames import SlacFrame
 from charger.slac.timing import timeout_100ms
 
-SESSION_FRAMES = {"CM_START_ATTEN_CHAR.IND", "CM_ATTEN_CHAR.RSP", "CM_SLAC_MATCH.REQ"}
-
 
 class MatchingFailed(Exception):
     """One car's matching run ended without a match; the text says at which step."""
