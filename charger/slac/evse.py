@@ -14,6 +14,7 @@ All counts and timeouts come from the timing table (``charger.slac.timing``).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -240,7 +241,9 @@ class EvseSlac(SlacEndpoint):
 
     def _leave_network(self) -> None:
         """A fresh network key for the next car (the only way to leave a logical network)."""
-        self.nmk = self.rng.randbytes(frames.NMK_BYTES)
+        # Seeded keys make a simulated run repeatable; a real station's must not be guessable.
+        self.nmk = (secrets.token_bytes(frames.NMK_BYTES) if self.config["random_network_keys"]
+                    else self.rng.randbytes(frames.NMK_BYTES))
         self.start(self.join_network(self.nmk))
 
     def _start_init_timer(self) -> None:

@@ -322,3 +322,17 @@ def test_an_evse_the_car_did_not_choose_gives_up_after_the_match_session_timeout
     # Its report was acknowledged within a response time; from then it waited the session out.
     assert states[-1][0] - reported[0] == pytest.approx(seconds("TT_EVSE_match_session"),
                                                         abs=seconds("TT_match_response"))
+
+
+def test_network_keys_are_seeded_unless_a_real_station_asks_for_random_ones(
+        slac_bench: Bench) -> None:
+    def key(random_keys: bool) -> str:
+        doc = slac_station_doc(1)
+        doc["active_modules"]["evse1"]["config"]["random_network_keys"] = random_keys
+        bench = slac_bench(doc=doc, seed=5)
+        bench.advance(0.1)
+        return next(d["fields"]["NewKey"] for _, d in sent(bench, "evse1")
+                    if d["message"] == "CM_SET_KEY.REQ")
+
+    assert key(False) == key(False)
+    assert key(True) != key(True)
