@@ -9,7 +9,9 @@ real hosts do behind their modems.
 
 The modems also play their own part of SLAC, as Qualcomm Green PHY modems do:
 - a ``CM_SET_KEY.REQ`` is for the sender's own modem: it is answered with ``CM_SET_KEY.CNF`` and
-  not put on the line;
+  not put on the line; the key makes the modem a member of that logical network (AVLN), and
+  data frames (any EtherType but HomePlug's 0x88E1: IPv6 for ISO 15118 later) travel only
+  between modems holding the same key, while management messages cross between networks;
 - an EVSE modem that hears a ``CM_MNBC_SOUND.IND`` passes the sound up and then a
   ``CM_ATTEN_PROFILE.IND`` with the attenuation of that path per carrier group (the path's
   value, a slope over the frequency groups and seeded noise per sound).
@@ -92,9 +94,13 @@ class PlcChannel:
             return [self._confirm_key(side, port, frame)]
         deliveries = []
         other = OTHER_SIDE[side]
+        key = self.keys.get((side, port))
+        management = raw[12:14] == frames.ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
         for peer in range(1, self.settings.connectors + 1):
             ev_port, evse_port = (port, peer) if side == EV else (peer, port)
             attenuation = self.attenuation_db[(ev_port, evse_port)]
+            if not management and (key is None or self.keys.get((other, peer)) != key):
+                continue  # data travels only inside a logical network (modems with one key)
             if attenuation > self.settings.unheard_db or self.rng.random() < self.loss:
                 continue
             deliveries.append(Delivery(other, peer, raw))

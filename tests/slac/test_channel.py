@@ -70,8 +70,13 @@ def test_everything_is_lost_at_loss_one_and_nothing_at_zero() -> None:
     assert len(channel.carry(EV, 2, sound())) == 6  # the sound and a profile at each EVSE
 
 
-def test_frames_that_are_not_slac_travel_too() -> None:
-    channel = PlcChannel(ChannelSettings(1), random.Random(0))
-    other = bytes.fromhex("02cc0000000102ee0000000186dd") + bytes(50)  # an IPv6 frame
-    (delivery,) = channel.carry(EVSE, 1, other)
-    assert (delivery.side, delivery.frame) == (EV, other)
+def test_data_travels_only_inside_a_logical_network() -> None:
+    channel = PlcChannel(ChannelSettings(2, crosstalk_db=10), random.Random(0))
+    data = bytes.fromhex("02cc0000000102ee0000000186dd") + bytes(50)  # an IPv6 frame
+    assert channel.carry(EV, 1, data) == []  # no key yet: no network
+    nmk = bytes(range(16))
+    for side, port, key in ((EV, 1, nmk), (EVSE, 1, nmk), (EVSE, 2, bytes(16))):
+        channel.carry(side, port, frames.set_key_req(HOST, bytes(7), key, nonce=1))
+    (delivery,) = channel.carry(EV, 1, data)  # EVSE 2 hears the line but is another network
+    assert (delivery.side, delivery.port, delivery.frame) == (EVSE, 1, data)
+    assert len(channel.carry(EV, 1, sound())) == 4  # SLAC crosses networks: sound + profile x2

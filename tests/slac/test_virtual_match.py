@@ -239,7 +239,8 @@ def test_malformed_frames_are_refused_and_matching_goes_on(slac_bench: Bench) ->
     bench = slac_bench(1)
     bench.call("evse1", "main", "enter_bcd")
     good = frames.slac_parm_req(ev_mac(1), bytes(8))
-    for garbage in (good[:25], good[:14] + b"\x00" + good[15:], bytes(64)):
+    for garbage in (good[:25], good[:14] + b"\x00" + good[15:],
+                    good[:15] + b"\x34\x12" + good[17:]):  # truncated, version 0, MMTYPE
         bench.call("plc", "ev", "send_frame", port=1, frame=garbage.hex())
     bench.call("car1", "main", "trigger_matching")
     bench.advance(4)
@@ -336,3 +337,19 @@ def test_network_keys_are_seeded_unless_a_real_station_asks_for_random_ones(
 
     assert key(False) == key(False)
     assert key(True) != key(True)
+
+
+def test_after_the_match_data_reaches_only_the_matched_evse(slac_bench: Bench) -> None:
+    bench = slac_bench(2, {"crosstalk_db": 10})
+    plug_and_match(bench, [1, 2])
+    ipv6 = bytes.fromhex(evse_mac(1).replace(":", "") + ev_mac(1).replace(":", "") + "86dd")
+    bench.call("plc", "ev", "send_frame", port=1, frame=(ipv6 + bytes(50)).hex())
+    bench.advance(0.1)
+    data = [v for _, v in bench.frames("evse") if "error" in v["decoded"]]
+    assert [v["port"] for v in data] == [1]
+    # Unplugged: the EVSE's fresh key ends the network, and the car's data goes nowhere.
+    bench.call("evse1", "main", "leave_bcd")
+    bench.advance(0.1)
+    bench.call("plc", "ev", "send_frame", port=1, frame=(ipv6 + bytes(50)).hex())
+    bench.advance(0.1)
+    assert len([v for _, v in bench.frames("evse") if "error" in v["decoded"]]) == 1
