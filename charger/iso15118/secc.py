@@ -131,7 +131,7 @@ class SeccSession(Engine):
             self.transfer = "AC"
         self.mode: str | None = None
         self.ev_max_voltage_v = 0.0
-        self._activity = 0  # bumped by each request: restarts the sequence timer
+        self._last_request_at = self.env.now  # the sequence timer runs from here
         self._set_up = False
         env = self.env
         env.process(self._communication_setup_timer())
@@ -145,16 +145,18 @@ class SeccSession(Engine):
             self.finish("timeout: no session set up within V2G_SECC_CommunicationSetup_Timeout")
 
     def _sequence_timer(self) -> Generator:
+        limit = self.timeouts["sequence"]
         while not self.finished.triggered:
-            seen = self._activity
-            yield self.env.any_of([self.env.timeout(self.timeouts["sequence"]), self.finished])
-            if seen == self._activity and not self.finished.triggered:
+            remaining = self._last_request_at + limit - self.env.now
+            if remaining <= 0:
                 self.finish(f"timeout: no request after {self.state} within "
                             f"V2G_SECC_Sequence_Timeout")
+                return
+            yield self.env.any_of([self.env.timeout(remaining), self.finished])
 
     # --- routing ----------------------------------------------------------------------------
     def route(self, name: str, message: Any) -> None:
-        self._activity += 1
+        self._last_request_at = self.env.now
         if self.namespace == "app":
             if name != "supportedAppProtocolReq":
                 self.finish(f"expected supportedAppProtocolReq, got {name}")
