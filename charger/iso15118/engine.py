@@ -94,6 +94,11 @@ class Engine:
         link.on_receive = self._on_bytes
         link.on_close = self._on_link_closed
 
+    @classmethod
+    def routes_for(cls) -> dict[str, str]:
+        """The message names this side handles, and their handlers."""
+        return route_table(cls)
+
     # --- notifications ----------------------------------------------------------------------
     def notify(self, event: str, payload: Any = None) -> None:
         if event not in self.EVENTS:

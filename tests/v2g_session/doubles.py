@@ -141,7 +141,8 @@ def make_run(mode: str = "DC_extended", protocols: tuple[str, ...] = ("iso2", "d
     secc = Secc(env, SeccConfig(energy_modes=[mode], protocols=list(secc_protocols)),
                 timeouts=timeouts, hook=lambda r: holder["run"].records.append(r),
                 listener=secc_listener)
-    car = Evcc(env, EvccConfig(energy_mode=mode, protocols=list(protocols), **(evcc or {})),
+    car = Evcc(env, EvccConfig(**{"energy_mode": mode, "protocols": list(protocols),
+                                  **(evcc or {})}),
                timeouts=timeouts, hook=lambda r: holder["run"].ev_records.append(r),
                listener=evcc_listener)
     for name, value in (ev or {}).items():

@@ -24,6 +24,10 @@ from charger.v2g import app_protocol
 from charger.v2g.v2gtp import PayloadType, encode_frame
 from sim.car.evcc.boundary import EV_FAULTS, EVCC_EVENTS, EvccConfig, EvStatus
 
+# Optional requests our car does not send: it needs no value-added service details and signs
+# no meter receipts.
+NOT_SENT_BY_THE_CAR = frozenset({"ServiceDetailReq", "MeteringReceiptReq"})
+
 
 class Evcc:
     """The EVCC of one car."""
