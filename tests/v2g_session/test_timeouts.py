@@ -129,9 +129,9 @@ def test_a_slow_charger_passes_in_the_lenient_profile_only() -> None:
         secc_session = run.sessions[0][0]
         original = secc_session.send_body
 
-        def slow_send(body, session=secc_session, send=original):
+        def slow_send(body, env=run.env, send=original):
             if type(body).__name__ == "CurrentDemandResType":
-                run.env.timeout(0.5).callbacks.append(lambda _e: send(body))
+                env.timeout(0.5).callbacks.append(lambda _e: send(body))
             else:
                 send(body)
         secc_session.send_body = slow_send
