@@ -126,6 +126,7 @@ class SeccSession(Engine):
         self.state = START
         self.previous_state = START
         self.request_session_id = bytes(8)
+        self.end_after_response: str | None = None  # the session ends once this is answered
         self.transfer = "DC"  # AC or DC, known from the offered modes, then the request
         if all(m in AC_MODES for m in self.config.energy_modes):
             self.transfer = "AC"
@@ -189,11 +190,13 @@ class SeccSession(Engine):
             return
         if name == "supportedAppProtocolReq":
             self.send_app(body)
-            return
-        self.send_body(body)
-        code = str(getattr(body, "ResponseCode", "OK"))
-        if code.startswith("FAILED"):
-            self.finish(f"{response_name(name)} {code}")
+        else:
+            self.send_body(body)
+            code = str(getattr(body, "ResponseCode", "OK"))
+            if code.startswith("FAILED"):
+                self.finish(f"{response_name(name)} {code}")
+        if self.end_after_response is not None:
+            self.finish(self.end_after_response)
 
     def fail(self, request: str, code: str) -> None:
         assert self.protocol is not None
@@ -271,12 +274,8 @@ class SeccSession(Engine):
                 ResponseCode="OK_SuccessfulNegotiation" if minor
                 else "OK_SuccessfulNegotiationWithMinorDeviation",
                 SchemaID=app.SchemaID)
-        self.env.process(self._finish_soon("no common protocol"))
+        self.end_after_response = "no common protocol"
         return app_protocol.supportedAppProtocolRes(ResponseCode="Failed_NoNegotiation")
-
-    def _finish_soon(self, reason: str) -> Generator:
-        yield self.env.timeout(0)
-        self.finish(reason)
 
     @on("SessionSetupReq")
     def session_setup(self, request: Any) -> Any:
@@ -541,8 +540,7 @@ class SeccSession(Engine):
     def session_stop(self, request: Any) -> Any:
         assert self.protocol is not None
         pause = str(getattr(request, "ChargingSession", "Terminate")) == "Pause"
-        self.env.process(self._finish_soon("paused by the car" if pause
-                                           else "stopped by the car"))
+        self.end_after_response = "paused by the car" if pause else "stopped by the car"
         if pause:
             self.secc.paused = (self.session_id, self.protocol.key)
             self.notify("session_paused", self.session_id.hex().upper())
