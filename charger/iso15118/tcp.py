@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import random
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,8 @@ from charger.framework.wallclock import WallClockEnvironment
 from charger.iso15118.link import Link
 
 RECEIVE_SIZE = 65536
+# ISO 15118-2 [V2G2-064]: the SECC's TCP port is one of the dynamic ports (IANA range).
+DYNAMIC_PORTS = range(49152, 65536)
 
 
 class TcpLink(Link):
@@ -130,15 +133,26 @@ def _sockaddr(address: str, port: int, scope: int) -> tuple[str, int, int, int]:
 
 class TcpServer:
     """The SECC's listening socket on the interface's link-local address; each accepted
-    connection is handed to ``on_connection(link)`` on the simulation thread."""
+    connection is handed to ``on_connection(link)`` on the simulation thread. Without a
+    ``port``, one of the dynamic ports is drawn (peers such as Josev refuse any other)."""
 
     def __init__(self, env: WallClockEnvironment, address: str, scope: int,
-                 on_connection: Callable[[TcpLink], None], port: int = 0):
+                 on_connection: Callable[[TcpLink], None], port: int | None = None,
+                 rng: random.Random | None = None):
         self.env = env
         self.on_connection = on_connection
         self.sock: socket.socket | None = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(_sockaddr(address, port, scope))
+        candidates = [port] if port is not None else \
+            (rng or random.Random()).sample(DYNAMIC_PORTS, 32)
+        for index, candidate in enumerate(candidates):
+            try:
+                self.sock.bind(_sockaddr(address, candidate, scope))
+                break
+            except OSError:
+                if index == len(candidates) - 1:
+                    self.sock.close()
+                    raise
         self.sock.listen(4)
         self.sock.setblocking(False)
         self.port: int = self.sock.getsockname()[1]

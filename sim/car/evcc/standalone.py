@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--charge", type=float, default=5.0,
                         help="seconds in the charging loop before the car stops")
     parser.add_argument("--loop-interval", type=float, default=0.1)
+    parser.add_argument("--battery-voltage", type=float, default=400.0,
+                        help="V; the target is 10 V above it")
     parser.add_argument("--profile", default="strict", choices=PROFILES)
     parser.add_argument("--scale", type=float, default=1.0, help="timeout scale factor")
     parser.add_argument("--sdp-port", type=int, default=15118)
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     evcc = Evcc(env, EvccConfig(energy_mode=args.mode, protocols=args.protocols.split(","),
                                 loop_interval_s=args.loop_interval),
                 timeouts=timeouts, hook=message_line)
+    evcc.status.battery_voltage_v = args.battery_voltage
+    evcc.status.target_voltage_v = args.battery_voltage + 10.0
     done = env.event()
 
     def listener(event: str, payload: Any) -> None:
