@@ -30,6 +30,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "Api": "charger.api:Api",
     "EvseSlac": "charger.slac.evse:EvseSlac",
     "RawEthernetPlc": "charger.slac.raw_ethernet:RawEthernetPlc",
+    "Iso15118Charger": "charger.iso15118.module:Iso15118Charger",
     # simulated hardware and world
     "SimBoard": "sim.hal.board:SimBoard",
     "SimRfidReader": "sim.hal.rfid:SimRfidReader",

@@ -1,0 +1,75 @@
+"""The Iso15118Charger module: its interface matches the SECC's declared events and commands,
+and a session through it publishes every event and every V2G message on the bus."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import simpy
+import yaml
+
+from charger.framework.config import load_station
+from charger.framework.inproc import InProcessBus
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import SchemaRegistry
+from charger.framework.station import Station
+from charger.iso15118.boundary import SECC_EVENTS
+from charger.iso15118.link import InProcessLink
+from reports.recorder import Recorder
+from sim.car.evcc import EVCC_EVENTS, Evcc, EvccConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _interface(name: str) -> dict:
+    return yaml.safe_load((ROOT / "charger" / "interfaces" / f"{name}.yaml").read_text())
+
+
+def test_interfaces_declare_one_variable_per_event() -> None:
+    assert set(_interface("iso15118_charger")["vars"]) == set(SECC_EVENTS) | {"v2g_message"}
+    assert set(_interface("iso15118_ev")["vars"]) == set(EVCC_EVENTS) | {"v2g_message"}
+
+
+def test_a_session_through_the_module_is_on_the_bus(tmp_path: Path) -> None:
+    station = tmp_path / "station.yaml"
+    station.write_text(textwrap.dedent("""
+        description: one SECC
+        active_modules:
+          secc:
+            module: Iso15118Charger
+            config: {energy_modes: [AC_three_phase_core], autocharge: true}
+    """))
+    registry = ModuleRegistry(SchemaRegistry())
+    env = simpy.Environment()
+    bus = InProcessBus(env)
+    recorder = Recorder(env)
+    recorder.attach(bus)
+    running = Station(load_station(station, registry), registry, bus)
+    running.start()
+    module = running.modules["secc"]
+    a, b = InProcessLink.pair(env, 0.002)
+    module.accept(a)
+    car = Evcc(env, EvccConfig(energy_mode="AC_three_phase_core", protocols=["iso2"]))
+    car.connect(b)
+
+    def charger():
+        yield env.timeout(1)
+        yield bus.call("test", "secc", "charger", "authorization_response",
+                       {"authorization_status": "Accepted"})
+        yield env.timeout(5)
+        car.stop_charging()
+    env.process(charger())
+    env.run(until=20)
+    assert running.exceptions == []
+    variables = [r for r in recorder.rows if r.source.startswith("secc")]
+    names = [r.name for r in variables]
+    for event in ("session_started", "require_auth_eim", "ac_close_contactor",
+                  "ac_open_contactor", "session_finished", "v2g_message"):
+        assert any(n.endswith(event) for n in names), event
+    messages = [r.value for r in variables if r.name.endswith("v2g_message")]
+    assert messages[0]["name"] == "supportedAppProtocolReq"
+    assert messages[-1]["name"] == "SessionStopRes"
+    assert all(m["hex"] and m["message"] for m in messages)
+    tokens = [r.value for r in variables if r.name.endswith("provided_token")]
+    assert tokens == [{"id_token": "02000000CAFE", "type": "Autocharge"}]
