@@ -15,7 +15,7 @@ from charger.framework.wallclock import WallClockEnvironment
 from charger.iso15118.discovery import SdpServer
 from charger.iso15118.engine import MessageRecord
 from charger.iso15118.link import Link
-from charger.iso15118.netif import InterfaceError, link_local_address, scope_id
+from charger.iso15118.netif import link_local_address, scope_id
 from charger.iso15118.secc import Secc, SeccConfig, SeccSession
 from charger.iso15118.tcp import TcpServer
 from charger.iso15118.timeouts import Timeouts
