@@ -73,3 +73,15 @@ def test_a_session_through_the_module_is_on_the_bus(tmp_path: Path) -> None:
     assert all(m["hex"] and m["message"] for m in messages)
     tokens = [r.value for r in variables if r.name.endswith("provided_token")]
     assert tokens == [{"id_token": "02000000CAFE", "type": "Autocharge"}]
+
+
+def test_the_docs_list_every_timer_event_and_fault() -> None:
+    from charger.iso15118.timeouts import TIMERS
+    from sim.car.evcc.boundary import EV_FAULTS
+
+    doc = (ROOT / "docs" / "iso15118.md").read_text()
+    for name, timer in TIMERS.items():
+        assert f"| `{name}` | {timer.side.upper()} | {timer.standard_name} | " \
+            f"{timer.strict_s:g} | {timer.lenient_s:g} |" in doc, name
+    for name in (*SECC_EVENTS, *EVCC_EVENTS, *EV_FAULTS):
+        assert f"| `{name}` |" in doc, name

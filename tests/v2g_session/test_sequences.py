@@ -235,3 +235,30 @@ def test_failed_cable_check_ends_the_session() -> None:
     assert run.evcc_reason == "CableCheckRes FAILED"
     res = run.last_record("CableCheckRes", "tx").message["V2G_Message"]["Body"]["CableCheckRes"]
     assert res["DC_EVSEStatus"]["EVSEIsolationStatus"] == "Fault"
+
+
+def test_a_car_error_in_the_loop_reaches_the_charger() -> None:
+    run = make_run("DC_extended", ("din",), evcc={"fault": "ev_error_in_loop"})
+    run.connect()
+    _car_stops_at(run, 10.0)
+    run.run(until=30)
+    errors = [p["error"] for _, e, p in run.secc_events if e == "dc_ev_status"]
+    loop = [r for r in run.records if r.name == "CurrentDemandReq" and r.direction == "rx"]
+    assert errors.count("FAILED_EVRESSMalfunction") == len(loop) > 50
+    assert errors[0] == "NO_ERROR" and set(errors) == {"NO_ERROR", "FAILED_EVRESSMalfunction"}
+
+
+def test_a_full_battery_stops_by_itself() -> None:
+    run = make_run("DC_extended", ("iso2",))
+    run.connect()
+
+    def fill():
+        yield run.env.timeout(12)
+        run.evcc.status.charging_complete = True
+    run.env.process(fill())
+    run.run(until=40)
+    assert run.evcc_reason == "stopped by the car"
+    stop = [r for r in run.records if r.name == "PowerDeliveryReq"][-1]
+    parameter = stop.message["V2G_Message"]["Body"]["PowerDeliveryReq"]
+    assert parameter["ChargeProgress"] == "Stop"
+    assert parameter["DC_EVPowerDeliveryParameter"]["ChargingComplete"] is True

@@ -21,7 +21,7 @@ EVCC_EVENTS: dict[str, str] = {
     "present_values": "the charger's present voltage and current [{voltage_v, current_a}]",
     "evse_notification": "the charger asked for something [StopCharging|ReNegotiation]",
     "power_delivery_stopped": "PowerDeliveryRes to Stop: open S2 [None]",
-    "session_paused": "the session is paused; resume() joins it again [session_id]",
+    "session_paused": "the session is paused; the next connect() joins it again [session_id]",
     "session_finished": "the session is over [reason]",
 }
 
