@@ -188,7 +188,12 @@ class Engine:
     def _send(self, namespace: str, message: Any) -> None:
         if self.finished.triggered:
             return
-        data = exi.encode(namespace, message)
+        try:
+            data = exi.encode(namespace, message)
+        except V2GError as problem:  # a value from our side the schema refuses
+            log.error("cannot encode a %s message: %s", namespace, problem)
+            self.finish(f"cannot encode our message: {problem}")
+            return
         self._record("tx", self.message_name(message) if namespace != "app"
                      else type(message).__name__, message, data, namespace)
         self.link.send(encode_frame(PayloadType.EXI, data))

@@ -24,7 +24,7 @@ PREFERRED = {
 
 def failure_body(protocol: Any, response: str, code: str, transfer: str = "DC") -> Any:
     """The body ``response`` (e.g. ``CableCheckRes``) with ResponseCode ``code``."""
-    cls = protocol._bodies[response]
+    cls = protocol.body_class(response)
     return _minimal(cls, {"ResponseCode": code}, PREFERRED[transfer])
 
 

@@ -62,6 +62,9 @@ class V2GProtocol:
     def has_body(self, name: str) -> bool:
         return name in self._bodies
 
+    def body_class(self, name: str) -> type:
+        return self._bodies[name]
+
     def body(self, name: str, **fields: Any) -> Any:
         """The body element ``name`` with the given fields; fields this protocol's type does not
         have are dropped."""

@@ -231,3 +231,14 @@ def test_fuzz_evcc_with_corrupted_responses(protocol: str, nth: int, noise: byte
     run.run(until=200)
     assert evcc_session.finished.triggered
     assert isinstance(evcc_session.finished.value, str)
+
+
+def test_a_value_the_schema_refuses_ends_the_session_with_the_reason() -> None:
+    """An EVSE id too long for ISO 15118-2 (at most 37 characters) comes from our side: the
+    session ends saying so; nothing raises."""
+    run = make_run("DC_extended", ("iso2",))
+    run.secc.config.evse_id = "DE*EVB*E" + "1" * 40
+    run.connect()
+    run.run(until=10)
+    assert run.secc_reason.startswith("cannot encode our message")
+    assert run.evcc_reason.startswith("connection lost")

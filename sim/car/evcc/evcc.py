@@ -86,6 +86,7 @@ class EvccSession(Engine):
         self._sent = 0  # counts requests: a response timer belongs to one of them
         self._phase_started: dict[str, float] = {}
         self._welding_requests = 0
+        self._cable_checked = False  # a renegotiation goes straight back to PowerDelivery
         self._set_up = False
         self.schedule_id = 1
         self.stopping: str | None = None  # "stop" or "pause" once PowerDelivery Stop is sent
@@ -307,7 +308,7 @@ class EvccSession(Engine):
         limits = {name: value_of(value) for name, value in
                   vars(response.EVSEChargeParameter).items() if hasattr(value, "Multiplier")}
         self.notify("charge_parameters", limits)
-        if self.ac or "cable_check" in self._phase_started:  # renegotiated: no new cable check
+        if self.ac or self._cable_checked:
             return self._power_delivery("Start")
         return self._body("CableCheckReq", DC_EVStatus=self._dc_status())
 
@@ -330,6 +331,7 @@ class EvccSession(Engine):
                 return None
             yield from self._wait(self.config.ongoing_interval_s)
             return self._body("CableCheckReq", DC_EVStatus=self._dc_status())
+        self._cable_checked = True
         self.notify("cable_check_finished")
         return self._pre_charge()
 
