@@ -67,7 +67,10 @@ class Secc:
         self.paused: tuple[bytes, str] | None = None  # (session id, protocol key) to join
 
     def serve(self, link: Link) -> SeccSession:
-        """Run a session over a new connection."""
+        """Run a session over a new connection; one still open on an old connection ends
+        (the car has reconnected)."""
+        if self.session is not None and not self.session.finished.triggered:
+            self.session.finish("replaced by a new connection")
         self.session = SeccSession(self, link)
         return self.session
 

@@ -5,6 +5,7 @@ tools/josev-venv). Needs root and ``ip``; skipped with the reason otherwise."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -137,6 +138,15 @@ def test_our_secc_and_evcc_over_tcp_between_namespaces(namespaces, mode: str,
     assert _names(secc_lines, "rx")[-1] == "SessionStopReq"
 
 
+@pytest.fixture
+def one_josev_at_a_time() -> Iterator[None]:
+    """Josev pairs never run in parallel (pytest-xdist workers included): its Java codec is
+    slow enough on two cores without a second one beside it."""
+    with open(Path(tempfile.gettempdir()) / "evbench-josev.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def _josev_python() -> str:
     made = subprocess.run([str(ROOT / "tools" / "josev-venv")], capture_output=True, text=True,
                           timeout=900)
@@ -151,7 +161,8 @@ def _josev_python() -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("mode", "protocol"), CASES)
-def test_our_secc_with_josev_evcc(namespaces, mode: str, protocol: str) -> None:
+def test_our_secc_with_josev_evcc(one_josev_at_a_time, namespaces, mode: str,
+                                  protocol: str) -> None:
     python = _josev_python()
     charger, car = namespaces
     secc = _start(charger, [sys.executable, "-m", "charger.iso15118.standalone",
@@ -174,7 +185,8 @@ def test_our_secc_with_josev_evcc(namespaces, mode: str, protocol: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("mode", "protocol"), CASES)
-def test_our_evcc_with_josev_secc(namespaces, mode: str, protocol: str) -> None:
+def test_our_evcc_with_josev_secc(one_josev_at_a_time, namespaces, mode: str,
+                                  protocol: str) -> None:
     python = _josev_python()
     charger, car = namespaces
     with tempfile.TemporaryDirectory() as empty:

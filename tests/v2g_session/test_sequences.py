@@ -262,3 +262,15 @@ def test_a_full_battery_stops_by_itself() -> None:
     parameter = stop.message["V2G_Message"]["Body"]["PowerDeliveryReq"]
     assert parameter["ChargeProgress"] == "Stop"
     assert parameter["DC_EVPowerDeliveryParameter"]["ChargingComplete"] is True
+
+
+def test_a_reconnecting_car_replaces_the_open_session() -> None:
+    run = make_run("DC_extended", ("iso2",))
+    first_secc, first_evcc = run.connect()
+    run.run(until=2)
+    run.connect()
+    _car_stops_at(run, 20)
+    run.run(until=60)
+    assert first_secc.finished.value == "replaced by a new connection"
+    assert run.secc_reason == "stopped by the car"
+    assert run.events().count("session_started") == 2
