@@ -119,8 +119,13 @@ def value_of(physical: Any) -> float:
     return physical.Value * 10.0**physical.Multiplier
 
 
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
 def _build(cls: type, fields: Mapping[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
     return cls(**{k: v for k, v in fields.items() if k in names})
 
 
