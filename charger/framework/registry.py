@@ -39,6 +39,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "SimGrid": "sim.grid:SimGrid",
     "SimCar": "sim.car:SimCar",
     "SimEvSlac": "sim.car.ev_slac:SimEvSlac",
+    "Iso15118Ev": "sim.car.evcc.module:Iso15118Ev",
     "SimCsms": "sim.csms:SimCsms",
 }
 

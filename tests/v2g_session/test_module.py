@@ -85,3 +85,55 @@ def test_the_docs_list_every_timer_event_and_fault() -> None:
             f"{timer.strict_s:g} | {timer.lenient_s:g} |" in doc, name
     for name in (*SECC_EVENTS, *EVCC_EVENTS, *EV_FAULTS):
         assert f"| `{name}` |" in doc, name
+
+
+def test_two_modules_charge_over_the_bus(tmp_path: Path) -> None:
+    """Iso15118Ev and Iso15118Charger in one station: the car's session is started, charged
+    and stopped by commands; both sides' messages are on the bus."""
+    station = tmp_path / "station.yaml"
+    station.write_text(textwrap.dedent("""
+        description: an SECC and a car's EVCC
+        active_modules:
+          secc:
+            module: Iso15118Charger
+            config: {energy_modes: [DC_extended]}
+          car:
+            module: Iso15118Ev
+            config: {protocols: [din], fills_optional: false}
+    """))
+    registry = ModuleRegistry(SchemaRegistry())
+    env = simpy.Environment()
+    bus = InProcessBus(env)
+    recorder = Recorder(env)
+    recorder.attach(bus)
+    running = Station(load_station(station, registry), registry, bus)
+    running.start()
+    a, b = InProcessLink.pair(env, 0.002)
+    secc = running.modules["secc"]
+    secc.accept(a)
+    refused = env.run(until=bus.call("test", "car", "ev", "start_session",
+                                     {"energy_transfer_mode": "DC_extended"}))
+    assert refused == {"started": False,
+                       "reason": "no link to the charger (SLAC has not matched)"}
+    running.modules["car"].attach(b)
+
+    def drive():
+        result = yield bus.call("test", "car", "ev", "start_session",
+                                {"energy_transfer_mode": "DC_extended"})
+        assert result == {"started": True}
+        yield env.timeout(1)
+        secc.secc.authorization_response("Accepted")
+        yield env.timeout(1)
+        secc.secc.update_dc_present_values(0, 0)
+        secc.secc.cable_check_finished(True)
+        secc.secc.update_dc_present_values(400, 0)
+        yield env.timeout(5)
+        yield bus.call("test", "car", "ev", "stop_charging", {})
+    env.process(drive())
+    env.run(until=30)
+    assert running.exceptions == []
+    finished = [r.value for r in recorder.rows if r.name.endswith("session_finished")]
+    assert sorted(finished) == ["stopped by the car", "stopped by the car"]
+    car_messages = [r.value["name"] for r in recorder.rows
+                    if r.source.startswith("car") and r.name.endswith("v2g_message")]
+    assert "CurrentDemandReq" in car_messages and car_messages[-1] == "SessionStopRes"
