@@ -242,3 +242,44 @@ def test_a_value_the_schema_refuses_ends_the_session_with_the_reason() -> None:
     run.run(until=10)
     assert run.secc_reason.startswith("cannot encode our message")
     assert run.evcc_reason.startswith("connection lost")
+
+
+@pytest.mark.parametrize(("service_id", "code"), [(1, "OK"), (99, "FAILED_ServiceIDInvalid")])
+def test_service_detail(service_id: int, code: str) -> None:
+    """Our car never asks for service details; another car may."""
+    run = make_run("AC_three_phase_core")
+    peer = RawPeer(run, "iso2")
+    session = peer.handshake()
+    p = peer.protocol
+    peer.request(session, p.body("ServiceDiscoveryReq"))
+    response = peer.request(session, p.body("ServiceDetailReq", ServiceID=service_id))
+    assert response[0] == "ServiceDetailRes" and _code(response) == code
+
+
+def test_metering_receipt_in_the_ac_loop() -> None:
+    run = make_run("AC_three_phase_core")
+    run.charger.auth_delay_s = 0
+    peer = RawPeer(run, "iso2")
+    session = peer.handshake()
+    p = peer.protocol
+    peer.request(session, p.body("ServiceDiscoveryReq"))
+    peer.request(session, p.body(
+        "PaymentServiceSelectionReq", SelectedPaymentOption="ExternalPayment",
+        SelectedServiceList=p.data("SelectedServiceListType", SelectedService=[
+            p.data("SelectedServiceType", ServiceID=1)])))
+    peer.request(session, p.body("AuthorizationReq"))
+    assert str(peer.request(session, p.body("AuthorizationReq"))[1].Body.BodyElement
+               .EVSEProcessing) == "Finished"
+    pv = p.physical
+    peer.request(session, p.body(
+        "ChargeParameterDiscoveryReq", RequestedEnergyTransferMode="AC_three_phase_core",
+        EVChargeParameter=p.data("AC_EVChargeParameterType", EAmount=pv(10000, "Wh"),
+                                 EVMaxVoltage=pv(400, "V"), EVMaxCurrent=pv(16, "A"),
+                                 EVMinCurrent=pv(6, "A"))))
+    peer.request(session, p.power_delivery_request("Start", 1))
+    peer.request(session, p.body("ChargingStatusReq"))
+    response = peer.request(session, p.body(
+        "MeteringReceiptReq", Id="id1", SessionID=session,
+        MeterInfo=p.data("MeterInfoType", MeterID="meter1", MeterReading=1234)))
+    assert response[0] == "MeteringReceiptRes" and _code(response) == "OK"
+    assert _code(peer.request(session, p.body("ChargingStatusReq"))) == "OK"
