@@ -132,7 +132,10 @@ class Engine:
         self.route(name, message)
 
     def message_name(self, message: Any) -> str:
-        if self.protocol is None or self.namespace == "app":
+        if self.protocol is None or self.namespace == "app" \
+                or not isinstance(message, self.protocol.module.V2G_Message):
+            # Any global element decodes as a root (a lone body element, a signature): its
+            # type's name is no message name, so the sides refuse it.
             return type(message).__name__
         body = message.Body.BodyElement
         return "EmptyBody" if body is None else self.protocol.body_name(body)
@@ -197,6 +200,13 @@ class Engine:
         self._record("tx", self.message_name(message) if namespace != "app"
                      else type(message).__name__, message, data, namespace)
         self.link.send(encode_frame(PayloadType.EXI, data))
+
+    def send_garbage(self, payload: bytes, reason: str) -> None:
+        """Send bytes that are no message (an injected fault), recorded as ``Invalid``."""
+        if self.hook is not None:
+            self.hook(MessageRecord(self.env.now, "tx", self.namespace, "Invalid",
+                                    {"reason": reason}, payload.hex().upper()))
+        self.link.send(encode_frame(PayloadType.EXI, payload))
 
     def choose(self, namespace_urn: str) -> None:
         """From now on messages are of this protocol (after SupportedAppProtocol)."""

@@ -147,6 +147,10 @@ def test_evcc_garbage_fault_is_answered_by_a_stop() -> None:
     run.run(until=30)
     assert run.secc_reason.startswith("undecodable request")
     assert run.evcc_reason.startswith("connection lost")
+    sent = [r for r in run.ev_records if r.name == "Invalid"]
+    received = [r for r in run.records if r.name == "Invalid"]
+    assert sent[0].message == {"reason": "garbage instead of CableCheckReq"}
+    assert sent[0].hex == received[0].hex and received[0].direction == "rx"
 
 
 def _valid_stream(protocol: str) -> list[bytes]:
@@ -283,3 +287,15 @@ def test_metering_receipt_in_the_ac_loop() -> None:
         MeterInfo=p.data("MeterInfoType", MeterID="meter1", MeterReading=1234)))
     assert response[0] == "MeteringReceiptRes" and _code(response) == "OK"
     assert _code(peer.request(session, p.body("ChargingStatusReq"))) == "OK"
+
+
+def test_a_lone_body_element_as_root_is_refused() -> None:
+    """Found by the fuzzer: EXI allows any global element as the root, so a stream may decode
+    to a bare WeldingDetectionReq without V2G_Message around it."""
+    run = make_run("DC_extended")
+    peer = RawPeer(run, "iso2")
+    peer.handshake()
+    p = peer.protocol
+    peer.send_message("iso2", p.body("ServiceDiscoveryReq"))
+    run.run(until=run.env.now + 1)
+    assert peer.secc_session.finished.value == "not a request: ServiceDiscoveryReqType"

@@ -21,7 +21,6 @@ from charger.iso15118.link import Link
 from charger.iso15118.protocols import AC_MODES, PROTOCOLS, response_name, value_of
 from charger.iso15118.timeouts import Timeouts
 from charger.v2g import app_protocol
-from charger.v2g.v2gtp import PayloadType, encode_frame
 from sim.car.evcc.boundary import EV_FAULTS, EVCC_EVENTS, EvccConfig, EvStatus
 
 # Optional requests our car does not send: it needs no value-added service details and signs
@@ -122,7 +121,7 @@ class EvccSession(Engine):
                 self.waiting = None
                 return
             if fault == "garbage_before":
-                self.link.send(encode_frame(PayloadType.EXI, self.evcc.rng.randbytes(24)))
+                self.send_garbage(self.evcc.rng.randbytes(24), f"garbage instead of {name}")
                 self.waiting = name
                 self._start_response_timer(self.timeouts.response(name))
                 return
