@@ -33,6 +33,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "Iso15118Charger": "charger.iso15118.module:Iso15118Charger",
     # simulated hardware and world
     "SimBoard": "sim.hal.board:SimBoard",
+    "SimDcPowerPath": "sim.hal.dc_power_path:SimDcPowerPath",
     "SimRfidReader": "sim.hal.rfid:SimRfidReader",
     "PlcLink": "sim.hal.plc_link:PlcLink",
     "PlcBridge": "sim.hal.plc_bridge:PlcBridge",

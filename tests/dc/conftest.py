@@ -1,0 +1,82 @@
+"""The simulated DC hardware (SimDcPowerPath) on the in-process bus, driven by hand from the
+charger's side and the car's side, every message recorded on the virtual clock."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simpy
+
+from charger.framework.config import load_station
+from charger.framework.inproc import InProcessBus
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import SchemaRegistry
+from charger.framework.station import Station
+from reports.recorder import Recorder, Row
+
+
+@pytest.fixture(scope="session")
+def registry() -> ModuleRegistry:
+    return ModuleRegistry(SchemaRegistry())
+
+
+class DcRig:
+    """One SimDcPowerPath (``dc``), its interfaces called as the EVSE manager and the car would."""
+
+    def __init__(self, path: Path, registry: ModuleRegistry):
+        self.env = simpy.Environment()
+        self.bus = InProcessBus(self.env)
+        self.recorder = Recorder(self.env)
+        self.recorder.attach(self.bus)
+        self.station = Station(load_station(path, registry), registry, self.bus)
+        self.station.start()
+        self.module = self.station.modules["dc"]
+
+    def call(self, impl: str, cmd: str, **args: Any) -> Any:
+        return self.env.run(until=self.bus.call("test", "dc", impl, cmd, args))
+
+    def run_until(self, t: float) -> None:
+        self.env.run(until=t)
+        while self.env.peek() == t:
+            self.env.step()
+
+    def advance(self, seconds: float) -> None:
+        self.run_until(self.env.now + seconds)
+
+    def rows(self, kind: str, name: str | None = None, impl: str | None = None) -> list[Row]:
+        source = None if impl is None else f"dc.{impl}"
+        return [r for r in self.recorder.rows if r.kind == kind
+                and (name is None or r.name == name)
+                and (source is None or r.source == source)]
+
+    def series(self, var: str, impl: str, key: str) -> list[tuple[float, float]]:
+        return [(r.t, r.value[key]) for r in self.rows("var", var, impl)]
+
+    def errors(self, impl: str) -> list[tuple[float, str, bool]]:
+        return [(r.t, r.name, r.value["active"]) for r in self.recorder.rows
+                if r.kind == "error" and r.source == f"dc.{impl}"]
+
+    def export(self, voltage_v: float, current_a: float) -> None:
+        self.call("power_supply", "set_export_voltage_current", voltage_v=voltage_v,
+                  current_a=current_a)
+        self.call("power_supply", "set_mode", mode="Export")
+
+
+@pytest.fixture
+def dc_rig(tmp_path: Path, registry: ModuleRegistry) -> Callable[..., DcRig]:
+    def _rig(config: str = "") -> DcRig:
+        text = textwrap.dedent(f"""\
+            active_modules:
+              dc:
+                module: SimDcPowerPath
+                config: {{{config}}}
+            """)
+        path = tmp_path / "station.yaml"
+        path.write_text(text, encoding="utf-8")
+        return DcRig(path, registry)
+
+    return _rig
