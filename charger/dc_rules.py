@@ -110,8 +110,9 @@ def cable_check_verdict(target_v: float, present_v: float, present_a: float, ela
         return CableCheckVerdict(CableCheckOutcome.PASSED)
     if not reached and elapsed_s >= voltage_deadline_s:
         return CableCheckVerdict(CableCheckOutcome.VOLTAGE_NOT_REACHED,
-                                 f"{present_v:g} V not within {CABLE_CHECK_VOLTAGE_TOLERANCE_V:g} V "
-                                 f"of {target_v:g} V after {voltage_deadline_s:g} s")
+                                 f"{present_v:g} V not within "
+                                 f"{CABLE_CHECK_VOLTAGE_TOLERANCE_V:g} V of {target_v:g} V "
+                                 f"after {voltage_deadline_s:g} s")
     return CableCheckVerdict(CableCheckOutcome.ONGOING)
 
 

@@ -8,10 +8,9 @@ gives the same trajectory as many small ones.
 
 The circuit::
 
-    supply (voltage source with current and power limits, ramped reference)
-      -- output contactors (feedback; may weld or stick open) --+-- cable --- car contactors --- battery
-                                                                |                               (OCV + R)
-                                                  insulation to PE (IMD), over-voltage monitor
+    supply -- output contactors --+-- cable -- car contactors -- battery (OCV + R)
+    (CC/CV, ramped)   (feedback)  |
+                                  +-- insulation to PE (IMD); over-voltage monitor
 
 - The supply ramps its voltage reference up at ``fast_v_per_s`` while far from the target and at
   ``slow_v_per_s`` within ``slow_band_v`` of it, never past it, and lowers it at once. Its
@@ -85,8 +84,8 @@ def power_limited_current(power_w: float, ocv_v: float, resistance_ohm: float) -
     """The current at which (OCV + I R) * I equals ``power_w``."""
     if resistance_ohm <= 0:
         return power_w / max(ocv_v, 1.0)
-    return (-ocv_v + math.sqrt(ocv_v * ocv_v + 4.0 * resistance_ohm * power_w)) / (
-        2.0 * resistance_ohm)
+    # The root of R I^2 + OCV I - P = 0, in the form that does not cancel for a small R.
+    return 2.0 * power_w / (ocv_v + math.sqrt(ocv_v * ocv_v + 4.0 * resistance_ohm * power_w))
 
 
 @dataclass

@@ -35,6 +35,8 @@ class DcRig:
         self.station = Station(load_station(path, registry), registry, self.bus)
         self.station.start()
         self.module = self.station.modules["dc"]
+        while self.env.peek() == 0.0:  # every module ready, the first readings published
+            self.env.step()
 
     def call(self, impl: str, cmd: str, **args: Any) -> Any:
         return self.env.run(until=self.bus.call("test", "dc", impl, cmd, args))
@@ -57,8 +59,10 @@ class DcRig:
         return [(r.t, r.value[key]) for r in self.rows("var", var, impl)]
 
     def errors(self, impl: str) -> list[tuple[float, str, bool]]:
-        return [(r.t, r.name, r.value["active"]) for r in self.recorder.rows
-                if r.kind == "error" and r.source == f"dc.{impl}"]
+        """(time, error name without its interface, raised) for each error report."""
+        return [(r.t, r.name.rpartition("/")[2], r.kind == "error_raised")
+                for r in self.recorder.rows
+                if r.kind in ("error_raised", "error_cleared") and r.source == f"dc.{impl}"]
 
     def export(self, voltage_v: float, current_a: float) -> None:
         self.call("power_supply", "set_export_voltage_current", voltage_v=voltage_v,
