@@ -28,8 +28,9 @@ The circuit::
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+
+from sim.car.battery import current_at_power
 
 # A supply whose regulation runs away (an injected fault) climbs until something stops it, but
 # not past what its hardware can make at all.
@@ -81,11 +82,8 @@ def ramp_current(present_a: float, target_a: float, dt: float, rates: RampRates)
 
 
 def power_limited_current(power_w: float, ocv_v: float, resistance_ohm: float) -> float:
-    """The current at which (OCV + I R) * I equals ``power_w``."""
-    if resistance_ohm <= 0:
-        return power_w / max(ocv_v, 1.0)
-    # The root of R I^2 + OCV I - P = 0, in the form that does not cancel for a small R.
-    return 2.0 * power_w / (ocv_v + math.sqrt(ocv_v * ocv_v + 4.0 * resistance_ohm * power_w))
+    """The current at which (OCV + I R) * I equals ``power_w`` (the battery's own formula)."""
+    return current_at_power(power_w, ocv_v, resistance_ohm)
 
 
 @dataclass
