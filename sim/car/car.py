@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
+from charger.dc_rules import precharge_done
 from charger.framework import Module, command
 from charger.iec61851 import MIN_CURRENT_A, current_from_duty
-from sim.car.profiles import PROFILE_KEYS, car_profiles
+from sim.car.dc_charging import DcCarLimits
+from sim.car.profiles import PROFILE_KEYS, car_profiles, hlc_behaviour
 from sim.car.script import ScriptCommand, parse_script
 
 TAPER_FLOOR_A = 1.0  # the battery accepts at least this much until it is full
@@ -46,9 +48,19 @@ class SimCar(Module):
         self._published: dict | None = None
         self._watchers: list = []  # events waiting for the next measurement
         self.board.subscribe("measurement", self._on_measurement)
+        # DC: the profile's pack and curve, and the DC inlet when the station connects one.
+        self.dc = DcCarLimits.from_profile({**profile, "battery_kwh": self.battery_kwh}) \
+            if "dc" in profile else None
+        self.hlc = hlc_behaviour(profile)
+        self.ev_dc = self.optional("ev_dc") if self.dc is not None else None
+        self.dc_measurement: dict | None = None
+        self._reported_battery: tuple[float, float] | None = None
+        if self.ev_dc is not None:
+            self.ev_dc.subscribe("measurement", self._on_dc_measurement)
 
     def ready(self) -> Generator:
         self._apply()
+        self._report_battery()
         self._publish_state()
         if self.config["script"]:
             self.start(self._run_script(parse_script(self.config["script"])))
@@ -56,6 +68,7 @@ class SimCar(Module):
             yield self.env.timeout(self.config["bms_interval_s"])
             self._integrate()
             self._apply()
+            self._report_battery()
             self._publish_state()
 
     # --- scenario commands ---------------------------------------------------------------------
@@ -167,8 +180,47 @@ class SimCar(Module):
             self._draw = (draw, self.draw_phases)
             self.board.send("set_ac_draw", current_a=draw, phases=self.draw_phases)
 
+    # --- DC ------------------------------------------------------------------------------------
+    def _on_dc_measurement(self, measurement: dict) -> None:
+        self._integrate()
+        self.dc_measurement = measurement
+
+    def _report_battery(self) -> None:
+        """Tell the DC inlet the battery's voltage as it follows the SoC."""
+        if self.ev_dc is None or self.dc is None:
+            return
+        battery = (round(self.dc.pack.open_circuit_voltage(self.soc), 1),
+                   self.dc.pack.internal_resistance_ohm)
+        if battery != self._reported_battery:
+            self._reported_battery = battery
+            self.ev_dc.send("set_battery", open_circuit_voltage_v=battery[0],
+                            internal_resistance_ohm=battery[1])
+
+    def dc_request(self) -> tuple[float, float]:
+        """(target voltage, target current) the car asks of a DC charger now."""
+        assert self.dc is not None
+        return (self.dc.target_voltage_v(),
+                self.dc.target_current_a(self.soc, float(self.config["target_soc_pct"])))
+
+    def set_dc_contactors(self, closed: bool) -> bool:
+        """Close (only on a pre-charged inlet) or open the car's DC contactors; whether they
+        are in the asked position."""
+        if self.ev_dc is None or self.dc is None:
+            return False
+        if closed:
+            inlet = self.dc_measurement["voltage_v"] if self.dc_measurement else 0.0
+            if not precharge_done(inlet, self.dc.pack.open_circuit_voltage(self.soc)):
+                return False
+        self.ev_dc.send("set_contactors", value=closed)
+        return True
+
     def _integrate(self) -> None:
         now = self.env.now
+        if self.dc is not None and self.dc_measurement and now > self._since:
+            current = self.dc_measurement["current_a"]
+            if current > 0:
+                self.soc, stored = self.dc.pack.soc_after(self.soc, current, now - self._since)
+                self.energy_wh += stored
         if self.measurement and now > self._since:
             power_w = sum(v * i for v, i in zip(self.measurement["voltage_v"],
                                                 self.measurement["current_a"]))

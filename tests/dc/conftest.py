@@ -84,3 +84,32 @@ def dc_rig(tmp_path: Path, registry: ModuleRegistry) -> Callable[..., DcRig]:
         return DcRig(path, registry)
 
     return _rig
+
+
+@pytest.fixture
+def dc_car_rig(tmp_path: Path, registry: ModuleRegistry) -> Callable[..., DcRig]:
+    """SimDcPowerPath ``dc`` with a SimCar ``car`` on its inlet (and a pilot board)."""
+    def _rig(car: str = "profile: hyundai-ioniq5-72", dc: str = "") -> DcRig:
+        text = textwrap.dedent(f"""\
+            active_modules:
+              grid:
+                module: SimGrid
+              board1:
+                module: SimBoard
+                connections:
+                  grid: grid.supply
+              dc:
+                module: SimDcPowerPath
+                config: {{{dc}}}
+              car:
+                module: SimCar
+                config: {{{car}}}
+                connections:
+                  ev_board: board1.ev_board
+                  ev_dc: dc.ev_dc
+            """)
+        path = tmp_path / "station.yaml"
+        path.write_text(text, encoding="utf-8")
+        return DcRig(path, registry)
+
+    return _rig

@@ -92,8 +92,8 @@ BROKEN = [
     ((("    fills: [soc]", "    fills: [soc, soc]"),), "fills", "non-unique"),
     ((("      - {fault: silent, at: CableCheck}", "      - {fault: silent}"),),
      "{fault: silent}", "needs `at`"),
-    ((("      - {fault: silent, at: CableCheck}", "      - {fault: slac_no_match, at: PreCharge}"),),
-     "slac_no_match", "takes no `at`"),
+    ((("      - {fault: silent, at: CableCheck}",
+        "      - {fault: slac_no_match, at: PreCharge}"),), "slac_no_match", "takes no `at`"),
     ((("      - {fault: silent, at: CableCheck}", "      - {fault: silent, at: Teleport}"),),
      "Teleport", "Teleport"),
     ((("    protocols: [din70121]", "    protocols: [din70121]\n"
