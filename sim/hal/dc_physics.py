@@ -169,6 +169,22 @@ class DcPowerPath:
         return supply.reference_v < supply.target_v or \
             supply.current_a < self._current_target() - 1e-9
 
+    def voltage_ramping(self) -> bool:
+        supply = self.supply
+        return self.output_on and (supply.runaway or supply.reference_v < supply.target_v)
+
+    def settle_time(self) -> float:
+        """How long until every ramp under way has ended (inf for a runaway supply)."""
+        supply = self.supply
+        if not self.changing():
+            return 0.0
+        if supply.runaway:
+            return float("inf")
+        voltage_s = ramp_time(supply.reference_v, supply.target_v, supply.rates)
+        current_s = max(self._current_target() - supply.current_a, 0.0) \
+            / supply.rates.current_a_per_s
+        return max(voltage_s, current_s)
+
     def advance(self, dt: float) -> None:
         """Let ``dt`` seconds pass with the switches as they are."""
         supply = self.supply

@@ -21,6 +21,10 @@ from charger.framework import Module, command
 from sim.hal.dc_faults import DC_FAULTS
 from sim.hal.dc_physics import DcPowerPath, RampRates, Supply, SupplyLimits
 
+# A ramp that ends within this of the last reading waits for the next periodic one.
+PUBLISH_DEADBAND_V = 1.0
+PUBLISH_DEADBAND_A = 1.0
+
 
 class SimDcPowerPath(Module):
     def init(self) -> None:
@@ -40,6 +44,7 @@ class SimDcPowerPath(Module):
         self._published_mode: str | None = None
         self._published_ev: dict | None = None
         self._published_contactors: dict | None = None
+        self._published_reading: tuple[float, float] | None = None  # (V, A) last published
 
     def ready(self) -> Generator:
         limits = self.path.supply.limits
@@ -55,21 +60,36 @@ class SimDcPowerPath(Module):
         self._publish_mode()
         self._publish_contactors()
         self._publish_ev()
-        next_publish = self.env.now
+        next_publish = next_meter = self.env.now
         was_changing = False
         while True:
             self._advance()
             changing = self.path.changing()
-            # Readings at the interval, and as soon as a ramp ends (the settled value).
-            if self.env.now >= next_publish or (was_changing and not changing):
+            # Readings at the interval, and as soon as a ramp ends if it moved the output.
+            settled = was_changing and not changing and self._moved_since_published()
+            if self.env.now >= next_publish or settled:
                 self._publish_telemetry()
                 self._publish_ev()
                 next_publish = self.env.now + self.config["publish_interval_s"]
+            if self.env.now >= next_meter:
+                self._meter_reading()
+                next_meter = self.env.now + self.config["meter_interval_s"]
             was_changing = changing
-            wait = next_publish - self.env.now
+            wait = min(next_publish, next_meter) - self.env.now
             if changing:
-                wait = min(wait, self.config["tick_s"])
+                # A voltage ramp goes in ticks, so that the over-voltage monitor sees it climb;
+                # a current ramp alone is exact in one step to its end.
+                step = self.config["tick_s"] if self.path.voltage_ramping() else \
+                    self.path.settle_time()
+                wait = min(wait, step)
             yield self.env.any_of([self.env.timeout(wait), self._kick])
+
+    def _moved_since_published(self) -> bool:
+        last = self._published_reading
+        if last is None:
+            return True
+        return abs(self.path.output_voltage_v - last[0]) >= PUBLISH_DEADBAND_V or \
+            abs(self.path.supply.current_a - last[1]) >= PUBLISH_DEADBAND_A
 
     # --- time ----------------------------------------------------------------------------------
     def _advance(self) -> None:
@@ -87,7 +107,7 @@ class SimDcPowerPath(Module):
         self.path.refresh()
         if self.path.ovp.tripped and not tripped_before:
             self._on_over_voltage()
-        self._publish_ev()
+        self._publish_ev(only_if_moved=True)
         if not self._kick.triggered:
             self._kick.succeed()
         self._kick = self.env.event()
@@ -100,6 +120,7 @@ class SimDcPowerPath(Module):
         self._changed()
         self._publish_mode()
         self._publish_telemetry()
+        self._meter_reading()
 
     @command("power_supply", "set_export_voltage_current")
     def set_export_voltage_current(self, voltage_v: float, current_a: float) -> None:
@@ -124,11 +145,11 @@ class SimDcPowerPath(Module):
 
     def _publish_telemetry(self) -> None:
         path = self.path
+        self._published_reading = (path.output_voltage_v, path.supply.current_a)
         if "supply_communication" not in self.faults:
             self.publish("power_supply", "voltage_current", {
                 "voltage_v": round(path.output_voltage_v, 2),
                 "current_a": round(path.supply.current_a, 3)})
-        self._meter_reading()
 
     # --- output contactors ---------------------------------------------------------------------
     @command("contactors", "set_closed")
@@ -205,6 +226,7 @@ class SimDcPowerPath(Module):
         self._set_error("ovp", "OverVoltage", True,
                         f"output above {self.path.ovp.limit_v:g} V: switched off")
         self._publish_telemetry()
+        self._meter_reading()
 
     # --- isolation monitor ---------------------------------------------------------------------
     @command("imd", "start")
@@ -273,15 +295,24 @@ class SimDcPowerPath(Module):
         battery.internal_resistance_ohm = float(internal_resistance_ohm)
         self._changed()
 
-    def _publish_ev(self) -> None:
+    def _publish_ev(self, only_if_moved: bool = False) -> None:
+        """The car's reading: periodically when it changed, and at once when the contactors
+        moved or the reading moved by a deadband (``only_if_moved``)."""
         path = self.path
         measurement = {
             "voltage_v": round(path.cable_voltage_v, 1),
             "current_a": round(path.supply.current_a if path.battery_connected else 0.0, 2),
             "contactors_closed": path.battery.contactors_closed}
-        if measurement != self._published_ev:
-            self._published_ev = measurement
-            self.publish("ev_dc", "measurement", measurement)
+        last = self._published_ev
+        if measurement == last:
+            return
+        if only_if_moved and last is not None and \
+                last["contactors_closed"] == measurement["contactors_closed"] and \
+                abs(last["voltage_v"] - measurement["voltage_v"]) < PUBLISH_DEADBAND_V and \
+                abs(last["current_a"] - measurement["current_a"]) < PUBLISH_DEADBAND_A:
+            return
+        self._published_ev = measurement
+        self.publish("ev_dc", "measurement", measurement)
 
     # --- fault injection -----------------------------------------------------------------------
     @command("control", "set_fault")
