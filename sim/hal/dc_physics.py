@@ -99,9 +99,11 @@ class Supply:
     current_a: float = 0.0
 
     def set_target(self, voltage_v: float, current_a: float) -> tuple[float, float]:
-        """Take a target within the limits; returns what was taken."""
+        """Take a target within the limits; returns what was taken. A supply regulates no
+        lower than its minimum voltage: a lower target (other than 0) is raised to it."""
         lim = self.limits
-        self.target_v = min(max(voltage_v, 0.0), lim.max_voltage_v)
+        self.target_v = 0.0 if voltage_v <= 0 else \
+            min(max(voltage_v, lim.min_voltage_v), lim.max_voltage_v)
         self.current_limit_a = min(max(current_a, 0.0), lim.max_current_a)
         return self.target_v, self.current_limit_a
 

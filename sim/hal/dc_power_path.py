@@ -16,8 +16,10 @@ otherwise it wakes only to publish, every ``publish_interval_s``.
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 from charger.framework import Module, command
+from charger.framework.errors import Problem
 from sim.hal.dc_faults import DC_FAULTS
 from sim.hal.dc_physics import DcPowerPath, RampRates, Supply, SupplyLimits
 
@@ -27,6 +29,19 @@ PUBLISH_DEADBAND_A = 1.0
 
 
 class SimDcPowerPath(Module):
+    @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[Problem]:
+        """Limits that contradict each other."""
+        config = instance.config
+        problems = []
+        for low, high in (("min_voltage_v", "max_voltage_v"), ("min_current_a", "max_current_a")):
+            if low in config and config[low] > config.get(high, cls.manifest.config[high]
+                                                          ["default"]):
+                problems.append(Problem(instance.path, instance.line("config", low)
+                                        or instance.line(),
+                                        f"{instance.id}: {low} is above {high}"))
+        return problems
+
     def init(self) -> None:
         cfg = self.config
         limits = SupplyLimits(cfg["max_voltage_v"], cfg["min_voltage_v"], cfg["max_current_a"],

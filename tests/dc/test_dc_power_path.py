@@ -244,3 +244,24 @@ def test_every_declared_dc_error_can_be_raised() -> None:
     declared = {(name, error) for name in set(interfaces.values())
                 for error in schemas.interface(name).errors}
     assert declared == by_physics | by_fault
+
+
+def test_contradicting_limits_are_refused_with_their_line(tmp_path: Any, registry: Any) -> None:
+    from charger.framework.config import load_station
+    from charger.framework.errors import ConfigError
+
+    path = tmp_path / "station.yaml"
+    path.write_text("active_modules:\n  dc:\n    module: SimDcPowerPath\n    config:\n"
+                    "      max_current_a: 100\n      min_current_a: 150\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_station(path, registry)
+    assert [(p.line, p.reason) for p in caught.value.problems] == [
+        (6, "dc: min_current_a is above max_current_a")]
+
+
+def test_a_target_below_the_minimum_voltage_is_raised_to_it(dc_rig: RigFactory) -> None:
+    rig = dc_rig("min_voltage_v: 150")
+    rig.call("contactors", "set_closed", value=True)
+    rig.export(50.0, 2.0)
+    rig.advance(2.0)
+    assert rig.rows("var", "voltage_current")[-1].value["voltage_v"] == 150.0
