@@ -146,3 +146,28 @@ def test_car_and_supply_models_together_follow_the_curve() -> None:
     for soc in (60, 75, 85):
         at, power = samples[soc]
         assert power == pytest.approx(limits.curve_power_w(at), rel=0.01)
+
+
+@settings(max_examples=200)
+@given(name=st.sampled_from(DC_PROFILES), soc=st.floats(0.0, 99.99),
+       target=st.floats(0.0, 100.0))
+def test_the_request_stays_within_the_curve_and_the_car(name: str, soc: float,
+                                                        target: float) -> None:
+    limits = _limits(name)
+    current = limits.target_current_a(soc, target)
+    assert 0.0 <= current <= limits.max_current_a
+    if soc >= target:
+        assert current == 0.0
+        return
+    power = limits.power_at(soc, current)
+    assert power <= limits.curve_power_w(soc) * (1 + 1e-9)
+    if current < limits.max_current_a:  # not capped: exactly the curve
+        assert power == pytest.approx(limits.curve_power_w(soc), rel=1e-9)
+
+
+@settings(max_examples=100)
+@given(name=st.sampled_from(DC_PROFILES), a=st.floats(0.0, 100.0), b=st.floats(0.0, 100.0))
+def test_pack_voltage_rises_with_soc(name: str, a: float, b: float) -> None:
+    pack = _limits(name).pack
+    low, high = sorted((a, b))
+    assert pack.open_circuit_voltage(low) <= pack.open_circuit_voltage(high)
