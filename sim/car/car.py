@@ -232,6 +232,8 @@ class SimCar(Module):
 
     def _publish_state(self) -> None:
         current = self.measurement["current_a"][0] if self.measurement else 0.0
+        if not current and self.dc_measurement:
+            current = self.dc_measurement["current_a"]  # charging DC
         if not self.plugged:
             state = "unplugged"
         elif self.error_e:

@@ -66,3 +66,4 @@ def test_soc_follows_the_dc_current(dc_car_rig: RigFactory) -> None:
     assert car.soc == pytest.approx(30.0 + car.energy_wh / (72.6 * 10.0), rel=1e-6)
     state = [r for r in rig.rows("var", "ev_state") if r.source == "car.car"][-1].value
     assert state["soc_pct"] == pytest.approx(car.soc, abs=0.01)
+    assert state["current_a"] == pytest.approx(current, rel=0.01)
