@@ -29,6 +29,10 @@ def _stuck_open(path: DcPowerPath, active: bool) -> None:
     path.contactors.stuck_open = active
 
 
+def _car_welded(path: DcPowerPath, active: bool) -> None:
+    path.battery.contactors_welded = active
+
+
 def _nothing(path: DcPowerPath, active: bool) -> None:
     """The device's own state (IMD, OVP) is the module's; the circuit does not change."""
 
@@ -63,6 +67,9 @@ DC_FAULTS: dict[str, DcFault] = {fault.name: fault for fault in (
             "opening)"),
     DcFault("contactor_stuck_open", "contactors", None, _stuck_open,
             "the output contactors do not close (DidNotClose on the next closing)"),
+    DcFault("car_contactor_welded", "ev_dc", None, _car_welded,
+            "the car's own contactors weld: once closed they do not open, and the battery's "
+            "voltage stays on the cable (what the car's welding detection asks the charger)"),
     DcFault("imd_device", "imd", "DeviceFault", _nothing,
             "the isolation monitor fails: no readings, its self test fails"),
     DcFault("imd_communication", "imd", "CommunicationFault", _nothing,

@@ -129,6 +129,10 @@ class Battery:
     open_circuit_voltage_v: float = 0.0
     internal_resistance_ohm: float = 0.1
     contactors_closed: bool = False  # the car's own contactors
+    contactors_welded: bool = False  # injected: once closed, the car's contactors stay closed
+
+    def switch_contactors(self, closed: bool) -> None:
+        self.contactors_closed = closed or (self.contactors_closed and self.contactors_welded)
 
 
 @dataclass

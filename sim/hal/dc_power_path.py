@@ -299,7 +299,7 @@ class SimDcPowerPath(Module):
     @command("ev_dc", "set_contactors")
     def ev_set_contactors(self, value: bool) -> None:
         self._advance()
-        self.path.battery.contactors_closed = value
+        self.path.battery.switch_contactors(value)
         self._changed()
 
     @command("ev_dc", "set_battery")

@@ -265,3 +265,27 @@ def test_a_target_below_the_minimum_voltage_is_raised_to_it(dc_rig: RigFactory) 
     rig.export(50.0, 2.0)
     rig.advance(2.0)
     assert rig.rows("var", "voltage_current")[-1].value["voltage_v"] == 150.0
+
+
+@pytest.mark.parametrize("car_welded", [False, True])
+def test_the_meter_shows_what_welding_detection_needs(dc_rig: RigFactory,
+                                                      car_welded: bool) -> None:
+    """After the session: supply off, the car opens its contactors; the cable-side voltage
+    drops to 0, unless the car's contactors are welded."""
+    rig = dc_rig()
+    rig.call("ev_dc", "set_battery", open_circuit_voltage_v=390.0, internal_resistance_ohm=0.05)
+    rig.call("contactors", "set_closed", value=True)
+    rig.export(390.0, 2.0)
+    rig.advance(2.0)
+    rig.call("ev_dc", "set_contactors", value=True)
+    rig.call("power_supply", "set_export_voltage_current", voltage_v=450.0, current_a=100.0)
+    rig.advance(3.0)
+    if car_welded:
+        rig.call("control", "set_fault", fault="car_contactor_welded")
+    rig.call("power_supply", "set_mode", mode="Off")
+    assert rig.call("meter", "read")["current_a"]["total"] == 0.0
+    rig.call("ev_dc", "set_contactors", value=False)
+    rig.advance(0.5)
+    voltage = rig.call("meter", "read")["voltage_v"]["total"]
+    assert voltage == (pytest.approx(390.0) if car_welded else 0.0)
+    assert rig.rows("var", "measurement", "ev_dc")[-1].value["contactors_closed"] is car_welded
