@@ -164,7 +164,8 @@ class SimDcPowerPath(Module):
         if "supply_communication" not in self.faults:
             self.publish("power_supply", "voltage_current", {
                 "voltage_v": round(path.output_voltage_v, 2),
-                "current_a": round(path.supply.current_a, 3)})
+                "current_a": round(path.supply.current_a, 3),
+                "power_w": round(path.output_voltage_v * path.supply.current_a, 1)})
 
     # --- output contactors ---------------------------------------------------------------------
     @command("contactors", "set_closed")

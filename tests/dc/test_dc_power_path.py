@@ -52,7 +52,8 @@ def test_step_down_is_immediate_and_off_drops_the_output(dc_rig: RigFactory) -> 
     assert after and all(v == pytest.approx(400.0) for v in after)
     rig.call("power_supply", "set_mode", mode="Off")
     last = rig.rows("var", "voltage_current", "power_supply")[-1]
-    assert last.t == rig.env.now and last.value == {"voltage_v": 0.0, "current_a": 0.0}
+    assert last.t == rig.env.now and last.value == {"voltage_v": 0.0, "current_a": 0.0,
+                                                 "power_w": 0.0}
     assert rig.rows("var", "mode", "power_supply")[-1].value == "Off"
 
 
@@ -85,6 +86,10 @@ def test_charging_current_flows_only_with_both_contactors_closed(dc_rig: RigFact
     inlet = rig.rows("var", "measurement", "ev_dc")[-1].value
     assert inlet["current_a"] == pytest.approx(150.0)
     assert inlet["voltage_v"] == pytest.approx(380.0 + 150.0 * 0.11, abs=0.1)
+    reading = rig.rows("var", "voltage_current", "power_supply")[-1].value
+    assert reading["power_w"] == pytest.approx(reading["voltage_v"] * reading["current_a"],
+                                               abs=1.0)
+    assert reading["power_w"] == pytest.approx(396.5 * 150.0, rel=1e-3)
     # energy on the meter is the integral of the power
     e0 = rig.call("meter", "read")["energy_wh_import"]["total"]
     rig.advance(360.0)
