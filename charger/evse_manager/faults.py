@@ -1,7 +1,8 @@
 """The fault table: every error the EVSE manager can learn of, and its reaction to it.
 
 One row per error: the errors declared by the interfaces the manager requires (board, RCD, lock,
-meter; later the DC power supply and the isolation monitor), and the faults the manager detects
+meter) and by the DC hardware (power supply, isolation and over-voltage monitors, DC
+contactors), and the faults the manager detects
 itself (pilot, over-current, welding, a safety command that failed). Each row says which error
 the manager raises on its own ``evse_manager`` interface, which safe state it takes, and what
 clears the fault. The manager's error handling, the tests (every declared error has a row) and
@@ -19,7 +20,8 @@ OWN = "evse_manager"
 # Interfaces whose errors the manager must react to. Those of its manifest's requirements are
 # covered anyway (tests read the manifest); these are the ones DC charging will add.
 WATCHED_INTERFACES = ("evse_board_support", "ac_rcd", "connector_lock", "powermeter",
-                      "power_supply_DC", "isolation_monitor", "over_voltage_monitor")
+                      "power_supply_DC", "isolation_monitor", "over_voltage_monitor",
+                      "dc_contactors")
 
 
 class SafeState(StrEnum):
@@ -81,6 +83,36 @@ FAULTS: tuple[FaultRow, ...] = (
     FaultRow("powermeter", "CommunicationFault", "MeterCommunicationFault", STOP,
              Clearing.SOURCE,
              "without readings neither the energy nor an over-current can be measured"),
+    # DC (the DC hardware's errors: docs/dc-hardware.md)
+    FaultRow("power_supply_DC", "CommunicationFault", "PowerSupplyFault", STOP, Clearing.SOURCE,
+             "the DC output cannot be controlled; the supply has switched it off"),
+    FaultRow("power_supply_DC", "HardwareFault", "PowerSupplyFault", STOP, Clearing.SOURCE,
+             "the supply has switched its output off"),
+    FaultRow("power_supply_DC", "OverTemperature", "PowerSupplyFault", STOP, Clearing.SOURCE,
+             "the supply has switched its output off until it has cooled"),
+    FaultRow("power_supply_DC", "UnderVoltageAC", "PowerSupplyFault", STOP, Clearing.SOURCE,
+             "the supply's AC input is gone; it goes on when the input returns"),
+    FaultRow("power_supply_DC", "OverVoltageDC", "PowerSupplyFault", STOP, Clearing.UNPLUG,
+             "the output was above the supply's own limit: this session ends"),
+    FaultRow("power_supply_DC", "OverCurrentDC", "PowerSupplyFault", STOP, Clearing.UNPLUG,
+             "the output was above the supply's own current limit: this session ends"),
+    FaultRow("isolation_monitor", "IsolationFault", "IsolationFault", STOP, Clearing.UNPLUG,
+             "the DC circuit's insulation is below the fault level: no power on it"),
+    FaultRow("isolation_monitor", "DeviceFault", "IsolationMonitorFault", STOP,
+             Clearing.SOURCE, "no DC charging without a working insulation monitor"),
+    FaultRow("isolation_monitor", "CommunicationFault", "IsolationMonitorFault", STOP,
+             Clearing.SOURCE, "no DC charging without insulation readings"),
+    FaultRow("over_voltage_monitor", "OverVoltage", "OverVoltage", STOP, Clearing.UNPLUG,
+             "the hardware has already switched the output off; the monitor is reset for the "
+             "next session"),
+    FaultRow("over_voltage_monitor", "DeviceFault", "OverVoltageMonitorFault", STOP,
+             Clearing.SOURCE, "no DC charging without over-voltage protection"),
+    FaultRow("over_voltage_monitor", "CommunicationFault", "OverVoltageMonitorFault", STOP,
+             Clearing.SOURCE, "the protection cannot be set for the car's voltage class"),
+    FaultRow("dc_contactors", "Welded", "ContactorFault", STOP, Clearing.UNPLUG_AND_OPEN,
+             "the DC output contactors did not open: the cable may stay live"),
+    FaultRow("dc_contactors", "DidNotClose", "ContactorFault", STOP, Clearing.UNPLUG,
+             "the DC output contactors did not close: no cable check or power possible"),
     FaultRow(OWN, "PilotFault", "PilotFault", STOP, Clearing.PILOT_OK,
              "pilot in E (short) or F (-12 V) that the charger did not drive"),
     FaultRow(OWN, "VentilationNotAvailable", "VentilationNotAvailable", STOP, Clearing.UNPLUG,
