@@ -20,37 +20,25 @@ Guards read the event's value: ``output_voltage`` carries ``{"present_v", "targe
 
 from __future__ import annotations
 
+from charger.dc_rules import cable_check_voltage, precharge_done, voltage_reached
 from charger.evse_manager.submachine import TIMEOUT, Machine, Phase, Rule
 
 CABLE_CHECK_TIMEOUT_S = 40.0  # the CableCheck message timeout (aim for under 30 s in total)
 PRECHARGE_TIMEOUT_S = 7.0
 SEQUENCE_TIMEOUT_S = 60.0
 WELDING_DETECTION_TIMEOUT_S = 10.0
-CABLE_CHECK_CURRENT_A = 2.0
-CABLE_CHECK_TOLERANCE_V = 10.0
-PRECHARGE_TOLERANCE_V = 20.0
 SAFE_VOLTAGE_V = 60.0  # below this the output counts as discharged (no welded contactor)
 
-
-def cable_check_voltage_v(ev_max_v: float, evse_max_v: float) -> float:
-    """The cable-check test voltage: for cars up to 500 V the lowest of 500 V, the car's
-    maximum plus 50 V and the charger's maximum; above, the lower of the charger's maximum and
-    1.1 times the car's."""
-    if ev_max_v <= 500.0:
-        return min(500.0, ev_max_v + 50.0, evse_max_v)
-    return min(evse_max_v, 1.1 * ev_max_v)
-
-
-def reached(value: dict, tolerance_v: float) -> bool:
-    return abs(value["present_v"] - value["target_v"]) <= tolerance_v
+# The session rules (cable-check voltage, 10 V and 20 V tolerances, 2 A) are charger.dc_rules'.
+cable_check_voltage_v = cable_check_voltage
 
 
 def _cable_check_reached(value: dict, context: dict) -> bool:
-    return reached(value, CABLE_CHECK_TOLERANCE_V)
+    return voltage_reached(value["target_v"], value["present_v"])
 
 
 def _precharged(value: dict, context: dict) -> bool:
-    return reached(value, PRECHARGE_TOLERANCE_V)
+    return precharge_done(value["present_v"], value["target_v"])
 
 
 def _discharged(value: dict, context: dict) -> bool:
