@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where violating scenarios are written (default: out/fuzz)")
     fuzz.add_argument("--jobs", type=_positive_int, default=None,
                       help="worker processes (default: one per core)")
+
+    from evbench.everest.command import add_import_command
+
+    add_import_command(commands, _command)
     return parser
 
 

@@ -9,6 +9,7 @@ class LocalAllowList(Module):
     def init(self) -> None:
         self.accepted = {t.upper() for t in self.config["tokens"]}
         self.blocked = {t.upper() for t in self.config["blocked"]}
+        self.unknown_status = self.config["unknown_status"]
 
     @command("main", "validate_token")
     def validate_token(self, provided_token: dict) -> dict:
@@ -17,4 +18,4 @@ class LocalAllowList(Module):
             return {"authorization_status": "Blocked"}
         if token in self.accepted:
             return {"authorization_status": "Accepted"}
-        return {"authorization_status": "Invalid", "reason": "not on the local list"}
+        return {"authorization_status": self.unknown_status, "reason": "not on the local list"}
