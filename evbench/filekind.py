@@ -24,6 +24,9 @@ EVEREST_SETTINGS = ("mqtt_broker_host", "mqtt_broker_port", "mqtt_broker_socket_
                     "controller_rpc_timeout_ms", "forward_exceptions",
                     "version_information_file")
 EVEREST_TOP_KEYS = ("x-module-layout",)
+# Keys only an evbench module entry has (EVerest's are config_module, config_implementation).
+EVBENCH_MODULE_KEYS = ("config", "external")
+IMPORT_COMMAND = "evbench import everest"
 
 
 def file_kind(doc: Any) -> Kind:
@@ -55,6 +58,35 @@ def everest_evidence(doc: dict) -> tuple[list, str] | None:
                 for key in entry:
                     if key in EVEREST_MODULE_KEYS:
                         return ["active_modules", module_id, key], key
+    elif modules is None:
+        # Before late 2022 EVerest put the module entries at the top level.
+        for module_id, entry in doc.items():
+            if isinstance(entry, dict) and isinstance(entry.get("module"), str):
+                return [module_id, "module"], "a module entry at the top level"
+    return None
+
+
+def evbench_evidence(doc: Any) -> tuple[list, str] | None:
+    """The key path and name of the first thing only an evbench file has, if any."""
+    if not isinstance(doc, dict):
+        return None
+    for key in SCENARIO_KEYS:
+        if key in doc:
+            return [key], key
+    modules = doc.get("active_modules")
+    for module_id, entry in (modules.items() if isinstance(modules, dict) else ()):
+        if not isinstance(entry, dict):
+            continue
+        for key in entry:
+            if key in EVBENCH_MODULE_KEYS:
+                return ["active_modules", module_id, key], key
+        connections = entry.get("connections")
+        for requirement, target in (connections.items() if isinstance(connections, dict)
+                                    else ()):
+            first = target[0] if isinstance(target, list) and target else target
+            if isinstance(first, str):
+                return (["active_modules", module_id, "connections", requirement],
+                        f"a connection written {first!r}")
     return None
 
 
@@ -67,11 +99,12 @@ def expect_kind(doc: Any, path: Path | str, command: str) -> Kind:
     line = getattr(doc, "line", None) or 1
     if kind == "everest":
         where, key = everest_evidence(doc)  # type: ignore[misc]
+        what = key if key.startswith("a ") else f"{key!r}"
         raise ConfigError.single(
             path, line_at(doc, where),
-            f"this is an EVerest configuration ({key!r} is EVerest's), not an evbench file: "
-            "evbench cannot import it yet (an importer is planned); write an evbench station "
-            "configuration with the same modules instead, as docs/stations.md shows")
+            f"this is an EVerest configuration ({what} is EVerest's), not an evbench file: "
+            f"convert it with '{IMPORT_COMMAND} {path} -o STATION.yaml', which writes an "
+            "evbench station and a scenario that runs it (docs/everest-import.md)")
     if kind == "station" and command == "run":
         raise ConfigError.single(
             path, line_at(doc, ["active_modules"]),

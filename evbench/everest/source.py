@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from charger.framework.errors import ConfigError, Problem
-from charger.framework.yamlio import MAX_FILE_BYTES, LineDict, LineList, load_yaml, parse_yaml
+from charger.framework.yamlio import (
+    MAX_FILE_BYTES,
+    LineDict,
+    LineList,
+    line_at,
+    load_yaml,
+    parse_yaml,
+)
+from evbench.filekind import evbench_evidence, everest_evidence
 
 ACTIVE_MODULES_FORM = "active_modules"
 TOP_LEVEL_FORM = "module ids at the top level (EVerest before 2022-11)"
@@ -100,6 +108,12 @@ def parse_everest(doc: Any, path: str, problems: list[Problem]) -> EverestConfig
     if not isinstance(doc, dict):
         problems.append(Problem(path, getattr(doc, "line", None) or 1,
                                 "not an EVerest configuration: the file is not a mapping"))
+        return None
+    ours = evbench_evidence(doc)
+    if ours is not None and everest_evidence(doc) is None:
+        where, key = ours
+        problems.append(Problem(path, line_at(doc, where), f"this is an evbench file already "
+                                f"({key} is evbench's): there is nothing to import"))
         return None
     top_keys: list[Setting] = []
     if "active_modules" in doc:
