@@ -64,6 +64,7 @@ class ImportResult:
     findings: list[Finding]
     coverage: Coverage
     free_charging: bool = False
+    unserved: set[int] = field(default_factory=set)  # connectors nothing authorizes
 
     @property
     def partial(self) -> bool:
@@ -85,6 +86,7 @@ class Importer:
         self.ids: dict[str, str] = {}  # EVerest module id -> evbench id (imported ones)
         self.cars: list[Car] = []
         self.free_charging = False
+        self.unserved: set[int] = set()  # connectors nothing authorizes
 
     # --- reporting -------------------------------------------------------------------------------
     def report(self, line: int | None, subject: str, reason: str, lost: bool = True) -> None:
@@ -117,11 +119,12 @@ class Importer:
         self._prune()
         self._energy_managed()
         self._place_cars()
+        self._unauthorized()
         self._backstop()
         station = {k: b for k, b in self.modules.items() if not b.in_scenario}
         self.findings.sort(key=lambda f: (f.line is None, f.line or 0))
         return ImportResult(self.source, station, self.cars, self.findings, self.coverage,
-                            self.free_charging)
+                            self.free_charging, self.unserved)
 
     def _top_keys(self) -> None:
         for setting in self.source.top_keys:
@@ -392,6 +395,19 @@ class Importer:
                 continue
             taken.add(connector)
             self.cars.append(Car(connector, dict(car.config), car.source))
+
+    def _unauthorized(self) -> None:
+        """An EVSE manager no Auth module serves never charges: say so (and the scenario then
+        expects nothing of its car)."""
+        served = {t.partition(".")[0] for a in self.modules_of("Auth")
+                  for t in a.connections.get("evse_manager", [])}
+        for evse in self.modules_of("EvseManager"):
+            if evse.id not in served:
+                line = evse.source.module_line if evse.source else None
+                self.report(line, _who(evse), "no imported Auth module serves it, so nothing "
+                            "authorizes a session and its car does not charge: add an Auth "
+                            "module (free_charging: true charges every car)")
+                self.unserved.add(int(evse.config.get("connector_id", 1)))
 
     def _backstop(self) -> None:
         """The station as written must pass evbench's own checks; anything the steps above

@@ -1,0 +1,121 @@
+"""The mapping table as Markdown, for docs/everest-import.md.
+
+The page's tables are generated between ``<!-- everest:NAME -->`` and ``<!-- /everest:NAME -->``
+markers::
+
+    python -m evbench.everest.docs --markdown                       # print them
+    python -m evbench.everest.docs --write docs/everest-import.md   # rewrite them in the page
+
+A test fails when the committed page differs from what this writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from evbench.everest.table import ENTRY_KEYS, MODULES, TOP_KEYS, KeyRule, ModuleRule, Param
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _names(rule: ModuleRule) -> str:
+    return ", ".join(f"`{n}`" for n in rule.everest)
+
+
+def modules_table() -> str:
+    """Every EVerest module name the table knows, and what it becomes."""
+    rows = []
+    for rule in MODULES:
+        if rule.evbench is None:
+            becomes = "— (note)" if not rule.lost else "— (unmapped)"
+        else:
+            becomes = f"`{rule.evbench}`"
+        how = rule.note
+        if rule.wiring is not None:
+            how = _first_paragraph(rule.wiring.__doc__ or "") or how
+        rows.append((_names(rule), rule.role, becomes, how))
+    return _table(("EVerest module", "role", "evbench", "how"), rows)
+
+
+def _first_paragraph(text: str) -> str:
+    return " ".join(text.strip().split("\n\n")[0].split())
+
+
+def _param_row(param: Param) -> tuple[str, str, str]:
+    if param.evbench is not None:
+        target = f"`{param.evbench}`"
+    elif param.convert is not None:
+        target = "(checked)"
+    else:
+        target = "— (unmapped)" if param.lost else "— (note)"
+    return (f"`{param.everest}`", target, param.note)
+
+
+def details() -> str:
+    """Per mapped module: its parameters, requirements and implementations."""
+    parts = []
+    for rule in MODULES:
+        if rule.evbench is None:
+            continue
+        parts.append(f"### {' / '.join(rule.everest)} → {rule.evbench}\n")
+        if rule.params:
+            parts.append(_table(("parameter", "evbench", "notes"),
+                                [_param_row(p) for p in rule.params]) + "\n")
+        if rule.requires:
+            parts.append(_table(("requirement", "evbench", "notes"), [
+                (f"`{r.everest}`", f"`{r.evbench}`" if r.evbench else
+                 ("— (unmapped)" if r.lost else "— (note)"), r.note)
+                for r in rule.requires]) + "\n")
+        if rule.provides:
+            parts.append("Implementations: " + ", ".join(
+                f"`{e}` → {f'`{b}`' if b else '—'}" for e, b in rule.provides.items()) + ".\n")
+    return "\n".join(parts).rstrip()
+
+
+def _key_rows(rules: dict[str, KeyRule]) -> list[tuple[str, str, str]]:
+    return [(f"`{r.everest}`", f"`{r.evbench}`" if r.evbench else "— (note)", r.note)
+            for r in rules.values()]
+
+
+def keys_table() -> str:
+    """Module entry keys besides module, config_module, config_implementation, connections;
+    and the file's top-level keys and framework settings."""
+    rows = _key_rows(ENTRY_KEYS) + _key_rows(TOP_KEYS)
+    return _table(("key", "evbench", "notes"), rows)
+
+
+TABLES: dict[str, Callable[[], str]] = {"modules": modules_table, "details": details,
+                                        "keys": keys_table}
+_BLOCK = re.compile(r"(<!-- everest:(?P<name>[a-z-]+) -->\n).*?(<!-- /everest:(?P=name) -->)",
+                    re.DOTALL)
+
+
+def rewrite(text: str) -> str:
+    """``text`` with every generated block replaced by the table's current content."""
+    return _BLOCK.sub(lambda m: f"{m.group(1)}{TABLES[m.group('name')]()}\n{m.group(3)}", text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true", help="print every table")
+    parser.add_argument("--write", type=Path, nargs="*", default=[],
+                        help="rewrite the generated tables in these pages")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        for name, build in TABLES.items():
+            print(f"<!-- everest:{name} -->\n{build()}\n<!-- /everest:{name} -->\n")
+    for page in args.write:
+        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
