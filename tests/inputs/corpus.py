@@ -52,7 +52,7 @@ expect:
 """
 
 # An EVerest configuration in its own format (module entries with config_module, connection
-# lists of module_id/implementation_id, framework settings): evbench cannot read it yet.
+# lists of module_id/implementation_id, framework settings): 'evbench import everest' reads it.
 EVEREST_CONFIG = """\
 settings:
   telemetry_enabled: true
@@ -407,9 +407,9 @@ WRONG_KIND = [
     Case("wrong-file-kind", "everest-to-run", EVEREST_CONFIG, "telemetry_enabled",
          "this is an EVerest configuration", RUN),
     Case("wrong-file-kind", "everest-to-validate", EVEREST_CONFIG, "telemetry_enabled",
-         "docs/stations.md"),
+         "docs/everest-import.md"),
     Case("wrong-file-kind", "everest-to-station", EVEREST_CONFIG, "telemetry_enabled",
-         "an importer is planned", ("station", "{file}")),
+         "convert it with 'evbench import everest", ("station", "{file}")),
     Case("wrong-file-kind", "everest-without-settings",
          EVEREST_CONFIG.replace("settings:\n  telemetry_enabled: true\n", ""), "config_module",
          "'config_module' is EVerest's"),
