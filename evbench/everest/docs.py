@@ -66,6 +66,8 @@ def details() -> str:
         if rule.evbench is None:
             continue
         parts.append(f"### {' / '.join(rule.everest)} → {rule.evbench}\n")
+        if rule.note:
+            parts.append(rule.note[0].upper() + rule.note[1:] + ".\n")
         if rule.params:
             parts.append(_table(("parameter", "evbench", "notes"),
                                 [_param_row(p) for p in rule.params]) + "\n")
@@ -81,8 +83,12 @@ def details() -> str:
 
 
 def _key_rows(rules: dict[str, KeyRule]) -> list[tuple[str, str, str]]:
-    return [(f"`{r.everest}`", f"`{r.evbench}`" if r.evbench else "— (note)", r.note)
-            for r in rules.values()]
+    """One row per key, keys that say the same thing (framework settings) in one row."""
+    grouped: dict[tuple[str | None, str], list[str]] = {}
+    for rule in rules.values():
+        grouped.setdefault((rule.evbench, rule.note), []).append(f"`{rule.everest}`")
+    return [(", ".join(keys), f"`{evbench}`" if evbench else "— (note)", note)
+            for (evbench, note), keys in grouped.items()]
 
 
 def keys_table() -> str:

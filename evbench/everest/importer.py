@@ -118,6 +118,7 @@ class Importer:
         self._check_values()
         self._prune()
         self._energy_managed()
+        self._connector_ids()
         self._place_cars()
         self._unauthorized()
         self._backstop()
@@ -373,6 +374,22 @@ class Importer:
                 todo += [t.partition(".")[0] for t in built.connections.get("children", [])]
         for evse in self.modules_of("EvseManager"):
             evse.config["energy_managed"] = evse.id in below
+
+    def _connector_ids(self) -> None:
+        """Each EVSE manager needs a connector of its own: a connector_id already taken is
+        replaced by the next free one."""
+        taken: set[int] = set()
+        for evse in self.modules_of("EvseManager"):
+            connector = int(evse.config.get("connector_id", 1))
+            if connector in taken:
+                free = next(n for n in range(1, len(taken) + 2) if n not in taken)
+                self.report(evse.config_lines.get("connector_id") or
+                            (evse.source.module_line if evse.source else None),
+                            f"{_who(evse)}: connector_id {connector}",
+                            f"another EVSE manager has connector {connector}: this one becomes "
+                            f"connector {free}")
+                evse.config["connector_id"] = connector = free
+            taken.add(connector)
 
     def _place_cars(self) -> None:
         """Each car on the connector of the EVSE manager that drives its board."""

@@ -190,7 +190,8 @@ MODULES: tuple[ModuleRule, ...] = (
         provides={"main": "car", "ev_manager": None},
         note="becomes a car of the scenario the import writes beside the station (a car is part "
              "of the world around a station, not of the station): on the connector its board "
-             "drives, with auto_exec_commands as its script; " + CAR_IEC,
+             "drives, with auto_exec_commands as its script and SimCar's default profile "
+             "(sedan-3ph-11kw: 16 A on 3 phases, EvManager's defaults too); " + CAR_IEC,
         wiring=wiring.car_in_scenario,
     ),
     ModuleRule(

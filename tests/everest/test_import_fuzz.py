@@ -15,7 +15,9 @@ from charger.framework.config import parse_station, resolve_station
 from charger.framework.errors import ConfigError
 from evbench.everest import import_everest, read_everest
 from evbench.everest.table import RULES
-from evbench.everest.writer import scenario_document, station_text
+from evbench.everest.writer import scenario_text, station_text
+from evbench.scenario import load_scenario
+from evbench.scenario.world import build_world
 from tests.everest.conftest import CONFIGS
 
 SEEDS = [yaml.safe_load((CONFIGS / name).read_text()) for name in
@@ -92,4 +94,6 @@ def test_a_mutated_configuration_is_refused_cleanly_or_imported_into_a_valid_sta
     written.write_text(station_text(result, "evbench import everest everest.yaml"))
     station = yaml.safe_load(written.read_text())
     resolve_station(parse_station(station, str(written)), registry)
-    scenario_document(result, "station.yaml", "fuzz")
+    scenario = written.with_name("scenario.yaml")
+    scenario.write_text(scenario_text(result, "station.yaml", "fuzz", "evbench import"))
+    build_world(load_scenario(scenario), registry)
