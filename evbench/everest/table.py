@@ -262,12 +262,13 @@ MODULES: tuple[ModuleRule, ...] = (
             Req("over_voltage_monitor", note=NO_DC),
             Req("store", note="evbench's EVSE manager keeps nothing across restarts",
                 lost=False),
-            Req("auth", note="older EVerest; the Auth module requires the EVSE manager instead",
-                lost=False),
+            Req("auth", None, "older EVerest: the import connects it the other way round (the "
+                "Auth module requires the EVSE manager)", lost=False),
         ),
         provides={"evse": "evse", "energy_grid": "energy", "token_provider": None,
                   "random_delay": None, "dc_external_derate": None},
         note="energy_managed is set when an energy manager is above it",
+        wiring=wiring.auth_serves_evse,
     ),
     ModuleRule(
         ("Auth", "JsAuth"), "authorization", "Auth",

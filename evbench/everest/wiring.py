@@ -64,6 +64,20 @@ def car_in_scenario(imp: Importer, module: EverestModule) -> None:
                     "unplug') in the scenario")
 
 
+def auth_serves_evse(imp: Importer, module: EverestModule) -> None:
+    """Energy management is set (`energy_managed`) when an energy manager is above the EVSE
+    manager. In older EVerest the EVSE manager required the Auth module (`auth`); in evbench,
+    as in later EVerest, the Auth module requires the EVSE managers: the import turns the
+    connection round."""
+    evse = imp.built(module)
+    if evse is None:
+        return
+    for connection in module.targets("auth"):
+        auth = imp.modules.get(imp.ids.get(connection.module_id, ""))
+        if auth is not None and auth.module == "Auth":
+            auth.connect("evse_manager", f"{evse.id}.evse", connection.line)
+
+
 def token_on_session_start(imp: Importer, module: EverestModule) -> None:
     """A token presented whenever a session starts, to validators that accept every token, is
     free charging: the Auth modules it serves get `free_charging: true` with its token as

@@ -14,7 +14,8 @@ from evbench.cli import main
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 AC_CONFIGS = ["ac-one-connector.yaml", "ac-two-connectors-ocpp16.yaml",
-              "ac-two-connectors-ocpp201.yaml", "ac-energy-tree.yaml", "legacy-top-level.yaml"]
+              "ac-two-connectors-ocpp201.yaml", "ac-energy-tree.yaml", "legacy-top-level.yaml",
+              "legacy-tabs.json"]
 ALL_CONFIGS = sorted(p.name for p in CONFIGS.iterdir())
 
 

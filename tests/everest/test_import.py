@@ -109,6 +109,19 @@ def test_a_complete_import_exits_0(import_cli):
     assert load_yaml(_scenario(station))["world"]["cars"][0]["script"].startswith("sleep 1;")
 
 
+def test_the_oldest_form_json_with_tabs_and_an_auth_the_evse_manager_required(import_cli):
+    config = CONFIGS / "legacy-tabs.json"
+    code, err, station = import_cli(config)
+    assert code == 1
+    modules = _modules(station)
+    # The EVSE manager required the Auth module then; evbench's Auth requires the EVSE manager.
+    assert modules["auth"]["connections"]["evse_manager"] == "evse_manager.evse"
+    assert modules["auth"]["config"]["free_token"] == "A1B2C3D4"
+    assert modules["evse_manager"]["config"]["phases"] == 1
+    assert f"{config}:{line_of(config, 'JsEmgrLogger')}: unmapped: emgr_logger (JsEmgrLogger)" \
+        in err
+
+
 def test_a_dummy_token_provider_before_accepting_validators_is_free_charging(import_cli):
     code, err, station = import_cli(CONFIGS / "ac-one-connector.yaml")
     modules = _modules(station)
