@@ -46,8 +46,8 @@ def test_ac_configurations_run_and_charge(name, import_cli):
     result = run_scenario(_scenario(station))
     assert result.passed, [(e.name, e.detail) for e in result.expectations if not e.passed]
     for connector in drawing:
-        # 16 A on 3 phases at 230 V for at least 30 s is over 90 Wh.
-        assert result.energy_wh[connector] > 90, (connector, result.energy_wh)
+        # Every fixture's car draws at least 10 A on one phase at 230 V for 40 s: 25 Wh.
+        assert result.energy_wh[connector] > 20, (connector, result.energy_wh)
 
 
 def test_what_is_not_carried_over_is_reported_on_its_line(tmp_path, import_cli):
