@@ -48,6 +48,11 @@ class Coverage:
     def count(self, kind: ItemKind, outcome: Outcome) -> None:
         self.counts[(kind, outcome)] += 1
 
+    def recount(self, kind: ItemKind, was: Outcome, now: Outcome) -> None:
+        """An item counted ``was`` turned out ``now`` (a mapped value evbench refuses)."""
+        self.counts[(kind, was)] -= 1
+        self.counts[(kind, now)] += 1
+
     def add(self, other: Coverage) -> None:
         self.counts.update(other.counts)
 

@@ -23,8 +23,6 @@ from evbench.everest import table
 from evbench.everest.findings import Coverage, Finding, ItemKind, NotCarried
 from evbench.everest.source import Connection, EverestConfig, EverestModule, Setting
 
-DEFAULT_TOKEN = "DEADBEEF"  # EVerest's dummy token, swiped where the configuration names none
-
 
 @dataclass
 class Built:
@@ -303,8 +301,8 @@ class Importer:
 
     def demote(self, line: int | None, subject: str, reason: str) -> None:
         """A key counted as mapped turned out not to be: count and report it as unmapped."""
-        self.coverage.counts[("parameter", "mapped")] -= 1
-        self._settle("parameter", line, subject, reason, True)
+        self.coverage.recount("parameter", "mapped", "unmapped")
+        self.report(line, subject, reason)
 
     def _prune(self) -> None:
         """Leave out connections evbench would refuse, then modules that miss a connection they
@@ -345,8 +343,7 @@ class Importer:
                                     f"'{requirement}' connected ({required.interface}), and "
                                     "nothing imported provides it")
                         if built.source is not None:
-                            self.coverage.counts[("module", "mapped")] -= 1
-                            self.count("module", "unmapped")
+                            self.coverage.recount("module", "mapped", "unmapped")
                         self.remove(built)
                         changed = True
                         break

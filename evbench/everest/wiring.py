@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from evbench.everest.source import EverestModule
 
 GRID_ID = "grid"
+DEFAULT_TOKEN = "DEADBEEF"  # EVerest's dummy token, swiped where the configuration names none
 DEFAULT_GRID_A = 63.0  # SimGrid's default supply limit
 
 
@@ -87,7 +88,7 @@ def token_on_session_start(imp: Importer, module: EverestModule) -> None:
     if reader is None:
         return
     token = module.value("main.token")
-    reader.token = token if isinstance(token, str) and token else imp_default_token()
+    reader.token = token if isinstance(token, str) and token else DEFAULT_TOKEN
     target = f"{reader.id}.tokens"
     auths = [a for a in imp.modules_of("Auth") if target in a.connections.get("token_provider", [])]
     if not auths or not all(_accepts_any(imp, auth) for auth in auths):
@@ -108,12 +109,6 @@ def token_on_session_start(imp: Importer, module: EverestModule) -> None:
     imp.remove(reader)
 
 
-def imp_default_token() -> str:
-    from evbench.everest.importer import DEFAULT_TOKEN
-
-    return DEFAULT_TOKEN
-
-
 def _accepts_any(imp: Importer, auth: Built) -> bool:
     validators = [imp.modules.get(t.partition(".")[0])
                   for t in auth.connections.get("token_validator", [])]
@@ -128,7 +123,7 @@ def reader_token(imp: Importer, module: EverestModule) -> None:
     reader = imp.built(module)
     if reader is not None:
         token = module.value("main.token")
-        reader.token = token if isinstance(token, str) and token else imp_default_token()
+        reader.token = token if isinstance(token, str) and token else DEFAULT_TOKEN
 
 
 def energy_node_type(imp: Importer, module: EverestModule) -> None:
@@ -167,7 +162,7 @@ def ocpp_backend(imp: Importer, module: EverestModule) -> None:
                    f"added: a simulated OCPP {version} backend for {ocpp.id} (replace it by an "
                    "OcppWebSocketLink for a real one, docs/ocpp.md)")
     csms.config.update({"ocpp_versions": [version],
-                        "tokens": tokens or {imp_default_token(): "Accepted"}})
+                        "tokens": tokens or {DEFAULT_TOKEN: "Accepted"}})
     ocpp.connect("link", f"{csms.id}.link")
     evses = [imp.modules.get(t.partition(".")[0]) for t in ocpp.connections.get("evse_manager", [])]
     for evse_req, ocpp_req in (("powermeter", "powermeter"), ("lock", "connector_lock")):

@@ -3,6 +3,7 @@ runs; what is not carried over is reported on its line; malformed input is refus
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,50 @@ def test_run_validate_and_station_name_the_import_command(command, name, capsys)
     err = capsys.readouterr().err
     assert "this is an EVerest configuration" in err
     assert f"'evbench import everest {config} -o STATION.yaml'" in err
+
+
+MANUAL_TOKENS = """\
+active_modules:
+  board: {module: YetiSimulator}
+  evse:
+    module: EvseManager
+    config_module: {connector_id: 1}
+    connections:
+      bsp: [{module_id: board, implementation_id: board_support}]
+      connector_lock: [{module_id: board, implementation_id: connector_lock}]
+  car:
+    module: EvManager
+    config_module:
+      auto_exec_commands: sleep 2;iec_wait_pwr_ready;draw_power_regulated 16,3;sleep 30;unplug
+    connections:
+      ev_board_support: [{module_id: board, implementation_id: ev_board_support}]
+  reader: {module: DummyTokenProviderManual}
+  validator:
+    module: DummyTokenValidator
+    config_implementation: {main: {validation_result: RESULT}}
+  auth:
+    module: Auth
+    config_module: {connection_timeout: 30}
+    connections:
+      token_provider: [{module_id: reader, implementation_id: main}]
+      token_validator: [{module_id: validator, implementation_id: main}]
+      evse_manager: [{module_id: evse, implementation_id: evse}]
+"""
+
+
+@pytest.mark.parametrize("status, charges", [("Accepted", True), ("Blocked", False)])
+def test_a_dummy_validator_answers_every_token_with_its_result(status, charges, tmp_path,
+                                                               import_cli):
+    """A manual provider becomes a reader the scenario swipes; the validator's one result for
+    every token decides whether the car charges."""
+    config = tmp_path / "everest.yaml"
+    config.write_text(MANUAL_TOKENS.replace("RESULT", status))
+    code, err, station = import_cli(config)
+    assert code == 0, err
+    assert load_yaml(_scenario(station))["steps"] == [
+        {"at": "3 s", "do": "swipe", "token": "DEADBEEF"}]
+    result = run_scenario(_scenario(station))
+    assert (result.energy_wh[1] > 20) is charges, result.energy_wh
+    statuses = {json.loads(v)["status"] for v in
+                result.events[result.events["name"] == "token_validation_status"]["value"]}
+    assert ("Accepted" if charges else "Rejected") in statuses, statuses
