@@ -267,7 +267,8 @@ MODULES: tuple[ModuleRule, ...] = (
         ),
         provides={"evse": "evse", "energy_grid": "energy", "token_provider": None,
                   "random_delay": None, "dc_external_derate": None},
-        note="energy_managed is set when an energy manager is above it",
+        note="one connector's IEC 61851-1 session, as EVerest's; it waits for the energy "
+             "manager's limits (energy_managed) when one is above it",
         wiring=wiring.auth_serves_evse,
     ),
     ModuleRule(
