@@ -55,7 +55,7 @@ def run_import(args: argparse.Namespace) -> int:
         raise EvbenchError("--scenario: needs -o STATION.yaml (the scenario names the station)")
     source = read_everest(args.config)
     registry = ModuleRegistry(SchemaRegistry())
-    result = import_everest(source, registry)
+    result = import_everest(source, registry, wall_clock_modules=args.api)
     command = f"evbench import everest {args.config.name}"
     if not result.modules:
         for finding in result.findings:
@@ -109,7 +109,8 @@ def _summary(result, written: list[Path]) -> None:
           f"{unmapped} thing(s) not carried over, {notes} note(s)"
           + ("" if result.partial else ": complete"), file=sys.stderr)
     if len(written) == 2:
-        print(f"wrote {written[0]} and {written[1]}; run: evbench run {written[1]}",
+        wall = " --bus mqtt" if any(b.module == "Api" for b in result.modules.values()) else ""
+        print(f"wrote {written[0]} and {written[1]}; run: evbench run {written[1]}{wall}",
               file=sys.stderr)
 
 

@@ -74,8 +74,10 @@ class ImportResult:
 
 
 class Importer:
-    def __init__(self, source: EverestConfig, registry: ModuleRegistry):
+    def __init__(self, source: EverestConfig, registry: ModuleRegistry,
+                 wall_clock_modules: bool = False):
         self.source = source
+        self.wall_clock_modules = wall_clock_modules  # import modules that need the wall clock
         self.path = source.path
         self.registry = registry
         self.findings: list[Finding] = []
@@ -139,6 +141,15 @@ class Importer:
     def _module(self, module: EverestModule) -> None:
         rule = table.rule_for(module.module)
         subject = f"{module.id} ({module.module})"
+        if rule is not None and rule.evbench is not None and not self.wall_clock_modules \
+                and self.registry.get(rule.evbench).manifest.clock == "wall":
+            self._settle("module", module.module_line or module.line, subject,
+                         f"left out: evbench's {rule.evbench} needs the wall clock, and the "
+                         "imported scenario runs in virtual time; import with --api to include "
+                         "it (then run the scenario with 'evbench run --bus mqtt', or the "
+                         "station with 'evbench station')", False)
+            self._count_keys(module, "note")
+            return
         if rule is None or rule.evbench is None:
             reason = (f"{rule.role}: no evbench counterpart: {rule.note}" if rule else
                       "an EVerest module the mapping table does not know: left out, with its "
@@ -146,12 +157,7 @@ class Importer:
                       "('evbench modules', docs/stations.md)")
             self._settle("module", module.module_line or module.line, subject, reason,
                          rule.lost if rule else True)
-            outcome = "unmapped" if rule is None or rule.lost else "note"
-            for kind, n in (("parameter", len(module.config)),
-                            ("entry key", len(module.entry_keys)),
-                            ("connection", len(module.connections))):
-                for _ in range(n):
-                    self.count(kind, outcome)  # type: ignore[arg-type]
+            self._count_keys(module, "unmapped" if rule is None or rule.lost else "note")
             return
         self.count("module", "mapped")
         built = self.add(module.id, rule.evbench, module,
@@ -160,6 +166,13 @@ class Importer:
             self._param(rule, module, built, setting)
         for setting in module.entry_keys:
             self._entry_key(module, built, setting)
+
+    def _count_keys(self, module: EverestModule, outcome: str) -> None:
+        """The keys of a module left out as a whole go with it."""
+        for kind, n in (("parameter", len(module.config)), ("entry key", len(module.entry_keys)),
+                        ("connection", len(module.connections))):
+            for _ in range(n):
+                self.count(kind, outcome)  # type: ignore[arg-type]
 
     def add(self, wanted_id: str, module: str, source: EverestModule | None,
             origin: str) -> Built:
@@ -451,5 +464,8 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def import_everest(source: EverestConfig, registry: ModuleRegistry) -> ImportResult:
-    return Importer(source, registry).run()
+def import_everest(source: EverestConfig, registry: ModuleRegistry,
+                   wall_clock_modules: bool = False) -> ImportResult:
+    """The import of ``source``; ``wall_clock_modules``: also modules that need the wall clock
+    (evbench's Api), whose station then runs only on the wall clock."""
+    return Importer(source, registry, wall_clock_modules).run()

@@ -115,8 +115,8 @@ NO_DC = ("DC charging is not available yet: evbench's EVSE manager is AC only")
 NO_EFFECT = "no effect on a simulation"
 LOGS = ("evbench records every message of a run in its timeline (evbench run --out DIR writes "
         "timeline.csv and report.html)")
-NO_API = ("evbench has no API module yet: drive the station with scenario steps "
-          "(docs/scenarios.md) or watch it with 'evbench monitor'")
+NO_API = ("evbench's API is the Api module (docs/api.md), which EVerest's API module becomes; "
+          "this one has no counterpart")
 CAR_IEC = ("the simulated car charges by IEC 61851-1; its script and profile "
            "(sim/car/profiles.yaml) set what it does")
 
@@ -426,7 +426,24 @@ MODULES: tuple[ModuleRule, ...] = (
         wiring=wiring.ocpp_backend,
     ) for name, version, module in (("OCPP", "1.6", "Ocpp16"), ("OCPP201", "2.0.1", "Ocpp201"))),
     # --- no counterpart --------------------------------------------------------------------------
-    ModuleRule(("API", "RpcApi", "EvAPI"), "API", None, note=NO_API),
+    ModuleRule(
+        ("API",), "API", "Api",
+        requires=(
+            Req("evse_manager", "evse_manager"),
+            Req("error_history", None, "evbench's Api serves the errors itself", lost=False),
+            Req("evse_energy_sink", None, "as OCPP's evse_energy_sink: turned round to the Api's "
+                "limits", lost=False),
+            Req("ocpp", note="the Api has no OCPP commands: use the OCPP backend"),
+            Req("random_delay", note="random delays (UK smart charging regulations) are not "
+                "available"),
+        ),
+        provides={"main": "main"},
+        note="evbench's Api (REST, WebSocket and a dashboard, docs/api.md) needs the wall clock, "
+             "so a scenario with it runs only with 'evbench run --bus mqtt' or as 'evbench "
+             "station': it is imported with --api, and otherwise left out (a note)",
+        wiring=wiring.api_sees_the_world,
+    ),
+    ModuleRule(("RpcApi", "EvAPI"), "API", None, note=NO_API),
     ModuleRule(("evse_manager_consumer_API", "auth_consumer_API", "error_history_consumer_API",
                 "external_energy_limits_consumer_API", "dc_external_derate_consumer_API",
                 "ocpp_consumer_API", "evse_board_support_API", "powermeter_API",

@@ -147,6 +147,26 @@ def energy_node_type(imp: Importer, module: EverestModule) -> None:
         grid.config["max_current_a"] = float(fuse)
 
 
+def api_sees_the_world(imp: Importer, module: EverestModule) -> None:
+    """The Api also reaches the simulated world: the EVSE managers' meters (in their order),
+    the readers and the grid; its limits go where EVerest's API sinks were (turned round, as
+    OCPP's). The cars are the scenario's, so the Api cannot plug them in."""
+    api = imp.built(module)
+    if api is None:
+        return
+    evses = [imp.modules.get(t.partition(".")[0]) for t in api.connections.get("evse_manager", [])]
+    meters = [e.connections.get("powermeter", [None])[0] if e else None for e in evses]
+    if meters and all(meters):
+        for meter in meters:
+            api.connect("powermeter", meter)
+    for reader in list(imp.modules_of("SimRfidReader"))[:len(evses)]:
+        api.connect("rfid", f"{reader.id}.control")
+    grid = next(iter(imp.modules_of("SimGrid")), None)
+    if grid is not None:
+        api.connect("grid", f"{grid.id}.control")
+    _limits_to_sinks(imp, module, f"{api.id}.limits", ("evse_energy_sink",))
+
+
 def ocpp_backend(imp: Importer, module: EverestModule) -> None:
     """The charge point talks to a simulated backend (SimCsms, added) that accepts the tokens
     the scenario swipes; its meters and locks are those of its EVSE managers, in their order;
@@ -170,15 +190,28 @@ def ocpp_backend(imp: Importer, module: EverestModule) -> None:
         if found and all(found) and ocpp_req not in ocpp.connections:
             for target in found:
                 ocpp.connect(ocpp_req, target)
-    limits = f"{ocpp.id}.energy_limits"
-    for sink in module.targets("evse_energy_sink", "connector_zero_sink"):
+    _limits_to_sinks(imp, module, f"{ocpp.id}.energy_limits",
+                     ("evse_energy_sink", "connector_zero_sink"))
+
+
+def _limits_to_sinks(imp: Importer, module: EverestModule, limits: str,
+                     requirements: tuple[str, ...]) -> None:
+    """EVerest's energy sinks point from the module that sets limits to energy nodes; in
+    evbench the EVSE manager (for a node above it alone) or the node requires the limits."""
+    for sink in module.targets(*requirements):
         node = imp.modules.get(imp.ids.get(sink.module_id, ""))
         if node is None or node.module != "EnergyNode":
             continue
         children = [imp.modules.get(t.partition(".")[0])
                     for t in node.connections.get("children", [])]
         alone = children[0] if len(children) == 1 else None
-        if alone is not None and alone.module == "EvseManager":
-            alone.connect("external_limits", limits, sink.line)
+        for target in ([alone] if alone is not None and alone.module == "EvseManager"
+                       else []) + [node]:
+            if "external_limits" not in target.connections:
+                target.connect("external_limits", limits, sink.line)
+                break
         else:
-            node.connect("external_limits", limits, sink.line)
+            imp.report(sink.line, f"{module.id}: connection {sink.requirement} -> "
+                       f"{sink.module_id}", f"{node.id} takes limits from "
+                       f"{node.connections['external_limits'][0]} already (evbench's nodes and "
+                       "EVSE managers take one source of limits): left out")

@@ -68,7 +68,7 @@ def test_what_is_not_carried_over_is_reported_on_its_line(tmp_path, import_cli):
                   "table does not know"),
         ("module: FluxCapacitor", "unmapped: mystery (FluxCapacitor): an EVerest module the "
                                   "mapping table does not know"),
-        ("module: API", "unmapped: api (API): API: no evbench counterpart"),
+        ("module: API", "note: api (API): left out: evbench's Api needs the wall clock"),
         ("module: EvseV2G", "unmapped: v2g_charger (EvseV2G)"),
         ("module: EvseSecurity", "unmapped: security (EvseSecurity)"),
         ("module_id: v2g_charger", "unmapped: evse_1: connection hlc -> v2g_charger: ISO 15118"),
@@ -183,6 +183,20 @@ def test_values_evbench_cannot_take_are_reported_and_left_out(tmp_path, import_c
         in err
     modules = load_station(station, registry).modules
     assert "right" not in modules and "fuse_limit_a" not in _modules(station)["site"]["config"]
+
+
+def test_with_api_everests_api_becomes_the_api_module_on_the_wall_clock(import_cli, registry,
+                                                                        capsys):
+    config = CONFIGS / "ac-one-connector.yaml"
+    code, err, station = import_cli(config, "--api")
+    api = _modules(station)["api"]
+    assert api == {"module": "Api", "connections": {
+        "evse_manager": "evse_1.evse", "powermeter": "board_1.meter", "grid": "grid.control"}}
+    load_station(station, registry)
+    assert f"run: evbench run {_scenario(station)} --bus mqtt" in err
+    # In virtual time the run is refused, with the reason, before anything starts.
+    assert main(["run", str(_scenario(station))]) == 2
+    assert "api: module Api needs the wall clock" in capsys.readouterr().err
 
 
 def test_without_output_the_station_is_printed(capsys, tmp_path, registry):
