@@ -68,10 +68,12 @@ def run_import(args: argparse.Namespace) -> int:
         written: list[Path] = []
     else:
         scenario = args.scenario or args.output.with_name(f"{args.output.stem}-scenario.yaml")
-        for path in (args.output, scenario):
+        for path in (args.output, scenario):  # checked before either is written
             if _same_file(path, args.config):
                 raise EvbenchError(f"{path}: is the EVerest configuration itself: choose "
                                    "another output")
+            if path.is_dir():
+                raise EvbenchError(f"{path}: is a directory: give a file name")
         station_ref = os.path.relpath(args.output.resolve(), scenario.resolve().parent)
         title = f"{args.config.stem} (imported from EVerest)"
         texts = {args.output: station_text(result, command),
@@ -122,8 +124,6 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _write(path: Path, text: str) -> None:
-    if path.is_dir():
-        raise EvbenchError(f"{path}: is a directory: give a file name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -292,3 +292,16 @@ def test_a_dummy_validator_answers_every_token_with_its_result(status, charges, 
     statuses = {json.loads(v)["status"] for v in
                 result.events[result.events["name"] == "token_validation_status"]["value"]}
     assert ("Accepted" if charges else "Rejected") in statuses, statuses
+
+
+def test_outputs_that_cannot_be_used_are_refused_before_anything_is_written(tmp_path, capsys):
+    config = tmp_path / "everest.yaml"
+    config.write_text((CONFIGS / "legacy-top-level.yaml").read_text())
+    assert main(["import", "everest", str(config), "-o", str(config)]) == 2
+    assert "is the EVerest configuration itself" in capsys.readouterr().err
+    assert main(["import", "everest", str(config), "--scenario", "x.yaml"]) == 2
+    assert "--scenario: needs -o STATION.yaml" in capsys.readouterr().err
+    (tmp_path / "dir.yaml").mkdir()
+    assert main(["import", "everest", str(config), "-o", str(tmp_path / "dir.yaml")]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert config.read_text() == (CONFIGS / "legacy-top-level.yaml").read_text()
