@@ -305,3 +305,14 @@ def test_outputs_that_cannot_be_used_are_refused_before_anything_is_written(tmp_
     assert main(["import", "everest", str(config), "-o", str(tmp_path / "dir.yaml")]) == 2
     assert "is a directory" in capsys.readouterr().err
     assert config.read_text() == (CONFIGS / "legacy-top-level.yaml").read_text()
+
+
+def test_a_standalone_module_is_external(tmp_path, import_cli):
+    """EVerest's standalone: true (someone else starts the module) is evbench's external."""
+    config = tmp_path / "everest.yaml"
+    config.write_text(MANUAL_TOKENS.replace("RESULT", "Accepted").replace(
+        "  reader: {module: DummyTokenProviderManual}",
+        "  reader: {module: DummyTokenProviderManual, standalone: true}"))
+    code, err, station = import_cli(config)
+    assert code == 0, err
+    assert _modules(station)["reader"] == {"module": "SimRfidReader", "external": True}
