@@ -329,6 +329,7 @@ class Importer:
                     if self._interface_of(target) == required.interface:
                         fitting.append(target)
                     else:
+                        self.coverage.recount("connection", "mapped", "unmapped")
                         self.report(built.connection_lines.get(requirement),
                                     f"{_who(built)}: connection {requirement} -> {target}",
                                     f"evbench's {requirement} needs a {required.interface}: "
@@ -338,6 +339,8 @@ class Importer:
                                 f"{_who(built)}: connection {requirement}",
                                 f"evbench's {built.module} takes at most "
                                 f"{required.max_connections}: the first ones are kept")
+                    for _ in fitting[required.max_connections:]:
+                        self.coverage.recount("connection", "mapped", "unmapped")
                     fitting = fitting[:required.max_connections]
                 built.connections[requirement] = fitting
                 if not fitting:
