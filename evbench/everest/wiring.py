@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.car.script import NOT_YET, ScriptError, parse_script
+from sim.car.script import NOT_YET, SCRIPT_COMMANDS, ScriptError, parse_script
 
 if TYPE_CHECKING:
     from evbench.everest.importer import Built, Importer
@@ -56,7 +56,7 @@ def car_in_scenario(imp: Importer, module: EverestModule) -> None:
     except ScriptError as error:
         del car.config["script"]
         commands = [c.strip().split(" ")[0] for c in script.split(";") if c.strip()]
-        later = sorted({c for c in commands if c.startswith(NOT_YET)})
+        later = sorted({c for c in commands if c.startswith(NOT_YET) and c not in SCRIPT_COMMANDS})
         reason = (f"{', '.join(later)}: not supported yet (they need ISO 15118, which the "
                   "simulated car does not speak yet)" if later else str(error))
         imp.demote(line, f"{module.id}: auto_exec_commands",
