@@ -23,16 +23,17 @@ def add_import_command(commands: argparse._SubParsersAction,
                        make_command: Callable[..., argparse.ArgumentParser]) -> None:
     """``import everest``; ``make_command`` is the command line's maker of a subcommand (its
     help lists the exit codes)."""
-    importer = commands.add_parser("import", help="convert another tool's configuration",
-                                   description="Convert another tool's configuration.")
-    kinds = importer.add_subparsers(dest="kind", required=True, metavar="FORMAT")
+    codes = {"ok": "everything was carried over",
+             "failed": "written, but partial: each thing not carried over is listed with its "
+             "line (nothing is written when no module could be imported)"}
+    importer = make_command(commands, "import", run_import,
+                            "convert another tool's configuration (FORMAT: everest)", **codes)
+    kinds = importer.add_subparsers(dest="kind", required=True, metavar="FORMAT",
+                                    help="the configuration's format")
     everest = make_command(
         kinds, "everest", run_import,
         "convert an EVerest configuration (active_modules ...) into an evbench station, and a "
-        "scenario that runs it with its cars (docs/everest-import.md)",
-        ok="everything was carried over",
-        failed="written, but partial: each thing not carried over is listed with its line "
-        "(nothing is written when no module could be imported)")
+        "scenario that runs it with its cars (docs/everest-import.md)", **codes)
     everest.add_argument("config", type=Path, help="the EVerest configuration (YAML or JSON)")
     everest.add_argument("-o", "--output", type=Path, default=None, metavar="STATION.yaml",
                          help="write the station here, and a scenario beside it (default: print "
