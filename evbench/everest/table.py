@@ -109,9 +109,11 @@ def validation_status(value: Any) -> str:
 
 
 # --- notes that several rules share --------------------------------------------------------------
-NO_HLC = ("ISO 15118 and DIN 70121 (high-level communication, SLAC) are not available yet: the "
-          "simulated car and EVSE manager speak IEC 61851-1 (PWM) only")
-NO_DC = ("DC charging is not available yet: evbench's EVSE manager is AC only")
+NO_HLC = ("ISO 15118 and DIN 70121 (high-level communication, SLAC) are not available to a "
+          "station yet: evbench has the modules (docs/slac.md, docs/iso15118.md), but its EVSE "
+          "manager and car do not use them yet; they charge by IEC 61851-1 (PWM)")
+NO_DC = ("DC charging is not available to a station yet: evbench has a simulated DC power path "
+         "(docs/dc-hardware.md), but its EVSE manager charges AC only so far")
 NO_EFFECT = "no effect on a simulation"
 LOGS = ("evbench records every message of a run in its timeline (evbench run --out DIR writes "
         "timeline.csv and report.html)")

@@ -103,7 +103,7 @@ def test_iso_commands_are_reported_as_not_supported_yet_and_the_car_comes_withou
     else:
         assert cars == [{"connector": 1, "script": script}]
     assert f"{config}:{line_of(config, 'charge_mode: DC')}: unmapped: dc_evse: charge_mode: " \
-           "'DC': DC charging is not available yet" in err
+           "'DC': DC charging is not available to a station yet" in err
 
 
 def test_a_complete_import_exits_0(import_cli):
