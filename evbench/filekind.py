@@ -58,12 +58,29 @@ def everest_evidence(doc: dict) -> tuple[list, str] | None:
                 for key in entry:
                     if key in EVEREST_MODULE_KEYS:
                         return ["active_modules", module_id, key], key
+        only_everest = _everest_only_modules()
+        for module_id, entry in modules.items():
+            if isinstance(entry, dict) and entry.get("module") in only_everest:
+                return ["active_modules", module_id, "module"], f"module {entry['module']!r}"
     elif modules is None:
         # Before late 2022 EVerest put the module entries at the top level.
         for module_id, entry in doc.items():
             if isinstance(entry, dict) and isinstance(entry.get("module"), str):
                 return [module_id, "module"], "a module entry at the top level"
     return None
+
+
+def _everest_only_modules() -> frozenset[str]:
+    """EVerest's module names that evbench has under another name or not at all (the mapping
+    table's; EvseManager, Auth, EnergyNode, EvseSlac ... are both's)."""
+    from importlib.metadata import entry_points
+
+    from charger.framework.registry import BUILTIN_MODULES
+    from evbench.everest.table import RULES
+
+    ours = set(BUILTIN_MODULES) | {e.name for e in entry_points(group="evbench.modules")}
+    return frozenset(name for name, rule in RULES.items() if rule.evbench != name
+                     and name not in ours)
 
 
 def evbench_evidence(doc: Any) -> tuple[list, str] | None:
@@ -99,7 +116,7 @@ def expect_kind(doc: Any, path: Path | str, command: str) -> Kind:
     line = getattr(doc, "line", None) or 1
     if kind == "everest":
         where, key = everest_evidence(doc)  # type: ignore[misc]
-        what = key if key.startswith("a ") else f"{key!r}"
+        what = key if key.startswith(("a ", "module ")) else f"{key!r}"
         raise ConfigError.single(
             path, line_at(doc, where),
             f"this is an EVerest configuration ({what} is EVerest's), not an evbench file: "

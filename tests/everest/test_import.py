@@ -244,10 +244,25 @@ def test_malformed_input_exits_2_with_file_and_line(case, tmp_path, import_cli):
     assert not station.exists() and not station.parent.exists()
 
 
+MINIMAL = """\
+active_modules:
+  evse:
+    module: EvseManager
+    connections:
+      bsp: [{module_id: board, implementation_id: board_support}]
+  board:
+    module: YetiSimulator
+"""
+
+
 @pytest.mark.parametrize("command", [["run"], ["validate"], ["station"]])
-@pytest.mark.parametrize("name", ["ac-one-connector.yaml", "legacy-top-level.yaml"])
-def test_run_validate_and_station_name_the_import_command(command, name, capsys):
+@pytest.mark.parametrize("name", ["ac-one-connector.yaml", "legacy-top-level.yaml", "minimal"])
+def test_run_validate_and_station_name_the_import_command(command, name, capsys, tmp_path):
+    """Recognised by EVerest's keys, its older form, or a module name only EVerest has."""
     config = CONFIGS / name
+    if name == "minimal":
+        config = tmp_path / "everest.yaml"
+        config.write_text(MINIMAL)
     assert main([*command, str(config)]) == 2
     err = capsys.readouterr().err
     assert "this is an EVerest configuration" in err
