@@ -338,3 +338,20 @@ def test_a_standalone_module_is_external(tmp_path, import_cli):
     code, err, station = import_cli(config)
     assert code == 0, err
     assert _modules(station)["reader"] == {"module": "SimRfidReader", "external": True}
+
+
+def test_a_dummy_token_provider_before_a_refusing_validator_stays_a_reader(tmp_path,
+                                                                          import_cli):
+    """Free charging would skip the validator: where it refuses tokens, the provider stays a
+    reader and the scenario swipes its token, which the validator then refuses."""
+    config = tmp_path / "everest.yaml"
+    config.write_text((CONFIGS / "ac-one-connector.yaml").read_text().replace(
+        "validation_result: Accepted", "validation_result: Blocked"))
+    code, err, station = import_cli(config)
+    modules = _modules(station)
+    assert modules["dummy_tokens"] == {"module": "SimRfidReader"}
+    assert "free_charging" not in modules["auth"]["config"]
+    assert load_yaml(_scenario(station))["steps"] == [
+        {"at": "3 s", "do": "swipe", "token": "CAFE0001"}]
+    result = run_scenario(_scenario(station))
+    assert result.energy_wh[1] == 0
