@@ -13,11 +13,10 @@ A test fails when the committed page differs from what this writes.
 
 from __future__ import annotations
 
-import argparse
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
+
+from charger.framework.docpages import GeneratedTables, markdown_table
 
 from . import given, then, when  # noqa: F401 - importing them fills the STEPS table
 from .library import KINDS, steps_of
@@ -30,20 +29,14 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def steps_table(kind: str) -> str:
-    return _table(("phrase", "what it does"), [
+    return markdown_table(("phrase", "what it does"), [
         ("<br>".join(f"`{_cell(example)}`" for example in step.examples), _cell(step.summary))
         for step in steps_of(kind)])
 
 
 def happenings_table() -> str:
-    return _table(("happening", "matches"), [
+    return markdown_table(("happening", "matches"), [
         ("<br>".join(f"`{_cell(example)}`" for example in form.examples), _cell(form.summary))
         for form in HAPPENINGS])
 
@@ -59,26 +52,12 @@ TABLES: dict[str, Callable[[], str]] = {
     "happenings": happenings_table,
     "shipped": shipped_list,
 }
-_BLOCK = re.compile(r"(<!-- bdd:(?P<name>[a-z-]+) -->\n).*?(<!-- /bdd:(?P=name) -->)", re.DOTALL)
-
-
-def rewrite(text: str) -> str:
-    """``text`` with every generated table block replaced by the tables' current content."""
-    return _BLOCK.sub(lambda m: f"{m.group(1)}{TABLES[m.group('name')]()}\n{m.group(3)}", text)
+PAGE = GeneratedTables("bdd", TABLES)
+rewrite = PAGE.rewrite
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--markdown", action="store_true", help="print every table")
-    parser.add_argument("--write", type=Path, nargs="*", default=[],
-                        help="rewrite the generated tables in these pages")
-    args = parser.parse_args(argv)
-    if args.markdown:
-        for name, build in TABLES.items():
-            print(f"<!-- bdd:{name} -->\n{build()}\n<!-- /bdd:{name} -->\n")
-    for page in args.write:
-        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return PAGE.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

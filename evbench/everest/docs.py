@@ -11,19 +11,11 @@ A test fails when the committed page differs from what this writes.
 
 from __future__ import annotations
 
-import argparse
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from charger.framework.docpages import GeneratedTables, markdown_table
 from evbench.everest.table import ENTRY_KEYS, MODULES, TOP_KEYS, KeyRule, ModuleRule, Param
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _names(rule: ModuleRule) -> str:
@@ -42,7 +34,7 @@ def modules_table() -> str:
         if rule.wiring is not None:
             how = _first_paragraph(rule.wiring.__doc__ or "") or how
         rows.append((_names(rule), rule.role, becomes, how))
-    return _table(("EVerest module", "role", "evbench", "how"), rows)
+    return markdown_table(("EVerest module", "role", "evbench", "how"), rows)
 
 
 def _first_paragraph(text: str) -> str:
@@ -69,10 +61,10 @@ def details() -> str:
         if rule.note:
             parts.append(rule.note[0].upper() + rule.note[1:] + ".\n")
         if rule.params:
-            parts.append(_table(("parameter", "evbench", "notes"),
+            parts.append(markdown_table(("parameter", "evbench", "notes"),
                                 [_param_row(p) for p in rule.params]) + "\n")
         if rule.requires:
-            parts.append(_table(("requirement", "evbench", "notes"), [
+            parts.append(markdown_table(("requirement", "evbench", "notes"), [
                 (f"`{r.everest}`", f"`{r.evbench}`" if r.evbench else
                  ("— (unmapped)" if r.lost else "— (note)"), r.note)
                 for r in rule.requires]) + "\n")
@@ -95,32 +87,17 @@ def keys_table() -> str:
     """Module entry keys besides module, config_module, config_implementation, connections;
     and the file's top-level keys and framework settings."""
     rows = _key_rows(ENTRY_KEYS) + _key_rows(TOP_KEYS)
-    return _table(("key", "evbench", "notes"), rows)
+    return markdown_table(("key", "evbench", "notes"), rows)
 
 
 TABLES: dict[str, Callable[[], str]] = {"modules": modules_table, "details": details,
                                         "keys": keys_table}
-_BLOCK = re.compile(r"(<!-- everest:(?P<name>[a-z-]+) -->\n).*?(<!-- /everest:(?P=name) -->)",
-                    re.DOTALL)
-
-
-def rewrite(text: str) -> str:
-    """``text`` with every generated block replaced by the table's current content."""
-    return _BLOCK.sub(lambda m: f"{m.group(1)}{TABLES[m.group('name')]()}\n{m.group(3)}", text)
+PAGE = GeneratedTables("everest", TABLES)
+rewrite = PAGE.rewrite
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--markdown", action="store_true", help="print every table")
-    parser.add_argument("--write", type=Path, nargs="*", default=[],
-                        help="rewrite the generated tables in these pages")
-    args = parser.parse_args(argv)
-    if args.markdown:
-        for name, build in TABLES.items():
-            print(f"<!-- everest:{name} -->\n{build()}\n<!-- /everest:{name} -->\n")
-    for page in args.write:
-        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return PAGE.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

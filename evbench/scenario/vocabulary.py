@@ -19,12 +19,10 @@ A test fails when a committed page differs from what this writes.
 
 from __future__ import annotations
 
-import argparse
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from charger.framework.docpages import GeneratedTables, markdown_table
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import EXPECTATIONS
 from evbench.scenario.selectors import CONDITIONS
@@ -34,37 +32,31 @@ from reports.model import NUMERIC_SIGNALS, SIGNALS
 from sim.car.script import SCRIPT_COMMANDS
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def actions_table() -> str:
-    return _table(("`do:`", "arguments", "needs", "what happens"), [
+    return markdown_table(("`do:`", "arguments", "needs", "what happens"), [
         (f"`{a.name}`", a.arguments_text(),
          NEEDS[a.needs].description if a.needs else "", a.summary) for a in ACTIONS.values()])
 
 
 def script_table() -> str:
-    return _table(("command", "meaning"), [
+    return markdown_table(("command", "meaning"), [
         (f"`{c.usage}`", c.meaning) for c in SCRIPT_COMMANDS.values()])
 
 
 def conditions_table() -> str:
-    return _table(("condition", "matches", "`connector`"), [
+    return markdown_table(("condition", "matches", "`connector`"), [
         (" / ".join(f"`{e.strip()}`" for e in k.example.split(" / ")), k.summary,
          "yes" if k.per_connector else "no") for k in CONDITIONS.values()])
 
 
 def expectations_table() -> str:
-    return _table(("expectation", "holds when"), [
+    return markdown_table(("expectation", "holds when"), [
         (k.form, k.summary) for k in EXPECTATIONS.values()])
 
 
 def signals_table() -> str:
     """The signals scenarios may compare and bound."""
-    return _table(("signal", "unit", "what"), [
+    return markdown_table(("signal", "unit", "what"), [
         (f"`{s.name}`", s.unit, s.description) for s in SIGNALS if s.name in NUMERIC_SIGNALS])
 
 
@@ -75,7 +67,7 @@ def signals_csv_table() -> str:
     for s in SIGNALS:
         unit = s.values or (f"{s.unit}, {s.description}" if s.unit else s.description)
         rows.append((f"`{s.name}`", unit, str(s.decimals) if s.kind == "number" else "–"))
-    return _table(("column", "unit / values", "decimals"), rows)
+    return markdown_table(("column", "unit / values", "decimals"), rows)
 
 
 TABLES: dict[str, Callable[[], str]] = {
@@ -83,27 +75,12 @@ TABLES: dict[str, Callable[[], str]] = {
     "signals": signals_table, "expectations": expectations_table,
     "signals-csv": signals_csv_table,
 }
-_BLOCK = re.compile(r"(<!-- vocabulary:(?P<name>[a-z-]+) -->\n).*?(<!-- /vocabulary:(?P=name) -->)",
-                    re.DOTALL)
-
-
-def rewrite(text: str) -> str:
-    """``text`` with every generated table block replaced by the tables' current content."""
-    return _BLOCK.sub(lambda m: f"{m.group(1)}{TABLES[m.group('name')]()}\n{m.group(3)}", text)
+PAGE = GeneratedTables("vocabulary", TABLES)
+rewrite = PAGE.rewrite
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--markdown", action="store_true", help="print every table")
-    parser.add_argument("--write", type=Path, nargs="*", default=[],
-                        help="rewrite the generated tables in these pages")
-    args = parser.parse_args(argv)
-    if args.markdown:
-        for name, build in TABLES.items():
-            print(f"<!-- vocabulary:{name} -->\n{build()}\n<!-- /vocabulary:{name} -->\n")
-    for page in args.write:
-        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return PAGE.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
