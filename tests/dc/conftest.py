@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import simpy
 
-from charger.framework.config import load_station
-from charger.framework.inproc import InProcessBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
-from charger.framework.station import Station
-from reports.recorder import Recorder, Row
+from reports.recorder import Row
+from tests.support.inproc import HandDrivenStation
 
 
 @pytest.fixture(scope="session")
@@ -24,36 +21,22 @@ def registry() -> ModuleRegistry:
     return ModuleRegistry(SchemaRegistry())
 
 
-class DcRig:
+class DcRig(HandDrivenStation):
     """One SimDcPowerPath (``dc``), its interfaces called as the EVSE manager and the car would."""
 
     def __init__(self, path: Path, registry: ModuleRegistry):
-        self.env = simpy.Environment()
-        self.bus = InProcessBus(self.env)
-        self.recorder = Recorder(self.env)
-        self.recorder.attach(self.bus)
-        self.station = Station(load_station(path, registry), registry, self.bus)
-        self.station.start()
+        super().__init__(path, registry)
         self.module = self.station.modules["dc"]
         while self.env.peek() == 0.0:  # every module ready, the first readings published
             self.env.step()
 
-    def call(self, impl: str, cmd: str, **args: Any) -> Any:
-        return self.env.run(until=self.bus.call("test", "dc", impl, cmd, args))
+    # One module under test: its commands and rows are named by implementation alone.
+    def call(self, impl: str, cmd: str, **args: Any) -> Any:  # type: ignore[override]
+        return super().call("dc", impl, cmd, **args)
 
-    def run_until(self, t: float) -> None:
-        self.env.run(until=t)
-        while self.env.peek() == t:
-            self.env.step()
-
-    def advance(self, seconds: float) -> None:
-        self.run_until(self.env.now + seconds)
-
-    def rows(self, kind: str, name: str | None = None, impl: str | None = None) -> list[Row]:
-        source = None if impl is None else f"dc.{impl}"
-        return [r for r in self.recorder.rows if r.kind == kind
-                and (name is None or r.name == name)
-                and (source is None or r.source == source)]
+    def rows(self, kind: str, name: str | None = None,  # type: ignore[override]
+             impl: str | None = None) -> list[Row]:
+        return super().rows(kind, name, None if impl is None else f"dc.{impl}")
 
     def series(self, var: str, impl: str, key: str) -> list[tuple[float, float]]:
         return [(r.t, r.value[key]) for r in self.rows("var", var, impl)]

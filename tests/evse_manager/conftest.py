@@ -9,15 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import simpy
 
-from charger.framework.config import load_station
-from charger.framework.inproc import InProcessBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
-from charger.framework.station import Station
-from reports.recorder import Recorder, Row
 from tests.invariants.conftest import run_yaml  # noqa: F401 - a fixture used here too
+from tests.support.inproc import HandDrivenStation
 
 # A board that refuses or ignores chosen commands: the test double for a faulty board driver.
 TEST_MODULES = {"FaultyBoard": "tests.evse_manager.faulty_board:FaultyBoard"}
@@ -31,23 +27,15 @@ def registry() -> ModuleRegistry:
     return reg
 
 
-class Connector:
+class Connector(HandDrivenStation):
     """``grid``, ``board1`` (SimBoard or FaultyBoard), ``car`` (SimCar), ``evse1``."""
 
     def __init__(self, path: Path, registry: ModuleRegistry):
-        self.env = simpy.Environment()
-        self.bus = InProcessBus(self.env)
-        self.recorder = Recorder(self.env)
-        self.recorder.attach(self.bus)
-        self.station = Station(load_station(path, registry), registry, self.bus)
-        self.station.start()
+        super().__init__(path, registry)
         self.board = self.station.modules["board1"]
         self.evse = self.station.modules["evse1"]
         self.car = self.station.modules["car"]
         self.advance(0.5)
-
-    def call(self, module: str, impl: str, cmd: str, **args: Any) -> Any:
-        return self.env.run(until=self.bus.call("test", module, impl, cmd, args))
 
     def manager(self, cmd: str, **args: Any) -> Any:
         return self.call("evse1", "evse", cmd, **args)
@@ -58,16 +46,6 @@ class Connector:
     def hardware_fault(self, fault: str, active: bool = True) -> None:
         self.call("board1", "control", "set_fault", fault=fault, active=active)
 
-    def advance(self, seconds: float) -> None:
-        t = self.env.now + seconds
-        self.env.run(until=t)
-        while self.env.peek() == t:
-            self.env.step()
-
-    def rows(self, kind: str, name: str | None = None, source: str | None = None) -> list[Row]:
-        return [r for r in self.recorder.rows if r.kind == kind
-                and (name is None or r.name == name)
-                and (source is None or r.source == source)]
 
     def published_state(self) -> str:
         return self.rows("var", "state", "evse1.evse")[-1].value

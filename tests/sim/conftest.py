@@ -9,14 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import simpy
 
-from charger.framework.config import load_station
-from charger.framework.inproc import InProcessBus
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
-from charger.framework.station import Station
-from reports.recorder import Recorder, Row
+from tests.support.inproc import HandDrivenStation
 
 
 @pytest.fixture(scope="session")
@@ -24,40 +20,18 @@ def registry() -> ModuleRegistry:
     return ModuleRegistry(SchemaRegistry())
 
 
-class Plug:
+class Plug(HandDrivenStation):
     """SimGrid + SimBoard (``board1``) and, optionally, a SimCar (``car``) on the board."""
 
     def __init__(self, path: Path, registry: ModuleRegistry):
-        self.env = simpy.Environment()
-        self.bus = InProcessBus(self.env)
-        self.recorder = Recorder(self.env)
-        self.recorder.attach(self.bus)
-        self.station = Station(load_station(path, registry), registry, self.bus)
-        self.station.start()
+        super().__init__(path, registry)
         self.board = self.station.modules["board1"]
-
-    def call(self, module: str, impl: str, cmd: str, **args: Any) -> Any:
-        return self.env.run(until=self.bus.call("test", module, impl, cmd, args))
 
     def charger(self, cmd: str, **args: Any) -> Any:
         return self.call("board1", "board", cmd, **args)
 
     def ev(self, cmd: str, **args: Any) -> Any:
         return self.call("board1", "ev_board", cmd, **args)
-
-    def run_until(self, t: float) -> None:
-        """Run the clock to ``t`` and process everything scheduled at ``t``."""
-        self.env.run(until=t)
-        while self.env.peek() == t:
-            self.env.step()
-
-    def advance(self, seconds: float) -> None:
-        self.run_until(self.env.now + seconds)
-
-    def rows(self, kind: str, name: str | None = None, source: str | None = None) -> list[Row]:
-        return [r for r in self.recorder.rows if r.kind == kind
-                and (name is None or r.name == name)
-                and (source is None or r.source == source)]
 
     def measurement(self) -> dict:
         return self.rows("var", "measurement")[-1].value
