@@ -315,8 +315,9 @@ def _run(args: argparse.Namespace) -> int:
     from evbench.scenario.runner import ScenarioRun
     from reports import write_report
 
-    expect_kind(load_yaml(args.scenario), args.scenario, "run")
-    scenario = load_scenario(args.scenario)
+    doc = load_yaml(args.scenario)
+    expect_kind(doc, args.scenario, "run")
+    scenario = load_scenario(args.scenario, doc)
     out = args.out or Path("out") / args.scenario.stem
     created = _out_dir(out, "--out")
     state_dir = args.state_dir or _fresh_state_dir(out / "state")
@@ -408,11 +409,11 @@ def _station_config(path: Path):
     registry = ModuleRegistry(SchemaRegistry())
     doc = load_yaml(path)
     if expect_kind(doc, path, "station") == "station":
-        return load_station(path, registry), registry
+        return load_station(path, registry, doc), registry
     from evbench.scenario import load_scenario
     from evbench.scenario.world import build_world
 
-    return build_world(load_scenario(path), registry).station, registry
+    return build_world(load_scenario(path, doc), registry).station, registry
 
 
 def _station(args: argparse.Namespace) -> int:
@@ -485,13 +486,13 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             doc = load_yaml(file)
             if expect_kind(doc, file, "validate") == "station":
-                station = load_station(file, registry)
+                station = load_station(file, registry, doc)
                 clashes = connector_problems(station, registry)
                 if clashes:
                     raise ConfigError(clashes)
                 print(f"{file}: ok (station with {len(station.modules)} modules)")
             else:
-                scenario = load_scenario(file)
+                scenario = load_scenario(file, doc)
                 check_run_size(scenario, len(build_world(scenario, registry).probes))
                 print(f"{file}: ok (scenario '{scenario.title}', {len(scenario.steps)} steps, "
                       f"{len(scenario.expectations)} expectations)")

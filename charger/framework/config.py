@@ -91,9 +91,10 @@ class StationConfig:
     state_dir: Path | None = None
 
 
-def load_station(path: str | Path, registry: ModuleRegistry) -> StationConfig:
-    """Read and fully check a station configuration file."""
-    station = parse_station(load_yaml(path), str(path))
+def load_station(path: str | Path, registry: ModuleRegistry, doc: Any = None) -> StationConfig:
+    """Read and fully check a station configuration file (``doc``: its content, when the
+    caller has read it already)."""
+    station = parse_station(load_yaml(path) if doc is None else doc, str(path))
     resolve_station(station, registry)
     return station
 

@@ -63,10 +63,12 @@ _SCENARIO_SCHEMA = {
 }
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file and check everything that can be checked without the station."""
+def load_scenario(path: str | Path, doc: Any = None) -> Scenario:
+    """Read a scenario file and check everything that can be checked without the station;
+    ``doc`` is the file's content when the caller has read it already."""
     path = str(path)
-    doc = load_yaml(path)
+    if doc is None:
+        doc = load_yaml(path)
     problems = document_problems(doc, _SCENARIO_SCHEMA, path)
     if problems:
         raise ConfigError(problems)
