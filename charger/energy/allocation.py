@@ -1,88 +1,44 @@
-"""How the current a tree allows is shared among its EVSEs (pure functions, no bus)."""
+"""Sharing a whole tree given as one nested object (every node with its ``children``).
+
+The energy manager works on the flat table (``flat.py``); this reads the nested form that tests,
+tools and older EVerest-style trees use, flattens it and shares it the same way.
+"""
 
 from __future__ import annotations
 
-STEP_A = 0.1  # limits are rounded down to this, so rounding never exceeds a fuse
+from charger.energy.flat import STEP_A, FlatTree, share
+from charger.energy.messages import NodeEntry, per_phase
+
+__all__ = ["STEP_A", "allocate", "entries_of", "evse_values"]
 
 
-def _floor(value: float) -> float:
-    return int(value / STEP_A + 1e-9) * STEP_A
-
-
-def wanted(node: dict, excluded: set[str]) -> float:
-    """Current the subtree would take per phase if nothing above limited it."""
-    if node["node_type"] == "Evse":
-        if node["uuid"] in excluded:
-            return 0.0
-        return min(node["demand_a"], node["max_current_a"])
-    return min(node["max_current_a"], sum(wanted(c, excluded) for c in node["children"]))
-
-
-def _fill(node: dict, capacity: float, excluded: set[str], out: dict[str, float]) -> None:
-    capacity = min(capacity, node["max_current_a"])
-    if node["node_type"] == "Evse":
-        out[node["uuid"]] = _floor(min(capacity, wanted(node, excluded)))
-        return
-    # Water-filling: the smallest wants are met first, the rest share equally.
-    children = sorted(node["children"], key=lambda c: (wanted(c, excluded), c["uuid"]))
-    remaining = capacity
-    for left, child in zip(range(len(children), 0, -1), children):
-        share = min(wanted(child, excluded), remaining / left)
-        _fill(child, share, excluded, out)
-        remaining -= share
+def entries_of(node: dict, parent: str | None = None,
+               out: list[NodeEntry] | None = None) -> list[NodeEntry]:
+    """The flat entries of a nested tree (every node on L1 when it is 1-phase)."""
+    out = [] if out is None else out
+    out.append(NodeEntry(node["uuid"], node["node_type"], parent, int(node.get("phases", 3)),
+                         "L1", per_phase(float(node["max_current_a"])),
+                         float(node.get("demand_a", 0.0)),
+                         float(node.get("min_current_a", 0.0))))
+    for child in node.get("children", []):
+        entries_of(child, node["uuid"], out)
+    return out
 
 
 def allocate(root: dict) -> dict[str, float]:
-    """Limit per EVSE uuid: water-filled inside every node's limit, and each EVSE gets 0 or at
-    least its minimum. Which EVSEs get 0:
-
-    1. those that cannot reach their minimum even alone (their demand, their maximum or a limit
-       on their way to the root is below it): they must not cost the others anything;
-    2. then, while a share is below its minimum, the EVSE furthest below its own minimum (ties:
-       the smaller share, then the uuid) is dropped and the rest shared again;
-    3. each EVSE dropped in 2 is offered its place again, last dropped first, and keeps it if
-       every share still reaches its minimum (a later drop may have made room for it).
-    """
-    minimums = evse_values(root, "min_current_a")
-    excluded = _unservable(root, root["max_current_a"], set())
-    dropped: list[str] = []
-    while True:
-        out = _shares(root, excluded)
-        short = _short(out, minimums)
-        if not short:
-            break
-        uuid = min(short, key=lambda u: (out[u] - minimums[u], out[u], u))
-        excluded.add(uuid)
-        dropped.append(uuid)
-    for uuid in reversed(dropped):
-        trial = _shares(root, excluded - {uuid})
-        if not _short(trial, minimums):
-            excluded.discard(uuid)
-            out = trial
-    return out
+    """Limit per EVSE uuid: water-filled inside every node's limit, 0 or at least its minimum
+    (the rules are ``flat.share``'s)."""
+    entries = entries_of(root)
+    tree = FlatTree.from_entries(entries)
+    demand = {e.uuid: e.demand_a for e in entries if e.is_evse}
+    out = share(tree, _vector(tree, demand))
+    return {uuid: round(float(a), 6) for uuid, a in zip(tree.evses, out)}
 
 
-def _shares(root: dict, excluded: set[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    _fill(root, root["max_current_a"], excluded, out)
-    return out
+def _vector(tree: FlatTree, values: dict[str, float]):
+    import numpy as np
 
-
-def _short(out: dict[str, float], minimums: dict[str, float]) -> list[str]:
-    """EVSEs given some current, but less than their minimum."""
-    return [uuid for uuid, amps in out.items() if 0 < amps < minimums[uuid]]
-
-
-def _unservable(node: dict, limit: float, out: set[str]) -> set[str]:
-    """EVSEs that, alone in the tree, would still get less than their minimum (but not 0)."""
-    limit = min(limit, node["max_current_a"])
-    if node["node_type"] == "Evse":
-        alone = _floor(min(limit, wanted(node, set())))
-        if 0 < alone < node.get("min_current_a", 0.0):
-            out.add(node["uuid"])
-    for child in node["children"]:
-        _unservable(child, limit, out)
-    return out
+    return np.array([values[u] for u in tree.evses], dtype=float)
 
 
 def evse_values(node: dict, key: str, default: float = 0.0,
