@@ -1,42 +1,144 @@
-"""EnergyManager: recomputes EVSE limits whenever the tree's requests change."""
+"""EnergyManager: keeps the tree's flat table and sets every EVSE's limit.
+
+The root's requests carry only what changed below it; the manager keeps the whole table, shares
+by water-filling (``flat.share``) or, with a policy, by the schedule of the linear program
+(``optimiser``), re-solved whenever something changes and at every period boundary
+(model-predictive). Only the limits that changed are sent down.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 
-from charger.energy.allocation import allocate, evse_values
+import numpy as np
+
+from charger.energy.flat import FlatTree, share
+from charger.energy.messages import PHASES, EnergyRequest, NodeEntry
+from charger.energy.optimiser import POLICIES, Forecast, Problem, plan, watts_per_amp
 from charger.framework import Module, command
+
+WATER_FILLING = "water_filling"
 
 
 class EnergyManager(Module):
     def init(self) -> None:
         self.root = self.require("root")
-        self.tree: dict | None = None
+        self.entries: dict[str, NodeEntry] = {}
+        self.tree: FlatTree | None = None
+        self.demand = np.zeros(0)
         self.applied: dict[str, float] = {}
+        self.resend: set[str] = set()
         self.settle_until = 0.0
         self._recheck_pending = False
+        self._solve_pending = False
+        self.policy = POLICIES.get(self.config["policy"])
+        self.plans: dict[str, tuple[float, float]] = {}  # EVSE -> (departure time, need Wh)
+        self.delivered_wh: dict[str, float] = {}  # estimated since its plan was set
+        self._integrated_at = 0.0
+        self.forecast: dict | None = None
+        self.demand_response: list[dict] = []
+        self.schedule_now: dict[str, float] | None = None
         self.root.subscribe("energy_flow_request", self._on_request)
+        grid = self.optional("grid")
+        if grid:
+            grid.subscribe("forecast", self._on_forecast)
+            grid.subscribe("demand_response", self._on_demand_response)
+
+    def ready(self) -> Generator | None:
+        if self.policy is not None:
+            self.start(self._periods())
+        return None
 
     @command("main", "enforce_limits")
     def enforce_limits(self, limits: dict) -> None:
         """The manager is the top of the tree; nothing above it sets limits."""
 
-    def _on_request(self, tree: dict) -> None:
-        self.tree = tree
+    @command("site", "set_car_plan")
+    def set_car_plan(self, evse: str, departure_in_s: float, energy_wh: float) -> None:
+        self._integrate()
+        self.plans[evse] = (self.env.now + departure_in_s, energy_wh)
+        self.delivered_wh[evse] = 0.0
+        self._request_solve()
+
+    # --- what comes in -------------------------------------------------------------------------
+    def _on_request(self, wire: dict) -> None:
+        self._integrate()
+        request = EnergyRequest.from_wire(wire)
+        reshaped = False
+        for entry in (request.entry(None, "L1"), *request.changed):
+            old = self.entries.get(entry.uuid)
+            if old == entry:
+                continue
+            self.entries[entry.uuid] = entry
+            if entry.is_evse:
+                self.resend.add(entry.uuid)
+            if old is None or not entry.is_evse or old.limit_a != entry.limit_a \
+                    or old.phases != entry.phases or old.parent != entry.parent \
+                    or old.min_current_a != entry.min_current_a:
+                reshaped = True
+        if reshaped or self.tree is None:
+            self.tree = FlatTree.from_entries(self.entries.values())
+            self._publish_site_limits()
+        self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
+        self._request_solve() if self.policy else self._optimise()
+
+    def _on_forecast(self, value: dict) -> None:
+        self.forecast = value
+        self._request_solve()
+
+    def _on_demand_response(self, value: dict) -> None:
+        self.demand_response = list(value["events"])
+        self._request_solve()
+
+    # --- deciding ------------------------------------------------------------------------------
+    def _request_solve(self) -> None:
+        """Solve once at the end of this instant, however many changes it brings."""
+        if self.policy is None:
+            self._optimise()
+            return
+        if not self._solve_pending:
+            self._solve_pending = True
+            self.start(self._solve_soon())
+
+    def _solve_soon(self) -> Generator:
+        yield self.env.timeout(0)
+        self._solve_pending = False
         self._optimise()
 
+    def _periods(self) -> Generator:
+        period = float(self.config["period_s"])
+        while True:
+            yield self.env.timeout(period - math.fmod(self.env.now, period))
+            self._request_solve()
+
+    def _targets(self) -> np.ndarray:
+        assert self.tree is not None
+        if self.policy is None:
+            return share(self.tree, self.demand)
+        schedule = plan(self._problem(), self.policy, self.config["solver_time_limit_s"])
+        self.publish("site", "schedule", {
+            "policy": self.policy.name, "solved": schedule.solved, "reason": schedule.reason,
+            "charging_a": float(schedule.now_a.sum())})
+        if not schedule.solved:
+            return schedule.now_a  # the fallback's water-filling, already inside every limit
+        # The plan's currents for now, through water-filling: inside every limit and minimum.
+        return share(self.tree, np.minimum(self.demand, schedule.now_a + 1e-6))
+
     def _optimise(self) -> None:
-        if self.tree is None:
+        if self.tree is None or not len(self.tree.evses):
             return
-        target = allocate(self.tree)
-        demand = evse_values(self.tree, "demand_a")
+        target = dict(zip(self.tree.evses, (float(a) for a in self._targets())))
         new = dict(self.applied)
+        demand = dict(zip(self.tree.evses, self.demand))
         for uuid, amps in target.items():
             if amps < self.applied.get(uuid, 0.0):
                 new[uuid] = amps
                 if demand.get(uuid, 0.0) > 0:  # a car may be drawing: give it time to follow
                     self.settle_until = max(self.settle_until,
                                             self.env.now + self.config["settle_s"])
+            elif uuid not in self.applied:
+                new[uuid] = 0.0
         raises = {u: a for u, a in target.items() if a > self.applied.get(u, 0.0)}
         if raises:
             if self.env.now >= self.settle_until:
@@ -44,12 +146,77 @@ class EnergyManager(Module):
             elif not self._recheck_pending:
                 self._recheck_pending = True
                 self.start(self._recheck_at(self.settle_until))
-        if new != self.applied:
-            self.applied = new
-            self.root.send("enforce_limits", limits=dict(new))
+        send = {u: a for u, a in new.items()
+                if u in self.resend or self.applied.get(u) != a}
+        self.resend.clear()
+        self.applied = new
+        if send:
+            self.root.send("enforce_limits", limits=send)
 
     def _recheck_at(self, when: float) -> Generator:
         yield self.env.timeout(max(0.0, when - self.env.now))
         self._recheck_pending = False
         self._optimise()
 
+    # --- the optimiser's inputs ------------------------------------------------------------------
+    def _integrate(self) -> None:
+        """Add what each planned car can have taken since the last change (its offer: the
+        best estimate without its meter)."""
+        hours = (self.env.now - self._integrated_at) / 3600.0
+        self._integrated_at = self.env.now
+        if hours <= 0 or self.tree is None:
+            return
+        power = dict(zip(self.tree.evses, watts_per_amp(self.tree, self.config["voltage_v"])))
+        for uuid in self.delivered_wh:
+            self.delivered_wh[uuid] += self.applied.get(uuid, 0.0) * power.get(uuid, 0.0) * hours
+
+    def _problem(self) -> Problem:
+        assert self.tree is not None
+        period = float(self.config["period_s"])
+        periods = max(1, int(round(self.config["horizon_s"] / period)))
+        now = self.env.now
+        departure = np.full(len(self.tree.evses), periods)
+        need = np.full(len(self.tree.evses), np.inf)
+        for i, uuid in enumerate(self.tree.evses):
+            if uuid in self.plans:
+                leaves, wh = self.plans[uuid]
+                departure[i] = max(1, int(math.ceil((leaves - now) / period)))
+                need[i] = max(0.0, wh - self.delivered_wh.get(uuid, 0.0))
+        return Problem(self.tree, self.demand, departure, need,
+                       self._forecast(now, period, periods), self.config["voltage_v"])
+
+    def _forecast(self, now: float, period: float, periods: int) -> Forecast:
+        starts = now + period * np.arange(periods)
+        fc = Forecast.flat(periods, period)
+        price, pv, base = fc.price, fc.pv_w, fc.base_load_w
+        if self.forecast is not None:
+            f = self.forecast
+            index = np.clip(((starts - f["start_s"]) // f["period_s"]).astype(int), 0,
+                            len(f["price_per_kwh"]) - 1)
+            price = np.asarray(f["price_per_kwh"])[index]
+            pv = np.asarray(f["pv_w"])[index]
+            base = np.asarray(f["base_load_w"])[index]
+        cap = np.full(periods, np.inf)
+        for event in self.demand_response:
+            overlap = (starts < event["end_s"]) & (starts + period > event["start_s"])
+            cap[overlap] = np.minimum(cap[overlap], event["max_import_w"])
+        return Forecast(period, price, pv, base, cap)
+
+    def _publish_site_limits(self) -> None:
+        assert self.tree is not None
+        tree = self.tree
+        nodes = []
+        for uuid in tree.nodes:
+            rows = tree.node_rows(uuid)
+            limit: list[float | None] = [None, None, None]
+            members: set[int] = set()
+            for r in rows:
+                limit[PHASES.index(tree.rows[r][1])] = float(tree.cap[r])
+                members.update(np.flatnonzero(tree.matrix[r] > 0).tolist())
+            if rows:
+                nodes.append({"uuid": uuid, "node_type": self.entries[uuid].node_type,
+                              "limit_per_phase_a": limit,
+                              "evses": [tree.evses[i] for i in sorted(members)]})
+        phases = {u: [PHASES[p] for p in np.flatnonzero(tree.phase_use[i])]
+                  for i, u in enumerate(tree.evses)}
+        self.publish("site", "site_limits", {"nodes": nodes, "evse_phases": phases})

@@ -11,6 +11,7 @@ instant it happens. docs/invariants.md explains each one.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from charger.iec61851 import (
 from reports.model import ExpectationResult
 from reports.recorder import Row
 
+PHASE_NAMES = ("L1", "L2", "L3")  # site phases, as the energy manager names them
 CONTACTOR_OPEN_S = 0.1  # the contactors must open this fast on C->B, unplug, RCD trip
 OVERCURRENT_REACTION_S = 3.0  # a car over its allowance must be cut off this fast
 DEFAULT_PWM_STOP_TIMEOUT_S = 6.0
@@ -75,8 +77,10 @@ class ConnectorView:
 class TreeNode:
     uuid: str
     node_type: str
-    limit_a: float
+    limit_a: tuple[float, float, float]  # per site phase (inf: not limited)
     evses: tuple[str, ...]  # EVSE uuids (module ids) below this node
+    # the site phases each EVSE's phases L1, L2, L3 are on (a 1-phase EVSE: its L1 only)
+    evse_phases: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,7 +103,7 @@ class Wiring:
     rcd: dict[int, str]  # connector -> "board.rcd"
     meter: dict[int, str]  # connector -> "board.meter"
     pwm_stop_timeout_s: dict[int, float]
-    energy_root: str | None = None  # "node.impl" whose requests hold the whole tree
+    energy_root: str | None = None  # "manager.site": the tree's limits as the manager reads it
     settle_s: float = DEFAULT_SETTLE_S
 
 
@@ -126,7 +130,7 @@ def wiring_of(world) -> Wiring:
     root, settle = None, DEFAULT_SETTLE_S
     for inst in station.modules.values():
         if inst.module == "EnergyManager" and inst.connections.get("root"):
-            root = _source(inst.connections["root"][0])
+            root = f"{inst.id}.site"
             settle = float(inst.config.get("settle_s", DEFAULT_SETTLE_S))
             break
     return Wiring(evse, measurement, lock, rcd, meter, timeouts, root, settle)
@@ -183,9 +187,8 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
                 elif event == "TransactionFinished" and c in opened:
                     views[c].transactions.append((opened.pop(c), row.t))
                     note(c, row.t, transaction=False)
-            elif row.name == "energy_flow_request" and source == wiring.energy_root:
-                nodes: list[TreeNode] = []
-                _walk_tree(value, nodes)
+            elif row.name == "site_limits" and source == wiring.energy_root:
+                nodes = _tree_nodes(value)
                 if trees and trees[-1][0] == row.t:
                     trees[-1] = (row.t, nodes)
                 else:
@@ -197,14 +200,14 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
     return RunView(end, views, trees, wiring.settle_s)
 
 
-def _walk_tree(node: dict, out: list[TreeNode]) -> tuple[str, ...]:
-    if node.get("node_type") == "Evse":
-        return (node["uuid"],)
-    evses: tuple[str, ...] = ()
-    for child in node.get("children", []):
-        evses += _walk_tree(child, out)
-    out.append(TreeNode(node["uuid"], node["node_type"], float(node["max_current_a"]), evses))
-    return evses
+def _tree_nodes(value: dict) -> list[TreeNode]:
+    phases = {u: tuple(PHASE_NAMES.index(p) for p in names)
+              for u, names in value["evse_phases"].items()}
+    return [TreeNode(n["uuid"], n["node_type"],
+                     tuple(math.inf if a is None else float(a)  # type: ignore[misc]
+                           for a in n["limit_per_phase_a"]),
+                     tuple(n["evses"]), {u: phases.get(u, (0, 1, 2)) for u in n["evses"]})
+            for n in value["nodes"]]
 
 
 # --- interval helpers --------------------------------------------------------------------------
@@ -368,11 +371,15 @@ def energy_tree_limits(view: RunView) -> list[Violation]:
                 c = evse_connector.get(uuid)
                 seg = _state_at(view.connectors[c].segments, t) if c is not None else None
                 if seg is not None:
-                    phases = [p + i for p, i in zip(phases, seg.current)]
-            over = max(phases) > node.limit_a + 1e-6
+                    # the connector's phase k flows on the k-th site phase it is wired to
+                    for site, amps in zip(node.evse_phases.get(uuid, (0, 1, 2)), seg.current):
+                        phases[site] += amps
+            excess = [a - limit for a, limit in zip(phases, node.limit_a)]
+            worst = max(range(3), key=lambda p: excess[p])
+            over = excess[worst] > 1e-6
             pieces.setdefault(node.uuid, []).append((t, until, over))
             if over:
-                detail[(node.uuid, t)] = (max(phases), node.limit_a)
+                detail[(node.uuid, t)] = (phases[worst], node.limit_a[worst])
     for uuid, node_pieces in pieces.items():
         for start, end in _runs(node_pieces):
             if end - start > view.settle_s + OVERCURRENT_REACTION_S + EPS:
@@ -430,8 +437,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "energy_tree_limits",
         "no fuse or limit in the energy tree is exceeded after its settle window",
-        "for each grid or fuse node of the tree the energy manager reads (its requests carry "
-        "every node's limit), the sum of its connectors' phase currents against the node's "
+        "for each node of the tree the energy manager reads (it publishes every node's limit "
+        "per phase), the sum of its connectors' currents on each site phase against the node's "
         "limit; an excursion may last at most the energy manager's settle_s plus the 3 s the "
         "charger has to cut off a car that does not follow",
         energy_tree_limits),

@@ -18,7 +18,7 @@ from reports.recorder import Row, to_json
 
 WIRING = Wiring(evse={1: "evse1"}, measurement={1: "board1.ev_board"},
                 lock={1: "board1.lock"}, rcd={1: "board1.rcd"}, meter={1: "board1.meter"},
-                pwm_stop_timeout_s={1: 6.0}, energy_root="grid.energy", settle_s=5.0)
+                pwm_stop_timeout_s={1: 6.0}, energy_root="energy_manager.site", settle_s=5.0)
 DUTY_32A = 53.333  # 32 A
 DUTY_16A = 26.667
 
@@ -59,10 +59,13 @@ class Timeline:
                   {"energy_wh_import": {"total": wh}})
         return self
 
-    def tree(self, t: float, limit: float) -> Timeline:
-        self._row(t, "grid.energy", "var", "energy_flow_request", {
-            "uuid": "grid", "node_type": "Grid", "max_current_a": limit, "children": [
-                {"uuid": "evse1", "node_type": "Evse", "max_current_a": 32, "children": []}]})
+    def tree(self, t: float, limit: float | list, phases: tuple[str, ...] = ("L1", "L2", "L3")
+             ) -> Timeline:
+        per_phase = limit if isinstance(limit, list) else [limit] * 3
+        self._row(t, "energy_manager.site", "var", "site_limits", {
+            "nodes": [{"uuid": "grid", "node_type": "Grid", "limit_per_phase_a": per_phase,
+                       "evses": ["evse1"]}],
+            "evse_phases": {"evse1": list(phases)}})
         return self
 
     def charging(self, amps: float = 16.0, duty: float = DUTY_32A) -> Timeline:
@@ -178,6 +181,18 @@ def test_a_fuse_may_be_exceeded_for_its_settle_window_plus_the_cut_off(
     t.measure(20.0, pwm_duty_pct=DUTY_16A)
     t.measure(20.0 + follows_after, current_a=[16.0] * 3)
     assert (_name("energy_tree_limits") in t.failures(60.0)) is broken
+
+
+@pytest.mark.parametrize(("site_phase", "broken"), [("L1", False), ("L2", True)])
+def test_a_single_phase_connector_loads_the_site_phase_it_is_wired_to(
+        site_phase: str, broken: bool) -> None:
+    # 20 A on a 1-phase connector: within L1's 32 A, above L2's 10 A
+    t = Timeline().tree(0.0, [32.0, 10.0, None], phases=(site_phase,))
+    t.charging(amps=20.0)
+    failures = t.failures(60.0)
+    assert (_name("energy_tree_limits") in failures) is broken
+    if broken:
+        assert "20 A against a 10 A limit" in failures[_name("energy_tree_limits")]
 
 
 def test_an_invariant_switched_off_passes_with_its_reason() -> None:
