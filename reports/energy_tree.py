@@ -1,14 +1,16 @@
-"""The energy tree as a run recorded it: every fuse or limit with the currents of its children.
+"""The energy tree as a run recorded it: every node's limit with the currents of its children.
 
-The tree is read from the timeline alone: each energy node publishes ``energy_flow_request``
-with its whole subtree (uuid, node_type, max_current_a, children), so the requests of the root
-hold every node and every limit in force. An EVSE node's uuid is its EVSE manager's module id,
-whose session events name its connector; the children's current of a node is then the sum of
-the per-phase current signals of the connectors below it, at each sample.
+The tree is read from the timeline alone: the energy manager publishes ``site_limits`` with
+every node (uuid, node_type, its limit per phase, the EVSE nodes below it) when the tree's shape
+changes, and only the nodes whose limit changed otherwise. An EVSE node's uuid is its EVSE
+manager's module id, whose session events name its connector; the children's current of a node
+is then the sum of the per-phase current signals of the connectors below it, at each sample.
+A node's limit here is its lowest limit over the phases.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,14 +18,14 @@ import pandas as pd
 
 from reports.model import SIGNALS, parse_value
 
-FLOW_REQUEST = ("var", "energy_flow_request")  # kind and name of the rows holding the tree
-EVSE_NODE_TYPE = "Evse"
+SITE_LIMITS = ("var", "site_limits")  # kind and name of the rows holding the tree
 PHASE_SIGNALS: tuple[str, ...] = tuple(s.name for s in SIGNALS if s.phase and s.unit == "A")
 
 
 @dataclass
 class TreeNode:
-    """One grid or fuse node: its limit over time and the EVSE nodes below it."""
+    """One grid, transformer, breaker or fuse node: its limit over time and the EVSE nodes
+    below it."""
 
     uuid: str
     node_type: str
@@ -32,57 +34,37 @@ class TreeNode:
     limit_a: list[float] = field(default_factory=list)
 
 
-def _walk(node: dict, out: dict[str, tuple[str, float, tuple[str, ...]]]) -> tuple[str, ...]:
-    if node.get("node_type") == EVSE_NODE_TYPE:
-        return (str(node.get("uuid")),)
-    evses: tuple[str, ...] = ()
-    for child in node.get("children") or []:
-        if isinstance(child, dict):
-            evses += _walk(child, out)
-    out[str(node.get("uuid"))] = (str(node.get("node_type")),
-                                  float(node.get("max_current_a", np.nan)), evses)
-    return evses
-
-
-def _descendants(node: dict) -> set[str]:
-    found: set[str] = set()
-    for child in node.get("children") or []:
-        if isinstance(child, dict):
-            found.add(str(child.get("uuid")))
-            found |= _descendants(child)
-    return found
+def _lowest(limits: object) -> float:
+    finite = [float(a) for a in limits if isinstance(a, (int, float)) and math.isfinite(a)] \
+        if isinstance(limits, list) else []
+    return min(finite) if finite else np.nan
 
 
 def tree_nodes(events: pd.DataFrame | None) -> list[TreeNode]:
-    """Every non-EVSE node of the recorded tree(s), roots first, with its limit's history."""
+    """Every non-EVSE node of the recorded tree, in the manager's order, with its limit's
+    history."""
     if events is None or len(events) == 0:
         return []
-    mask = (events["kind"] == FLOW_REQUEST[0]) & (events["name"] == FLOW_REQUEST[1])
-    requests = []
-    below: set[str] = set()
-    for t, source, value in zip(events.loc[mask, "t"].tolist(),
-                                events.loc[mask, "source"].tolist(),
-                                events.loc[mask, "value"].tolist()):
-        tree = parse_value(value)
-        if isinstance(tree, dict) and "uuid" in tree:
-            requests.append((float(t), str(source), tree))
-            below |= _descendants(tree)
-    # A root is a node that no request shows below another one; its requests hold the tree.
+    mask = (events["kind"] == SITE_LIMITS[0]) & (events["name"] == SITE_LIMITS[1])
     nodes: dict[str, TreeNode] = {}
-    for t, _source, tree in requests:
-        if str(tree["uuid"]) in below:
+    for t, value in zip(events.loc[mask, "t"].tolist(), events.loc[mask, "value"].tolist()):
+        tree = parse_value(value)
+        if not isinstance(tree, dict) or not isinstance(tree.get("nodes"), list):
             continue
-        seen: dict[str, tuple[str, float, tuple[str, ...]]] = {}
-        _walk(tree, seen)
-        for uuid, (node_type, limit, evses) in seen.items():
-            node = nodes.setdefault(uuid, TreeNode(uuid, node_type, evses))
-            node.evses = evses  # the latest request knows every child
-            if node.limit_t and node.limit_t[-1] == t:
+        for entry in tree["nodes"]:
+            if not isinstance(entry, dict) or "uuid" not in entry:
+                continue
+            uuid = str(entry["uuid"])
+            node = nodes.setdefault(uuid, TreeNode(uuid, str(entry.get("node_type")), ()))
+            if isinstance(entry.get("evses"), list):  # the whole tree: who is below it now
+                node.evses = tuple(str(e) for e in entry["evses"])
+            limit = _lowest(entry.get("limit_per_phase_a"))
+            if node.limit_t and node.limit_t[-1] == float(t):
                 node.limit_a[-1] = limit  # same instant: only the outcome lasts
             elif not node.limit_a or node.limit_a[-1] != limit:
-                node.limit_t.append(t)
+                node.limit_t.append(float(t))
                 node.limit_a.append(limit)
-    return list(reversed(nodes.values()))  # _walk lists children before their parent
+    return list(nodes.values())
 
 
 def evse_connectors(events: pd.DataFrame | None) -> dict[str, int]:

@@ -54,6 +54,8 @@ PANELS: dict[str, Panel] = {
     "power": Panel("Power"),
     "energy": Panel("Energy delivered"),
     "soc": Panel("State of charge"),
+    "site": Panel("Site: PV, base load and import at the grid-side meter"),
+    "price": Panel("Price of imported energy"),
 }
 CP_STATE_LABELS = {"A": "A no EV", "B": "B connected", "C": "C charging", "D": "D ventilation",
                    "E": "E no power", "F": "F fault"}

@@ -100,6 +100,15 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("grid_limit_a", "A", "grid limit", "current limit of the grid connection in force "
            "(0 in an outage)", "grid", "supply",
            lambda v: v["max_current_a"] if v["available"] else 0.0, panel="current"),
+    Signal("pv_power_w", "W", "PV", "the site's PV production (a simulated grid with a site)",
+           "grid", "site", lambda v: v["pv_w"], decimals=1, initial=0.0, panel="site"),
+    Signal("base_load_w", "W", "base load", "the site's own load, chargers excluded", "grid",
+           "site", lambda v: v["base_load_w"], decimals=1, initial=0.0, panel="site"),
+    Signal("site_import_w", "W", "site import", "the grid-side meter: import at the "
+           "connection point (chargers plus base load less PV)", "grid", "site",
+           lambda v: v["import_w"], decimals=1, initial=0.0, panel="site"),
+    Signal("price_per_kwh", "/kWh", "price", "the price of imported energy now", "grid", "site",
+           lambda v: v["price_per_kwh"], decimals=5, initial=0.0, panel="price"),
 )
 SIGNAL_BY_NAME: dict[str, Signal] = {s.name: s for s in SIGNALS}
 # Signals a scenario can compare with numbers (conditions and signal/total/final expectations);

@@ -202,6 +202,12 @@ class EnergyManager(Module):
             cap[overlap] = np.minimum(cap[overlap], event["max_import_w"])
         return Forecast(period, price, pv, base, cap)
 
+    def _depth(self, uuid: str) -> int:
+        depth, parent = 0, self.entries[uuid].parent
+        while parent is not None and parent in self.entries and depth < len(self.entries):
+            depth, parent = depth + 1, self.entries[parent].parent
+        return depth
+
     def _publish_site_limits(self) -> None:
         assert self.tree is not None
         tree = self.tree

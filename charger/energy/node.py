@@ -23,6 +23,7 @@ class EnergyNode(Module):
         self.child_demand: dict[int, tuple[int, str, PerPhase]] = {}  # phases, site phase, A
         self.pending: dict[str, NodeEntry] = {}  # changed since the last publication
         self.supply: dict | None = None
+        self.site_load_a: list[float] = [0.0, 0.0, 0.0]  # base load less PV, per phase
         self.external_limit_a: float | None = None
         self.published: EnergyRequest | None = None
         for index, child in enumerate(self.children):
@@ -31,6 +32,7 @@ class EnergyNode(Module):
         supply = self.optional("supply")
         if supply:
             supply.subscribe("supply", self._on_supply)
+            supply.subscribe("site", self._on_site)
         external = self.optional("external_limits")
         if external:
             external.subscribe("limits", self._on_external_limits)
@@ -66,6 +68,10 @@ class EnergyNode(Module):
         self.supply = supply
         self._publish()
 
+    def _on_site(self, site: dict) -> None:
+        self.site_load_a = list(site["site_load_a"])
+        self._publish()
+
     def _on_external_limits(self, value: dict) -> None:
         if value["max_current_a"] != self.external_limit_a:
             self.external_limit_a = value["max_current_a"]
@@ -78,9 +84,8 @@ class EnergyNode(Module):
         limits = list(per_phase(float(self.config["fuse_limit_a"])))
         if self.supply is not None:
             connection = self.supply["max_current_a"] if self.supply["available"] else 0.0
-            site = self.supply.get("site_load_a") or [0.0, 0.0, 0.0]
             for p in range(3):
-                limits[p] = min(limits[p], max(0.0, connection - site[p]))
+                limits[p] = min(limits[p], max(0.0, connection - self.site_load_a[p]))
         if self.config["rating_kva"] is not None:
             volts = float(self.supply["voltage_v"]) if self.supply else NOMINAL_VOLTAGE_V
             rated = self.config["rating_kva"] * 1000.0 / (3 * volts) if volts > 0 else 0.0

@@ -25,14 +25,15 @@ class Action:
     required: tuple[str, ...]
     summary: str  # docs: what happens
     # What the action needs of the station: "car" (a car on the step's connector), "evse" (the
-    # step's connector), "reader", "grid", "csms" or "module"; None for nothing.
+    # step's connector), "reader", "grid", "csms", "energy" (the step's connector and an energy
+    # manager) or "module"; None for nothing.
     needs: str | None
     command: Callable[[World, Step], Command] | None  # None: the runner handles it itself
     arguments_doc: str = ""  # docs, when the argument names alone do not say enough
 
     @property
     def uses_connector(self) -> bool:
-        return self.needs in ("car", "evse", "csms")
+        return self.needs in ("car", "evse", "csms", "energy")
 
     def arguments_text(self) -> str:
         if self.arguments_doc:
@@ -81,6 +82,26 @@ def _swipe(world: World, step: Step) -> Command:
 def _grid(world: World, step: Step) -> Command:
     assert world.grid_control is not None
     return world.grid_control, "set_supply", dict(step.args)
+
+
+def _grid_command(command: str, **renamed: str) -> Callable[[World, Step], Command]:
+    """A grid_simulator command; ``renamed`` maps the command's argument to the step's."""
+    def build(world: World, step: Step) -> Command:
+        assert world.grid_control is not None
+        args = {arg: step.args.get(key) for arg, key in renamed.items() if key in step.args}
+        return world.grid_control, command, args
+    return build
+
+
+def _car_plan(world: World, step: Step) -> Command:
+    from evbench.scenario.world import energy_manager
+
+    manager = energy_manager(world)
+    assert manager is not None
+    return (manager, "site"), "set_car_plan", {
+        "evse": world.connectors.evse[step.connector],
+        "departure_in_s": float(step.args["departure_in_s"]),
+        "energy_wh": float(step.args["energy_kwh"]) * 1000.0}
 
 
 def csms_command(world: World, step: Step) -> Command:
@@ -133,6 +154,27 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
                     "available": {"type": "boolean"}}, (),
            "change the supply of the simulated grid", "grid", _grid,
            "any of `voltage_v`, `frequency_hz`, `max_current_a`, `available`"),
+    Action("grid_event", {"kind": {"enum": ["voltage", "frequency", "outage"]},
+                          "value": {"type": "number", "minimum": 0},
+                          "duration_s": {"type": "number", "exclusiveMinimum": 0}},
+           ("kind", "duration_s"),
+           "a voltage or frequency excursion, or an outage, that ends by itself", "grid",
+           _grid_command("grid_event", kind="kind", value="value", duration_s="duration_s"),
+           "`kind` (`voltage`, `frequency` or `outage`), `value` (V or Hz; not for an "
+           "outage), `duration_s`"),
+    Action("demand_response", {"notice_s": {"type": "number", "minimum": 0},
+                               "duration_s": {"type": "number", "exclusiveMinimum": 0},
+                               "max_import_kw": {"type": "number", "minimum": 0}},
+           ("notice_s", "duration_s", "max_import_kw"),
+           "the grid announces a demand-response event: from `notice_s` on, for "
+           "`duration_s`, the site imports at most `max_import_kw`", "grid",
+           _grid_command("announce_demand_response", notice_s="notice_s",
+                         duration_s="duration_s", max_import_kw="max_import_kw")),
+    Action("car_plan", {"departure_in_s": {"type": "number", "minimum": 0},
+                        "energy_kwh": {"type": "number", "minimum": 0}},
+           ("departure_in_s", "energy_kwh"),
+           "tell the energy manager when the car on the connector leaves and how much it "
+           "still needs (the optimiser schedules by it)", "energy", _car_plan),
     Action("charger_pause", {}, (), "the charger pauses (PWM off)", "evse",
            _evse("pause_charging")),
     Action("charger_resume", {}, (), "the charger resumes", "evse", _evse("resume_charging")),

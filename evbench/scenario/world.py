@@ -225,6 +225,17 @@ def _check_grid(world: World, step: Step) -> list[str]:
     return [] if world.grid_control else ["the station has no simulated grid"]
 
 
+def energy_manager(world: World) -> str | None:
+    """The module id of the station's energy manager, if it has one."""
+    return next((i.id for i in world.station.modules.values() if i.module == "EnergyManager"),
+                None)
+
+
+def _check_energy(world: World, step: Step) -> list[str]:
+    return _check_evse(world, step) + ([] if energy_manager(world)
+                                       else ["the station has no energy manager"])
+
+
 def _check_command(spec: CommandSpec, args: dict) -> list[str]:
     problem = spec.check_arguments({**spec.defaults(), **args})
     return [f"arguments of {spec.name}: {problem}"] if problem else []
@@ -276,6 +287,7 @@ NEEDS: dict[str, Need] = {
     "evse": Need("the step's connector", _check_evse),
     "reader": Need("a simulated RFID reader", _check_reader),
     "grid": Need("a simulated grid", _check_grid),
+    "energy": Need("the step's connector and an energy manager", _check_energy),
     "csms": Need("a simulated OCPP backend", _check_csms),
     "module": Need("the named module", _check_call),
 }

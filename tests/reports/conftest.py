@@ -49,6 +49,10 @@ def _connector_samples(
                 "energy_wh": energy,
                 "soc_pct": soc,
                 "grid_limit_a": 32.0 if i < 200 else 20.0,
+                "pv_power_w": 0.0,
+                "base_load_w": 0.0,
+                "price_per_kwh": 0.0,
+                "site_import_w": 0.0,
             }
         )
     return rows

@@ -149,17 +149,16 @@ def test_repeated_expectation_names_are_made_unique(
 
 
 def _with_energy_tree(run: RunResult) -> RunResult:
-    def node(uuid: str, node_type: str, limit: float, children: list) -> dict:
-        return {"uuid": uuid, "node_type": node_type, "max_current_a": limit,
-                "children": children, "phases": 3}
+    def node(uuid: str, node_type: str, limit: float, evses: list | None = None) -> dict:
+        found = {"uuid": uuid, "node_type": node_type, "limit_per_phase_a": [limit] * 3}
+        return found if evses is None else {**found, "evses": evses}
 
-    evses = [node("evse_1", "Evse", 32.0, []), node("evse_2", "Evse", 32.0, [])]
-    rows = [(0.0, "root.energy", "var", "energy_flow_request",
-             json.dumps(node("root", "Grid", 40.0, [node("fuse", "Fuse", 32.0, evses)]))),
-            (0.0, "fuse.energy", "var", "energy_flow_request",
-             json.dumps(node("fuse", "Fuse", 32.0, evses))),
-            (100.0, "root.energy", "var", "energy_flow_request",
-             json.dumps(node("root", "Grid", 25.0, [node("fuse", "Fuse", 32.0, evses)])))]
+    evses = ["evse_1", "evse_2"]
+    whole = {"nodes": [node("root", "Grid", 40.0, evses), node("fuse", "Fuse", 32.0, evses)],
+             "evse_phases": {e: ["L1", "L2", "L3"] for e in evses}}
+    rows = [(0.0, "energy_manager.site", "var", "site_limits", json.dumps(whole)),
+            (100.0, "energy_manager.site", "var", "site_limits",
+             json.dumps({"nodes": [node("root", "Grid", 25.0)]}))]
     extra = pd.DataFrame(rows, columns=list(run.events.columns))
     run.events = pd.concat([extra, run.events], ignore_index=True)
     return run
