@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evbench.everest.command import add_import_command
 
     add_import_command(commands, _command)
+    from evbench.sweep.cli import add_sweep_command
+
+    add_sweep_command(commands, _command)
     return parser
 
 

@@ -1,0 +1,69 @@
+"""Running every run of a sweep on a process pool or a Dask cluster, and gathering the results:
+``results.parquet`` (one row per run) and ``summary.html`` (metric distributions)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evbench.sweep.runner import run_one
+from evbench.sweep.spec import Run, SweepSpec
+from evbench.sweep.summary import write_summary
+
+
+@dataclass
+class SweepResult:
+    table: pd.DataFrame
+    parquet: Path
+    summary: Path
+
+    @property
+    def failed(self) -> int:
+        return int((~self.table["passed"]).sum()) if len(self.table) else 0
+
+
+def run_sweep(spec: SweepSpec, out: Path, *, dask: str | None = None, jobs: int | None = None,
+              progress: bool | None = None) -> SweepResult:
+    """Every run, on a local pool (``jobs`` processes) or the Dask scheduler at ``dask``."""
+    out.mkdir(parents=True, exist_ok=True)
+    runs = spec.runs()
+    show = sys.stderr.isatty() if progress is None else progress
+    rows = list(_with_progress(_execute(spec, runs, out, dask, jobs), len(runs), show))
+    table = pd.DataFrame(rows).sort_values("run").reset_index(drop=True)
+    parquet = out / "results.parquet"
+    table.to_parquet(parquet, engine="pyarrow", index=False)
+    summary = write_summary(table, spec, out / "summary.html")
+    return SweepResult(table, parquet, summary)
+
+
+def _execute(spec: SweepSpec, runs: list[Run], out: Path, dask: str | None,
+             jobs: int | None) -> Iterator[dict[str, Any]]:
+    args = [(str(spec.scenario), r.overrides, r.seed, r.index, str(out.resolve())) for r in runs]
+    if dask:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        with Client(dask) as client:
+            futures = [client.submit(run_one, *a, pure=True) for a in args]
+            for future in dask_completed(futures):
+                yield future.result()
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_one, *a) for a in args]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _with_progress(rows: Iterator[dict], total: int, show: bool) -> Iterator[dict]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="run", disable=not show, file=sys.stderr) as bar:
+        for row in rows:
+            bar.update(1)
+            yield row
