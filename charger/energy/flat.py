@@ -95,7 +95,7 @@ def _ancestors(table: dict[str, NodeEntry], uuid: str) -> list[str]:
 
 
 def floor_step(amps: np.ndarray) -> np.ndarray:
-    return np.floor(amps / STEP_A + 1e-6) * STEP_A
+    return np.round(np.floor(amps / STEP_A + 1e-6) * STEP_A, 6)  # 10.6, not 10.600000000000001
 
 
 def fill(matrix: np.ndarray, cap: np.ndarray, want: np.ndarray) -> np.ndarray:
