@@ -158,8 +158,15 @@ def solve(problem: Problem, policy: Policy, time_limit_s: float | None = None) -
     caps = (np.repeat(tree.cap[:, None], periods, axis=1) if problem.row_cap is None
             else problem.row_cap)
     tree_rows, tree_cols = np.nonzero(tree.matrix[:, cars] > 0)
-    blocks.add(tree_rows * periods + times[tree_cols], tree_cols, np.ones(len(tree_cols)),
-               caps.reshape(-1))
+    row_ids = tree_rows * periods + times[tree_cols]
+    # A row that even every column at its bound cannot fill is no constraint: leaving it out
+    # makes the LP much smaller at sites with room to spare.
+    binding = np.bincount(row_ids, weights=upper[tree_cols],
+                          minlength=caps.size) > caps.reshape(-1) + 1e-9
+    keep = binding[row_ids]
+    renumber = np.cumsum(binding) - 1
+    blocks.add(renumber[row_ids[keep]], tree_cols[keep], np.ones(int(keep.sum())),
+               caps.reshape(-1)[binding])
     # Import, peak and demand-response caps: charging + base - pv.
     p = power[cars]
     site = fc.base_load_w - fc.pv_w
@@ -260,3 +267,24 @@ def evaluate(problem: Problem, current_a: np.ndarray) -> dict[str, float]:
             "peak_kw": float(import_w.max(initial=0.0) / 1000.0),
             "pv_used_kwh": float(np.minimum(charging_w, np.maximum(fc.pv_w - fc.base_load_w, 0))
                                  .sum() * hours / 1000.0)}
+
+
+def water_filling_schedule(problem: Problem) -> np.ndarray:
+    """What water-filling alone does over the horizon: each period, the present cars that still
+    need energy share what the tree allows (the baseline the policies are compared with)."""
+    tree, fc = problem.tree, problem.forecast
+    n, periods = len(tree.evses), fc.periods
+    arrival = (np.zeros(n, dtype=int) if problem.arrival_period is None
+               else problem.arrival_period.astype(int))
+    need = problem.energy_wh.copy()
+    wh_per_a = watts_per_amp(tree, problem.voltage_v) * fc.period_s * WH_PER_WS
+    current = np.zeros((n, periods))
+    for t in range(periods):
+        here = (problem.demand_a > 0) & (arrival <= t) & (t < problem.departure_period) \
+            & (need > 1e-6)
+        wanted = np.where(here, np.minimum(problem.demand_a, need / wh_per_a), 0.0)
+        row_cap = tree.cap if problem.row_cap is None else problem.row_cap[:, t]
+        current[:, t] = share(FlatTree(tree.evses, tree.nodes, tree.rows, tree.matrix, row_cap,
+                                       tree.max_a, tree.min_a, tree.phase_use), wanted)
+        need -= current[:, t] * wh_per_a
+    return current
