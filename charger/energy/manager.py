@@ -32,8 +32,10 @@ class EnergyManager(Module):
         self.settle_until = 0.0
         self._recheck_pending = False
         self._solve_pending = False
+        self._need_check: float | None = None
         self.policy = POLICIES.get(self.config["policy"])
-        self.plans: dict[str, tuple[float, float]] = {}  # EVSE -> (departure time, need Wh)
+        # EVSE -> (departure time, need Wh, the car's own maximum current per phase)
+        self.plans: dict[str, tuple[float, float, float]] = {}
         self.delivered_wh: dict[str, float] = {}  # estimated since its plan was set
         self._integrated_at = 0.0
         self.forecast: dict | None = None
@@ -55,9 +57,11 @@ class EnergyManager(Module):
         """The manager is the top of the tree; nothing above it sets limits."""
 
     @command("site", "set_car_plan")
-    def set_car_plan(self, evse: str, departure_in_s: float, energy_wh: float) -> None:
+    def set_car_plan(self, evse: str, departure_in_s: float, energy_wh: float,
+                     max_current_a: float | None) -> None:
         self._integrate()
-        self.plans[evse] = (self.env.now + departure_in_s, energy_wh)
+        car_max = math.inf if max_current_a is None else float(max_current_a)
+        self.plans[evse] = (self.env.now + departure_in_s, energy_wh, car_max)
         self.delivered_wh[evse] = 0.0
         self._request_solve()
 
@@ -122,12 +126,17 @@ class EnergyManager(Module):
             "charging_a": float(schedule.now_a.sum())})
         if not schedule.solved:
             return schedule.now_a  # the fallback's water-filling, already inside every limit
-        # The plan's currents for now, through water-filling: inside every limit and minimum.
-        return share(self.tree, np.minimum(self.demand, schedule.now_a + 1e-6))
+        # The plan's currents for now, through water-filling: inside every limit and minimum. A
+        # period's average below an EVSE's minimum is charged at the minimum until the need is
+        # met (a re-solve then stops it), rather than never.
+        now = schedule.now_a
+        now = np.where((now > 1e-3) & (now < self.tree.min_a), self.tree.min_a, now)
+        return share(self.tree, np.minimum(self._car_demand(), now + 1e-6))
 
     def _optimise(self) -> None:
         if self.tree is None or not len(self.tree.evses):
             return
+        self._integrate()
         target = dict(zip(self.tree.evses, (float(a) for a in self._targets())))
         new = dict(self.applied)
         demand = dict(zip(self.tree.evses, self.demand))
@@ -152,6 +161,29 @@ class EnergyManager(Module):
         self.applied = new
         if send:
             self.root.send("enforce_limits", limits=send)
+        if self.policy is not None:
+            self._solve_when_a_need_is_met()
+
+    def _solve_when_a_need_is_met(self) -> None:
+        """Re-solve when the first planned car will have got its need at its present offer,
+        so that it stops there and its share goes to the others."""
+        assert self.tree is not None
+        power = dict(zip(self.tree.evses, watts_per_amp(self.tree, self.config["voltage_v"])))
+        finishes = []
+        for uuid, (_, need_wh, car_max) in self.plans.items():
+            watts = min(self.applied.get(uuid, 0.0), car_max) * power.get(uuid, 0.0)
+            left = need_wh - self.delivered_wh.get(uuid, 0.0)
+            if watts > 0 and left > 0:
+                finishes.append(self.env.now + left / watts * 3600.0)
+        if finishes and (self._need_check is None or min(finishes) < self._need_check):
+            self._need_check = min(finishes)
+            self.start(self._solve_at(self._need_check))
+
+    def _solve_at(self, when: float) -> Generator:
+        yield self.env.timeout(max(0.0, when - self.env.now))
+        if self._need_check == when:
+            self._need_check = None
+            self._request_solve()
 
     def _recheck_at(self, when: float) -> Generator:
         yield self.env.timeout(max(0.0, when - self.env.now))
@@ -168,7 +200,8 @@ class EnergyManager(Module):
             return
         power = dict(zip(self.tree.evses, watts_per_amp(self.tree, self.config["voltage_v"])))
         for uuid in self.delivered_wh:
-            self.delivered_wh[uuid] += self.applied.get(uuid, 0.0) * power.get(uuid, 0.0) * hours
+            amps = min(self.applied.get(uuid, 0.0), self.plans[uuid][2])
+            self.delivered_wh[uuid] += amps * power.get(uuid, 0.0) * hours
 
     def _problem(self) -> Problem:
         assert self.tree is not None
@@ -177,13 +210,21 @@ class EnergyManager(Module):
         now = self.env.now
         departure = np.full(len(self.tree.evses), periods)
         need = np.full(len(self.tree.evses), np.inf)
+        demand = self._car_demand()
         for i, uuid in enumerate(self.tree.evses):
             if uuid in self.plans:
-                leaves, wh = self.plans[uuid]
+                leaves, wh, _ = self.plans[uuid]
                 departure[i] = max(1, int(math.ceil((leaves - now) / period)))
                 need[i] = max(0.0, wh - self.delivered_wh.get(uuid, 0.0))
-        return Problem(self.tree, self.demand, departure, need,
+        return Problem(self.tree, demand, departure, need,
                        self._forecast(now, period, periods), self.config["voltage_v"])
+
+    def _car_demand(self) -> np.ndarray:
+        """Each EVSE's demand, no more than its car's own maximum where the plan gives one."""
+        assert self.tree is not None
+        cars = np.array([self.plans[u][2] if u in self.plans else np.inf
+                         for u in self.tree.evses])
+        return np.minimum(self.demand, cars)
 
     def _forecast(self, now: float, period: float, periods: int) -> Forecast:
         starts = now + period * np.arange(periods)

@@ -121,7 +121,7 @@ def solve(problem: Problem, policy: Policy, time_limit_s: float | None = None) -
     arrival = (np.zeros(n, dtype=int) if problem.arrival_period is None
                else problem.arrival_period.astype(int))
     departure = np.minimum(problem.departure_period.astype(int), periods)
-    present = problem.demand_a > 0
+    present = (problem.demand_a > 0) & ~(problem.energy_wh <= 0)  # a car with its need met: 0
     t_index = np.arange(periods)
     stay = present[:, None] & (t_index[None, :] >= arrival[:, None]) & \
         (t_index[None, :] < departure[:, None])

@@ -101,7 +101,8 @@ def _car_plan(world: World, step: Step) -> Command:
     return (manager, "site"), "set_car_plan", {
         "evse": world.connectors.evse[step.connector],
         "departure_in_s": float(step.args["departure_in_s"]),
-        "energy_wh": float(step.args["energy_kwh"]) * 1000.0}
+        "energy_wh": float(step.args["energy_kwh"]) * 1000.0,
+        "max_current_a": step.args.get("max_current_a")}
 
 
 def csms_command(world: World, step: Step) -> Command:
@@ -171,10 +172,12 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
            _grid_command("announce_demand_response", notice_s="notice_s",
                          duration_s="duration_s", max_import_kw="max_import_kw")),
     Action("car_plan", {"departure_in_s": {"type": "number", "minimum": 0},
-                        "energy_kwh": {"type": "number", "minimum": 0}},
+                        "energy_kwh": {"type": "number", "minimum": 0},
+                        "max_current_a": {"type": "number", "minimum": 0}},
            ("departure_in_s", "energy_kwh"),
-           "tell the energy manager when the car on the connector leaves and how much it "
-           "still needs (the optimiser schedules by it)", "energy", _car_plan),
+           "tell the energy manager when the car on the connector leaves, how much it still "
+           "needs and (optional `max_current_a`) the most it draws per phase; the optimiser "
+           "schedules by it", "energy", _car_plan),
     Action("charger_pause", {}, (), "the charger pauses (PWM off)", "evse",
            _evse("pause_charging")),
     Action("charger_resume", {}, (), "the charger resumes", "evse", _evse("resume_charging")),
