@@ -99,7 +99,8 @@ def floor_step(amps: np.ndarray) -> np.ndarray:
 
 
 def fill(matrix: np.ndarray, cap: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """Progressive filling: the max-min fair currents below ``want`` with ``matrix @ x <= cap``."""
+    """Progressive filling: the max-min fair currents below ``want`` with ``matrix @ x <= cap``
+    (a row's coefficients may be other than 1: a power row has each EVSE's watts per ampere)."""
     x = np.zeros(len(want))
     active = want > EPS
     # An EVSE in a row with no room at all gets nothing.
@@ -177,6 +178,6 @@ def _unservable(tree: FlatTree, want: np.ndarray) -> np.ndarray:
     alone = want.copy()
     for r in range(len(tree.cap)):
         members = tree.matrix[r] > 0
-        alone[members] = np.minimum(alone[members], tree.cap[r])
+        alone[members] = np.minimum(alone[members], tree.cap[r] / tree.matrix[r, members])
     alone = floor_step(alone)
     return (alone > 0) & (alone < tree.min_a - 1e-9)

@@ -39,6 +39,7 @@ class EnergyManager(Module):
         self.delivered_wh: dict[str, float] = {}  # estimated since its plan was set
         self._integrated_at = 0.0
         self.forecast: dict | None = None
+        self.site_now = {"pv_w": 0.0, "base_load_w": 0.0}
         self.demand_response: list[dict] = []
         self.schedule_now: dict[str, float] | None = None
         self.root.subscribe("energy_flow_request", self._on_request)
@@ -46,6 +47,7 @@ class EnergyManager(Module):
         if grid:
             grid.subscribe("forecast", self._on_forecast)
             grid.subscribe("demand_response", self._on_demand_response)
+            grid.subscribe("site", self._on_site)
 
     def ready(self) -> Generator | None:
         if self.policy is not None:
@@ -93,6 +95,19 @@ class EnergyManager(Module):
 
     def _on_demand_response(self, value: dict) -> None:
         self.demand_response = list(value["events"])
+        for event in self.demand_response:  # decide again as each event starts and ends
+            for when in (event["start_s"], event["end_s"]):
+                if when > self.env.now:
+                    self.start(self._wake_at(when))
+        self._request_solve()
+
+    def _on_site(self, value: dict) -> None:
+        self.site_now = {"pv_w": value["pv_w"], "base_load_w": value["base_load_w"]}
+        if self._import_cap_now() is not None:
+            self._request_solve()  # the room under a demand-response cap moved
+
+    def _wake_at(self, when: float) -> Generator:
+        yield self.env.timeout(max(0.0, when - self.env.now))
         self._request_solve()
 
     # --- deciding ------------------------------------------------------------------------------
@@ -116,22 +131,46 @@ class EnergyManager(Module):
             yield self.env.timeout(period - math.fmod(self.env.now, period))
             self._request_solve()
 
+    def _import_cap_now(self) -> float | None:
+        caps = [e["max_import_w"] for e in self.demand_response
+                if e["start_s"] <= self.env.now < e["end_s"]]
+        return min(caps) if caps else None
+
+    def _live_tree(self) -> FlatTree:
+        """The tree, plus a row for a demand-response cap in force: the chargers' power at most
+        the cap less base load plus PV, so the cap holds now, whatever the schedule says."""
+        assert self.tree is not None
+        cap = self._import_cap_now()
+        if cap is None:
+            return self.tree
+        tree = self.tree
+        margin = cap * self.config["demand_response_margin"]  # base load and PV move meanwhile
+        room = max(0.0, cap - margin - self.site_now["base_load_w"] + self.site_now["pv_w"])
+        row = watts_per_amp(tree, self.config["voltage_v"])
+        return FlatTree(tree.evses, tree.nodes, (*tree.rows, ("demand_response", "W")),
+                        np.vstack([tree.matrix, row]), np.append(tree.cap, room),
+                        tree.max_a, tree.min_a, tree.phase_use)
+
     def _targets(self) -> np.ndarray:
         assert self.tree is not None
+        live = self._live_tree()
         if self.policy is None:
-            return share(self.tree, self.demand)
+            return share(live, self.demand)
         schedule = plan(self._problem(), self.policy, self.config["solver_time_limit_s"])
         self.publish("site", "schedule", {
             "policy": self.policy.name, "solved": schedule.solved, "reason": schedule.reason,
             "charging_a": float(schedule.now_a.sum())})
-        if not schedule.solved:
-            return schedule.now_a  # the fallback's water-filling, already inside every limit
+        if not schedule.solved:  # the fallback: water-filling inside every limit in force
+            return share(live, self._car_demand())
         # The plan's currents for now, through water-filling: inside every limit and minimum. A
         # period's average below an EVSE's minimum is charged at the minimum until the need is
-        # met (a re-solve then stops it), rather than never.
+        # met (a re-solve then stops it), rather than never. A car with no plan (nothing known
+        # of its departure) is not held back: it shares what the planned cars leave.
         now = schedule.now_a
         now = np.where((now > 1e-3) & (now < self.tree.min_a), self.tree.min_a, now)
-        return share(self.tree, np.minimum(self._car_demand(), now + 1e-6))
+        planned = np.array([u in self.plans for u in self.tree.evses])
+        cap = np.where(planned, now + 1e-6, np.inf)
+        return share(live, np.minimum(self._car_demand(), cap))
 
     def _optimise(self) -> None:
         if self.tree is None or not len(self.tree.evses):

@@ -1,0 +1,73 @@
+"""The energy manager on a simulated site, run as scenarios: the optimiser's policies and its
+water-filling fallback, demand response, and the traffic of the flat, delta-only tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from charger.framework.yamlio import load_yaml
+from evbench.scenario import load_scenario, run_scenario
+from evbench.scenario.runner import ScenarioRun
+from evbench.sweep.runner import _plain
+
+HERE = Path(__file__).parent
+CHEAPEST = HERE / "cheapest_waits_for_cheap_hours.yaml"
+DEMAND_RESPONSE = HERE / "demand_response.yaml"
+
+
+def _variant(source: Path, tmp_path: Path, manager: dict) -> Path:
+    """The scenario with the energy manager's configuration changed."""
+    doc = _plain(load_yaml(source))
+    doc["station"] = str((source.parent / doc["station"]).resolve())
+    doc.setdefault("module_config", {}).setdefault("energy_manager", {}).update(manager)
+    path = tmp_path / source.name
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def _failed(result) -> list[str]:
+    return [f"{e.name}: {e.detail}" for e in result.expectations if not e.passed]
+
+
+def test_the_cheapest_policy_waits_for_cheap_hours_and_meets_every_need() -> None:
+    run = ScenarioRun(load_scenario(CHEAPEST))
+    result = run.run()
+    assert _failed(result) == []
+    assert result.energy_wh[1] == pytest.approx(12_000, abs=100)  # the need, not more
+    schedules = [r.value for r in run.recorder.rows if r.name == "schedule"]
+    assert schedules and all(s["solved"] for s in schedules)
+    # The tree's traffic: after the first, a request up carries only what changed, and a limit
+    # goes down only to the EVSE it is for.
+    requests = [r.value for r in run.recorder.rows
+                if r.kind == "var" and r.source == "grid_connection.energy"
+                and r.name == "energy_flow_request"]
+    changed = [[e["uuid"] for e in r["changed"]] for r in requests]
+    assert {u for c in changed for u in c} == {"fuse", "evse1", "evse2"}
+    assert max(len(c) for c in changed) == 1  # one entry per change, never the subtree
+    assert len(requests) <= 2 + 2 * 3  # started, then each plug in and unplug once
+    for row in run.recorder.rows:
+        if row.kind == "cmd" and row.name.startswith("evse") \
+                and row.name.endswith(".energy.enforce_limits"):
+            assert list(row.value["args"]["limits"]) == [row.name.split(".")[0]]
+
+
+def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> None:
+    run = ScenarioRun(load_scenario(_variant(CHEAPEST, tmp_path,
+                                             {"solver_time_limit_s": 1e-9})))
+    result = run.run()
+    failed = _failed(result)
+    assert len(failed) == 1 and failed[0].startswith("the late car draws nothing")
+    schedules = [r.value for r in run.recorder.rows if r.name == "schedule"]
+    assert schedules and not any(s["solved"] for s in schedules)
+    assert all("out of time" in s["reason"] for s in schedules)
+    assert [e for e in result.expectations if e.kind == "invariant" and not e.passed] == []
+
+
+@pytest.mark.parametrize("policy", ["fastest", "water_filling"])
+def test_a_demand_response_cap_holds_while_it_lasts(tmp_path: Path, policy: str) -> None:
+    result = run_scenario(load_scenario(_variant(DEMAND_RESPONSE, tmp_path,
+                                                 {"policy": policy})))
+    assert _failed(result) == []
