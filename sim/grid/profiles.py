@@ -36,15 +36,20 @@ def cloud_factor(steps: int, cloudiness: float, rng: np.random.Generator,
     return np.clip(1.0 - cloudiness * depth * 1.6, 0.0, 1.0)
 
 
+def _daily_shape(hours: np.ndarray) -> np.ndarray:
+    h = np.mod(hours, 24.0)
+    return 0.6 + 0.5 * np.exp(-((h - 8.0) / 1.5) ** 2) + 0.9 * np.exp(-((h - 19.0) / 2.0) ** 2)
+
+
+_DAY_MEAN = float(_daily_shape(np.arange(0.0, 24.0, 1 / 60)).mean())  # so the mean is mean_w
+
+
 def base_load(hours: np.ndarray, mean_w: float, rng: np.random.Generator | None,
               noise: float = 0.1) -> np.ndarray:
     """A site's own load: a night floor, a morning and a larger evening peak, seeded noise."""
-    h = np.mod(hours, 24.0)
-    shape = (0.6 + 0.5 * np.exp(-((h - 8.0) / 1.5) ** 2) + 0.9 * np.exp(-((h - 19.0) / 2.0) ** 2))
-    shape = shape / 0.88  # mean over a day about 1
-    load = mean_w * shape
+    load = mean_w * _daily_shape(hours) / _DAY_MEAN
     if rng is not None and noise > 0:
-        load = load * np.clip(1.0 + noise * rng.normal(size=len(h)), 0.0, None)
+        load = load * np.clip(1.0 + noise * rng.normal(size=len(load)), 0.0, None)
     return load
 
 
