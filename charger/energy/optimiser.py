@@ -21,8 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from charger.energy.flat import FlatTree, share
 
@@ -114,6 +112,8 @@ def watts_per_amp(tree: FlatTree, voltage_v: float) -> np.ndarray:
 
 def solve(problem: Problem, policy: Policy, time_limit_s: float | None = None) -> Schedule:
     """The LP's schedule, or a Schedule with ``solved`` False saying why there is none."""
+    from scipy.optimize import linprog  # here: a station without a policy never loads scipy
+
     tree, fc = problem.tree, problem.forecast
     n, periods = len(tree.evses), fc.periods
     dt = fc.period_s
@@ -221,7 +221,9 @@ class _Blocks:
         self.rhs.append(np.asarray(rhs, dtype=float))
         self.count += len(rhs)
 
-    def matrix(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def matrix(self):  # -> (scipy.sparse.csr_matrix, numpy array)
+        from scipy import sparse
+
         a = sparse.csr_matrix((np.concatenate(self.vals),
                                (np.concatenate(self.rows), np.concatenate(self.cols))),
                               shape=(self.count, self.width))
