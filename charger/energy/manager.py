@@ -42,6 +42,12 @@ class EnergyManager(Module):
         self.site_now = {"pv_w": 0.0, "base_load_w": 0.0}
         self.demand_response: list[dict] = []
         self.schedule_now: dict[str, float] | None = None
+        for wire in (self.recall() or {}).get("entries", []):  # after a restart of the process
+            entry = NodeEntry.from_wire(wire)
+            self.entries[entry.uuid] = entry
+        if self.entries:
+            self.tree = FlatTree.from_entries(self.entries.values())
+            self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
         self.root.subscribe("energy_flow_request", self._on_request)
         grid = self.optional("grid")
         if grid:
@@ -71,14 +77,15 @@ class EnergyManager(Module):
     def _on_request(self, wire: dict) -> None:
         self._integrate()
         request = EnergyRequest.from_wire(wire)
-        reshaped = False
+        reshaped = remember = False
         for entry in (request.entry(None, "L1"), *request.changed):
+            if entry.is_evse:  # it published again: send its limit again, changed or not
+                self.resend.add(entry.uuid)
             old = self.entries.get(entry.uuid)
             if old == entry:
                 continue
             self.entries[entry.uuid] = entry
-            if entry.is_evse:
-                self.resend.add(entry.uuid)
+            remember |= old is None or old.parent != entry.parent
             if old is None or not entry.is_evse or old.limit_a != entry.limit_a \
                     or old.phases != entry.phases or old.parent != entry.parent \
                     or old.min_current_a != entry.min_current_a:
@@ -86,6 +93,8 @@ class EnergyManager(Module):
         if reshaped or self.tree is None:
             self.tree = FlatTree.from_entries(self.entries.values())
             self._publish_site_limits()
+        if remember:  # the tree's shape, for a restart of this process
+            self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
         self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
         self._request_solve() if self.policy else self._optimise()
 

@@ -26,6 +26,14 @@ class EnergyNode(Module):
         self.site_load_a: list[float] = [0.0, 0.0, 0.0]  # base load less PV, per phase
         self.external_limit_a: float | None = None
         self.published: EnergyRequest | None = None
+        # After a restart of this module's process: the tree below as it was (its shape only
+        # changes rarely; demands are refreshed as children publish).
+        remembered = self.recall() or {}
+        for wire in remembered.get("entries", []):
+            entry = NodeEntry.from_wire(wire)
+            self.entries[entry.uuid] = entry
+            self.pending[entry.uuid] = entry
+        self.route.update(remembered.get("route", {}))
         for index, child in enumerate(self.children):
             child.subscribe("energy_flow_request",
                             lambda request, i=index: self._on_child(i, request))
@@ -55,12 +63,20 @@ class EnergyNode(Module):
         request = EnergyRequest.from_wire(wire)
         wiring = self.config["single_phase_children"]
         own = request.entry(self.id, wiring.get(request.uuid, "L1"))
+        reshaped = False
         for entry in (own, *request.changed):
-            if self.entries.get(entry.uuid) != entry:
+            old = self.entries.get(entry.uuid)
+            # An EVSE's entry goes up even unchanged: an EVSE that publishes again (after a
+            # restart) gets its limit sent again.
+            if old != entry or (entry is own and entry.is_evse):
                 self.entries[entry.uuid] = entry
                 self.pending[entry.uuid] = entry
+                reshaped |= old is None or old.parent != entry.parent
             if entry.is_evse:
                 self.route[entry.uuid] = index
+        if reshaped:
+            self.remember({"entries": [e.to_wire() for e in self.entries.values()],
+                           "route": dict(self.route)})
         self.child_demand[index] = (request.phases, own.site_phase, request.demand_a)
         self._publish()
 
