@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from charger.framework.errors import ConfigError
 from evbench.cli import main
@@ -94,3 +97,25 @@ def test_a_sweep_runs_on_a_dask_local_cluster(tmp_path: Path) -> None:
                            progress=False)
     _check_results(result, 2)
     assert list(result.table["seed"]) == [0, 1]
+
+
+values = st.recursive(st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+                      lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["scenario", "seeds", "parameters", "description",
+                                        "other"]), values, max_size=4))
+def test_any_sweep_document_is_read_or_refused_with_its_file(tmp_path_factory, doc) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "sweep.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    try:
+        spec = load_sweep(path)
+    except ConfigError as error:
+        scenario = doc.get("scenario")
+        named = {str(path)} | ({str((path.parent / scenario).resolve())}
+                               if isinstance(scenario, str) else set())
+        assert error.problems and all(p.path in named for p in error.problems)
+    else:
+        assert spec.runs()
