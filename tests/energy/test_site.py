@@ -16,6 +16,7 @@ from evbench.sweep.runner import _plain
 HERE = Path(__file__).parent
 CHEAPEST = HERE / "cheapest_waits_for_cheap_hours.yaml"
 DEMAND_RESPONSE = HERE / "demand_response.yaml"
+SINGLE_PHASE = HERE / "single_phase_spread.yaml"
 
 
 def _variant(source: Path, tmp_path: Path, manager: dict) -> Path:
@@ -70,4 +71,21 @@ def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> 
 def test_a_demand_response_cap_holds_while_it_lasts(tmp_path: Path, policy: str) -> None:
     result = run_scenario(load_scenario(_variant(DEMAND_RESPONSE, tmp_path,
                                                  {"policy": policy})))
+    assert _failed(result) == []
+
+
+def test_single_phase_cars_spread_over_the_phases_share_their_own_phase() -> None:
+    result = run_scenario(load_scenario(SINGLE_PHASE))
+    assert _failed(result) == []
+
+
+def test_single_phase_cars_bunched_on_one_phase_share_it(tmp_path: Path) -> None:
+    station = _plain(load_yaml(HERE / "site-single-phase.yaml"))
+    del station["active_modules"]["fuse"]["config"]["single_phase_children"]
+    (tmp_path / "site-single-phase.yaml").write_text(yaml.safe_dump(station), encoding="utf-8")
+    scenario = _plain(load_yaml(SINGLE_PHASE))
+    scenario["expect"] = [{"signal": "current_l1_a", "connector": c, "min": 9.9, "max": 10.1,
+                           "from": 60} for c in (1, 2, 3)]
+    (tmp_path / SINGLE_PHASE.name).write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    result = run_scenario(load_scenario(tmp_path / SINGLE_PHASE.name))
     assert _failed(result) == []
