@@ -41,7 +41,8 @@ class EnergyManager(Module):
         self.forecast: dict | None = None
         self.site_now = {"pv_w": 0.0, "base_load_w": 0.0}
         self.demand_response: list[dict] = []
-        self.schedule_now: dict[str, float] | None = None
+        self._published_shape: tuple = ()
+        self._published_limits: dict[str, list[float | None]] = {}
         for wire in (self.recall() or {}).get("entries", []):  # after a restart of the process
             entry = NodeEntry.from_wire(wire)
             self.entries[entry.uuid] = entry
@@ -298,20 +299,35 @@ class EnergyManager(Module):
         return depth
 
     def _publish_site_limits(self) -> None:
+        """The tree's shape and limits when the shape changed; after that only the nodes whose
+        limit changed (a grid connection following the site's load changes often)."""
         assert self.tree is not None
         tree = self.tree
+        shape = tuple(sorted((e.uuid, e.parent or "", e.phases, e.site_phase)
+                             for e in self.entries.values()))
+        full = shape != self._published_shape
         nodes = []
         for uuid in tree.nodes:
             rows = tree.node_rows(uuid)
+            if not rows:
+                continue
             limit: list[float | None] = [None, None, None]
             members: set[int] = set()
             for r in rows:
                 limit[PHASES.index(tree.rows[r][1])] = float(tree.cap[r])
                 members.update(np.flatnonzero(tree.matrix[r] > 0).tolist())
-            if rows:
-                nodes.append({"uuid": uuid, "node_type": self.entries[uuid].node_type,
-                              "limit_per_phase_a": limit,
-                              "evses": [tree.evses[i] for i in sorted(members)]})
-        phases = {u: [PHASES[p] for p in np.flatnonzero(tree.phase_use[i])]
-                  for i, u in enumerate(tree.evses)}
-        self.publish("site", "site_limits", {"nodes": nodes, "evse_phases": phases})
+            if not full and self._published_limits.get(uuid) == limit:
+                continue
+            self._published_limits[uuid] = limit
+            node = {"uuid": uuid, "node_type": self.entries[uuid].node_type,
+                    "limit_per_phase_a": limit}
+            if full:
+                node["evses"] = [tree.evses[i] for i in sorted(members)]
+            nodes.append(node)
+        if full:
+            self._published_shape = shape
+            phases = {u: [PHASES[p] for p in np.flatnonzero(tree.phase_use[i])]
+                      for i, u in enumerate(tree.evses)}
+            self.publish("site", "site_limits", {"nodes": nodes, "evse_phases": phases})
+        elif nodes:
+            self.publish("site", "site_limits", {"nodes": nodes})

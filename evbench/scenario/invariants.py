@@ -188,7 +188,7 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
                     views[c].transactions.append((opened.pop(c), row.t))
                     note(c, row.t, transaction=False)
             elif row.name == "site_limits" and source == wiring.energy_root:
-                nodes = _tree_nodes(value)
+                nodes = _tree_nodes(value, trees[-1][1] if trees else [])
                 if trees and trees[-1][0] == row.t:
                     trees[-1] = (row.t, nodes)
                 else:
@@ -200,13 +200,21 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
     return RunView(end, views, trees, wiring.settle_s)
 
 
-def _tree_nodes(value: dict) -> list[TreeNode]:
+def _tree_nodes(value: dict, before: list[TreeNode]) -> list[TreeNode]:
+    """The tree after a ``site_limits`` message: the whole tree (with ``evse_phases``), or new
+    limits for some nodes of the tree before."""
+    def limits(node: dict) -> tuple[float, float, float]:
+        return tuple(math.inf if a is None else float(a)  # type: ignore[return-value]
+                     for a in node["limit_per_phase_a"])
+
+    if "evse_phases" not in value:
+        changed = {n["uuid"]: limits(n) for n in value["nodes"]}
+        return [TreeNode(n.uuid, n.node_type, changed.get(n.uuid, n.limit_a), n.evses,
+                         n.evse_phases) for n in before]
     phases = {u: tuple(PHASE_NAMES.index(p) for p in names)
               for u, names in value["evse_phases"].items()}
-    return [TreeNode(n["uuid"], n["node_type"],
-                     tuple(math.inf if a is None else float(a)  # type: ignore[misc]
-                           for a in n["limit_per_phase_a"]),
-                     tuple(n["evses"]), {u: phases.get(u, (0, 1, 2)) for u in n["evses"]})
+    return [TreeNode(n["uuid"], n["node_type"], limits(n), tuple(n.get("evses", ())),
+                     {u: phases.get(u, (0, 1, 2)) for u in n.get("evses", ())})
             for n in value["nodes"]]
 
 

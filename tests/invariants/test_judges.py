@@ -59,13 +59,15 @@ class Timeline:
                   {"energy_wh_import": {"total": wh}})
         return self
 
-    def tree(self, t: float, limit: float | list, phases: tuple[str, ...] = ("L1", "L2", "L3")
-             ) -> Timeline:
+    def tree(self, t: float, limit: float | list, phases: tuple[str, ...] = ("L1", "L2", "L3"),
+             limits_only: bool = False) -> Timeline:
+        """The energy manager's site_limits: the whole tree, or (``limits_only``) a new limit
+        for its one node, as it publishes when only a limit changed."""
         per_phase = limit if isinstance(limit, list) else [limit] * 3
-        self._row(t, "energy_manager.site", "var", "site_limits", {
-            "nodes": [{"uuid": "grid", "node_type": "Grid", "limit_per_phase_a": per_phase,
-                       "evses": ["evse1"]}],
-            "evse_phases": {"evse1": list(phases)}})
+        node = {"uuid": "grid", "node_type": "Grid", "limit_per_phase_a": per_phase}
+        value = {"nodes": [node]} if limits_only else {
+            "nodes": [{**node, "evses": ["evse1"]}], "evse_phases": {"evse1": list(phases)}}
+        self._row(t, "energy_manager.site", "var", "site_limits", value)
         return self
 
     def charging(self, amps: float = 16.0, duty: float = DUTY_32A) -> Timeline:
@@ -173,11 +175,12 @@ def test_power_behind_an_unlocked_plug_breaks_the_lock_invariant() -> None:
     assert "from t=3.030 s for 0.270 s" in detail
 
 
+@pytest.mark.parametrize("limits_only", [False, True])
 @pytest.mark.parametrize(("follows_after", "broken"), [(8.0, False), (8.1, True)])
 def test_a_fuse_may_be_exceeded_for_its_settle_window_plus_the_cut_off(
-        follows_after: float, broken: bool) -> None:
+        follows_after: float, broken: bool, limits_only: bool) -> None:
     t = Timeline().tree(0.0, 63.0).charging(amps=32.0)
-    t.tree(20.0, 16.0)  # the grid limit drops under the car's 32 A
+    t.tree(20.0, 16.0, limits_only=limits_only)  # the grid limit drops under the car's 32 A
     t.measure(20.0, pwm_duty_pct=DUTY_16A)
     t.measure(20.0 + follows_after, current_a=[16.0] * 3)
     assert (_name("energy_tree_limits") in t.failures(60.0)) is broken
