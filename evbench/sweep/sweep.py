@@ -12,9 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from charger.framework.errors import EvbenchError
 from evbench.sweep.runner import run_one
 from evbench.sweep.spec import Run, SweepSpec
 from evbench.sweep.summary import write_summary
+
+CONNECT_TIMEOUT_S = 20  # to reach the Dask scheduler
 
 
 @dataclass
@@ -31,7 +34,11 @@ class SweepResult:
 def run_sweep(spec: SweepSpec, out: Path, *, dask: str | None = None, jobs: int | None = None,
               progress: bool | None = None) -> SweepResult:
     """Every run, on a local pool (``jobs`` processes) or the Dask scheduler at ``dask``."""
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EvbenchError(f"--out {out}: cannot create the directory: "
+                           f"{exc.strerror or exc}") from None
     runs = spec.runs()
     show = sys.stderr.isatty() if progress is None else progress
     rows = list(_with_progress(_execute(spec, runs, out, dask, jobs), len(runs), show))
@@ -49,7 +56,11 @@ def _execute(spec: SweepSpec, runs: list[Run], out: Path, dask: str | None,
         from distributed import Client
         from distributed import as_completed as dask_completed
 
-        with Client(dask) as client:
+        try:
+            client = Client(dask, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise EvbenchError(f"--dask {dask}: cannot reach the Dask scheduler: {exc}") from None
+        with client:
             futures = [client.submit(run_one, *a, pure=True) for a in args]
             for future in dask_completed(futures):
                 yield future.result()

@@ -119,3 +119,13 @@ def test_any_sweep_document_is_read_or_refused_with_its_file(tmp_path_factory, d
         assert error.problems and all(p.path in named for p in error.problems)
     else:
         assert spec.runs()
+
+
+def test_an_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setattr("evbench.sweep.sweep.CONNECT_TIMEOUT_S", 1)
+    path = _sweep(tmp_path, "parameters:\n  world.grid.max_current_a: [40]\n")
+    code = main(["sweep", str(path), "--dask", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler" in err and "Traceback" not in err
