@@ -307,7 +307,7 @@ class EnergyManager(Module):
                              for e in self.entries.values()))
         full = shape != self._published_shape
         nodes = []
-        for uuid in tree.nodes:
+        for uuid in sorted(tree.nodes, key=lambda u: (self._depth(u), u)):  # roots first
             rows = tree.node_rows(uuid)
             if not rows:
                 continue
