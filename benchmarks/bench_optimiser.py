@@ -77,6 +77,8 @@ def compare(cars: int) -> None:
 
 
 def main() -> None:
+    import scipy.optimize  # noqa: F401 - loaded before the first timing, not inside it
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cars", type=int, nargs="+", default=[100, 1000])
     args = parser.parse_args()
