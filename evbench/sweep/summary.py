@@ -1,11 +1,9 @@
-"""The sweep's HTML page: what ran, the verdicts, and each metric's distribution (matplotlib
-histograms, one line per run in a table)."""
+"""The sweep's HTML page: what ran, the verdicts, each metric's distribution over the runs (a
+plotly.js histogram, as the run reports draw their plots), and the table of runs."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -17,34 +15,34 @@ METRICS = ("energy_kwh", "peak_kw", "expectations_failed", "invariants_violated"
 
 
 def write_summary(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Write the page to ``path`` and return it."""
+    passed = int(table["passed"].sum()) if len(table) else 0
     parts = [f"<h1>Sweep: {html.escape(spec.path.name)}</h1>",
-             f"<p>scenario {html.escape(str(spec.scenario.name))}; {len(table)} runs "
-             f"({len(spec.seeds)} seeds); {int(table['passed'].sum()) if len(table) else 0} "
-             "passed</p>"]
+             f"<p>scenario {html.escape(spec.scenario.name)}; {len(table)} runs "
+             f"({len(spec.seeds)} seeds × {len(table) // max(len(spec.seeds), 1)} parameter "
+             f"combinations); {passed} passed, {len(table) - passed} failed</p>"]
+    first = True
     for metric in METRICS:
-        if metric in table and len(table):
-            parts.append(f"<h2>{metric}</h2><img alt='{metric}' src='data:image/png;base64,"
-                         f"{_histogram(table, metric)}'>")
+        if metric not in table or not len(table):
+            continue
+        values = pd.to_numeric(table[metric], errors="coerce").dropna()
+        if not len(values):
+            continue
+        parts.append(f"<h2>{metric}</h2>" + _histogram(values, metric, first))
+        first = False
     parts.append(table.to_html(index=False, escape=True))
     path.write_text("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                    "<title>sweep</title></head><body>" + "".join(parts) + "</body></html>\n",
-                    encoding="utf-8")
+                    f"<title>sweep {html.escape(spec.path.name)}</title></head><body>"
+                    + "".join(parts) + "</body></html>\n", encoding="utf-8")
     return path
 
 
-def _histogram(table: pd.DataFrame, metric: str) -> str:
-    from matplotlib.figure import Figure
+def _histogram(values: pd.Series, metric: str, with_library: bool) -> str:
+    import plotly.graph_objects as go
 
-    fig = Figure(figsize=(6, 2.5))
-    ax = fig.add_subplot()
-    values = pd.to_numeric(table[metric], errors="coerce").dropna()
-    ax.hist(values, bins=min(30, max(5, len(values))), color="#3b6ea5")
-    ax.set_xlabel(metric)
-    ax.set_ylabel("runs")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    figure = go.Figure(go.Histogram(x=values.tolist(), name=metric))
+    figure.update_layout(height=260, margin={"l": 50, "r": 20, "t": 20, "b": 40},
+                         xaxis_title=metric, yaxis_title="runs", bargap=0.05)
+    # plotly.js once per page, embedded (the page works offline), then only the figures
+    return figure.to_html(full_html=False, include_plotlyjs=with_library,
+                          div_id=f"metric-{metric}")

@@ -77,12 +77,16 @@ def _check_results(result, runs: int) -> None:
     for output in table["output"]:
         assert (Path(output) / "summary.json").is_file()
     page = result.summary.read_text(encoding="utf-8")
-    assert page.count("<img") >= 4 and "energy_kwh" in page
+    for metric in ("energy_kwh", "peak_kw", "sim_time_s"):
+        assert f'id="metric-{metric}"' in page
+    assert page.count("Plotly.newPlot") >= 4
 
 
-def test_a_sweep_runs_locally_into_one_table(tmp_path: Path) -> None:
+def test_a_sweep_runs_locally_into_one_table(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
     path = _sweep(tmp_path, "seeds: [5]\nparameters:\n  world.grid.max_current_a: [32, 63]\n")
-    result = run_sweep(load_sweep(path), tmp_path / "out", jobs=2, progress=False)
+    result = run_sweep(load_sweep(path), tmp_path / "out", jobs=2, progress=True)
+    assert "2/2" in capsys.readouterr().err  # the progress bar (shown on a terminal)
     _check_results(result, 2)
     assert list(result.table["param:world.grid.max_current_a"]) == [32, 63]
 
