@@ -40,7 +40,7 @@ def run_sweep(spec: SweepSpec, out: Path, *, dask: str | None = None, jobs: int 
         raise EvbenchError(f"--out {out}: cannot create the directory: "
                            f"{exc.strerror or exc}") from None
     runs = spec.runs()
-    show = sys.stderr.isatty() if progress is None else progress
+    show = sys.stdout.isatty() if progress is None else progress
     rows = list(_with_progress(_execute(spec, runs, out, dask, jobs), len(runs), show))
     table = pd.DataFrame(rows).sort_values("run").reset_index(drop=True)
     parquet = out / "results.parquet"
@@ -72,9 +72,17 @@ def _execute(spec: SweepSpec, runs: list[Run], out: Path, dask: str | None,
 
 
 def _with_progress(rows: Iterator[dict], total: int, show: bool) -> Iterator[dict]:
+    """A bar of the runs done and failed, drawn like ``evbench fuzz``'s (on a terminal only)."""
     from tqdm import tqdm
 
-    with tqdm(total=total, unit="run", disable=not show, file=sys.stderr) as bar:
+    from evbench.progress import FUZZ_FORMAT
+
+    failed = 0
+    with tqdm(total=total, file=sys.stdout, bar_format=FUZZ_FORMAT, disable=not show,
+              leave=False, mininterval=0.1, delay=0.5) as bar:
         for row in rows:
+            if not row.get("passed"):
+                failed += 1
+                bar.set_postfix_str(f"{failed} failed", refresh=False)
             bar.update(1)
             yield row
