@@ -18,8 +18,6 @@ from charger.energy.messages import PHASES, EnergyRequest, NodeEntry
 from charger.energy.optimiser import POLICIES, Forecast, Problem, plan, watts_per_amp
 from charger.framework import Module, command
 
-WATER_FILLING = "water_filling"
-
 
 class EnergyManager(Module):
     def init(self) -> None:
@@ -97,7 +95,7 @@ class EnergyManager(Module):
         if remember:  # the tree's shape, for a restart of this process
             self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
         self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
-        self._request_solve() if self.policy else self._optimise()
+        self._request_solve()
 
     def _on_forecast(self, value: dict) -> None:
         self.forecast = value
