@@ -133,3 +133,13 @@ def test_an_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path,
     code = main(["sweep", str(path), "--dask", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the Dask scheduler" in err and "Traceback" not in err
+
+
+def test_the_command_runs_a_sweep_and_says_where_its_results_are(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = _sweep(tmp_path, "parameters:\n  world.grid.max_current_a: [50]\n")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 runs, 0 failed" in out
+    assert f"results: {tmp_path / 'o' / 'results.parquet'}" in out
+    assert len(pd.read_parquet(tmp_path / "o" / "results.parquet")) == 1
