@@ -60,7 +60,8 @@ def everest_evidence(doc: dict) -> tuple[list, str] | None:
                         return ["active_modules", module_id, key], key
         only_everest = _everest_only_modules()
         for module_id, entry in modules.items():
-            if isinstance(entry, dict) and entry.get("module") in only_everest:
+            name = entry.get("module") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name in only_everest:
                 return ["active_modules", module_id, "module"], f"module {entry['module']!r}"
     elif modules is None:
         # Before late 2022 EVerest put the module entries at the top level.
