@@ -1,12 +1,9 @@
 """SimBoard: the physics of one plug, shared by the charger's side and the car's side.
 
-The pilot voltage follows from the charger's generator (+12 V, PWM, or -12 V) and the car's
-network (IEC 61851-1 resistors behind a diode); the current that flows is what the car draws,
-on the phases both the car and the closed contactors connect, while the supply is up. The meter
-integrates energy exactly between changes (current is piecewise constant in this model) and
-publishes a reading on every change of current as well as every ``meter_interval_s``, before the
-board reports the change that caused it: whoever reads the meter at an event sees the exact
-register.
+The physics (pilot levels, current, RCD, meter) is the pure model ``sim.hal.plug.Plug``, which
+the bench board emulator shares; this module puts it on the bus. The meter publishes a reading
+on every change of current as well as every ``meter_interval_s``, before the board reports the
+change that caused it: whoever reads the meter at an event sees the exact register.
 
 The board is powered by the supply it switches: when the grid fails it loses power, as a real
 board does: its contactors drop out, its pilot generator stops (0 V) and it reports
@@ -23,36 +20,42 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from charger.framework import CommandError, CommandErrorType, Module, command
-from charger.iec61851 import pilot_high_v, pilot_low_v, state_from_voltage
+from sim.hal.plug import DIODE_FAULT_LOW_V, Plug
 
-DIODE_FAULT_LOW_V = -10.5  # a healthy diode keeps the negative peak near -12 V
+__all__ = ["DIODE_FAULT_LOW_V", "SimBoard"]
+
+
+def _plug_state(name: str) -> property:
+    """An attribute of the board that is the plug model's."""
+    return property(lambda self: getattr(self.plug, name),
+                    lambda self, value: setattr(self.plug, name, value))
 
 
 class SimBoard(Module):
+    supply = _plug_state("supply")
+    pilot = _plug_state("pilot")  # "off" (+12 V), duty %, or "F" (-12 V)
+    ev_state = _plug_state("ev_state")
+    diode_ok = _plug_state("diode_ok")
+    detected = _plug_state("detected")
+    relays_closed = _plug_state("relays_closed")
+    relay_phases = _plug_state("relay_phases")
+    ev_draw_a = _plug_state("ev_draw_a")
+    ev_phases = _plug_state("ev_phases")
+    rcd_ma = _plug_state("rcd_ma")
+    rcd_dc = _plug_state("rcd_dc")
+    rcd_tripped = _plug_state("rcd_tripped")
+    diode_fault = _plug_state("diode_fault")
+    current = _plug_state("current")
+    voltage = _plug_state("voltage")
+    energy_wh = _plug_state("energy_wh")
+    powered = _plug_state("powered")
+
     def init(self) -> None:
         self.grid = self.require("grid")
-        self.supply = {"voltage_v": 230.0, "frequency_hz": 50.0, "available": False}
-        self.pilot: str | float = "off"  # "off" (+12 V), duty %, or "F" (-12 V)
-        self.ev_state = "A"
-        self.diode_ok = True
-        self.detected: str | None = None
-        self.relays_closed = False
-        self.relay_phases = self.config["phases"]
+        self.plug = Plug(self.config["phases"], self.config["rcd_trip_ac_ma"],
+                         self.config["rcd_trip_dc_ma"])
         self._relay_target = False
         self._relay_moves = 0
-        self.ev_draw_a = 0.0
-        self.ev_phases = 1
-        self.rcd_ma = 0.0
-        self.rcd_dc = False
-        self.rcd_tripped: str | None = None
-        self.diode_fault = False
-        self.current = [0.0, 0.0, 0.0]
-        self.voltage = [0.0, 0.0, 0.0]
-        self.energy_wh = [0.0, 0.0, 0.0]
-        self._since = 0.0
-        self._last_measurement: dict | None = None
-        self._metered_current = [0.0, 0.0, 0.0]  # current of the last meter reading
-        self.powered = True
         self.welded = False
         self.lock_jammed = False
         self.meter_silent = False
@@ -119,12 +122,11 @@ class SimBoard(Module):
 
     @command("rcd", "reset")
     def rcd_reset(self) -> bool:
-        if self.rcd_tripped is None:
-            return True
-        if self._rcd_over_threshold():
+        tripped = self.rcd_tripped
+        if not self.plug.rcd_reset():
             return False
-        self.clear_error("rcd", self.rcd_tripped)
-        self.rcd_tripped = None
+        if tripped is not None:
+            self.clear_error("rcd", tripped)
         return True
 
     @command("lock", "lock")
@@ -214,76 +216,26 @@ class SimBoard(Module):
             self._refresh()
         else:
             # Power-on reset: the generator starts at +12 V without PWM, contactors open.
-            self.pilot = "off"
-            self.detected = None
+            self.plug.power_restored()
             self._refresh()
             self.clear_error("board", "PowerLoss")
 
     def _refresh(self) -> None:
         """Recompute everything that follows from the switches, and report what changed."""
-        self._integrate()
-        pwm = isinstance(self.pilot, float) and self.powered
-        if not self.powered:
-            high = 0.0  # no generator: the pilot line is dead
-        elif self.pilot == "F":
-            high = -12.0
-        else:
-            high = pilot_high_v(self.ev_state, self.diode_ok)
-        detected = state_from_voltage(high) if self.powered else None
-
-        live = self.relays_closed and bool(self.supply["available"])
-        volts = float(self.supply["voltage_v"]) if live else 0.0
-        phases = min(self.ev_phases, self.relay_phases)
-        drawing = live and self.ev_state in ("C", "D")
-        self.voltage = [volts if p < self.relay_phases else 0.0 for p in range(3)]
-        self.current = [self.ev_draw_a if drawing and p < phases else 0.0 for p in range(3)]
-        if self.current != self._metered_current:
+        settled = self.plug.settle(self.env.now)
+        if settled.current_changed:
             self._publish_meter()  # before the event that explains it: readers see it exact
-
-        if detected is not None and detected != self.detected:
-            self.detected = detected
-            self.publish("board", "event", {"event": detected})
-
-        # Only a car network (B, C, D) has a diode to judge: E is a short, A no car at all.
-        diode_fault = pwm and self.ev_state in ("B", "C", "D") and \
-            pilot_low_v(self.ev_state, self.diode_ok) > DIODE_FAULT_LOW_V
-        if diode_fault != self.diode_fault:
-            self.diode_fault = diode_fault
-            if diode_fault:
-                self.raise_error("board", "DiodeFault", "negative pilot peak above -10.5 V")
-            else:
-                self.clear_error("board", "DiodeFault")
-
-        self._check_rcd()
-
-        measurement = {
-            "cp_state": (detected or self.detected or "A") if self.powered else "E",
-            "cp_voltage_v": round(high, 3),
-            "pwm_duty_pct": self.pilot if pwm else None,
-            "relays_closed": self.relays_closed,
-            "current_a": list(self.current), "voltage_v": list(self.voltage),
-        }
-        if measurement != self._last_measurement:
-            self._last_measurement = measurement
-            self.publish("ev_board", "measurement", measurement)
-
-    def _rcd_over_threshold(self) -> bool:
-        limit = self.config["rcd_trip_dc_ma" if self.rcd_dc else "rcd_trip_ac_ma"]
-        return self.relays_closed and self.rcd_ma >= limit
-
-    def _check_rcd(self) -> None:
-        if self.rcd_tripped is None and self._rcd_over_threshold():
-            self.rcd_tripped = "DC" if self.rcd_dc else "AC"
+        if settled.detected is not None:
+            self.publish("board", "event", {"event": settled.detected})
+        if settled.diode_fault is True:
+            self.raise_error("board", "DiodeFault", "negative pilot peak above -10.5 V")
+        elif settled.diode_fault is False:
+            self.clear_error("board", "DiodeFault")
+        if settled.rcd_tripped is not None:
             self.publish("rcd", "rcd_current_ma", self.rcd_ma)
-            self.raise_error("rcd", self.rcd_tripped, f"residual current {self.rcd_ma:g} mA")
-
-    def _integrate(self) -> None:
-        now = self.env.now
-        hours = (now - self._since) / 3600.0
-        if hours > 0:
-            for p in range(3):
-                self.energy_wh[p] += self.voltage[p] * self.current[p] * hours
-        self._since = now
+            self.raise_error("rcd", settled.rcd_tripped, f"residual current {self.rcd_ma:g} mA")
+        if settled.measurement is not None:
+            self.publish("ev_board", "measurement", settled.measurement)
 
     @command("meter", "read")
     def read_meter(self) -> dict:
@@ -292,22 +244,7 @@ class SimBoard(Module):
         return self._publish_meter()
 
     def _publish_meter(self) -> dict:
-        self._integrate()
-        self._metered_current = list(self.current)
-        power = [v * i for v, i in zip(self.voltage, self.current)]
-
-        def per_phase(values: list[float], total: float, digits: int) -> dict:
-            return {"total": round(total, digits), "L1": round(values[0], digits),
-                    "L2": round(values[1], digits), "L3": round(values[2], digits)}
-
-        reading = {
-            "meter_id": self.config["meter_id"],
-            "energy_wh_import": per_phase(self.energy_wh, sum(self.energy_wh), 3),
-            "power_w": per_phase(power, sum(power), 2),
-            "current_a": per_phase(self.current, sum(self.current), 3),
-            "voltage_v": per_phase(self.voltage, max(self.voltage), 2),
-            "frequency_hz": float(self.supply["frequency_hz"]),
-        }
+        reading = self.plug.meter_reading(self.env.now, self.config["meter_id"])
         if not self.meter_silent:
             self.publish("meter", "powermeter", reading)
         return reading
