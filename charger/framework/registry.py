@@ -42,6 +42,9 @@ BUILTIN_MODULES: dict[str, str] = {
     "SimEvSlac": "sim.car.ev_slac:SimEvSlac",
     "Iso15118Ev": "sim.car.evcc.module:Iso15118Ev",
     "SimCsms": "sim.csms:SimCsms",
+    # bench hardware (hil/)
+    "SerialBoard": "hil.board.module:SerialBoard",
+    "EmulatedBoard": "hil.board.car_link:EmulatedBoard",
 }
 
 
