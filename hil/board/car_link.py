@@ -80,6 +80,8 @@ class EmulatedBoard(SerialBoard):
         self.car_link = CarLinkDevice(self.env, f"{self.id}.car", self.config["car_port"])
         self.car_link.add_listener(self._on_car_message)
         self.car_link.on_garbage(lambda r: self.log("warning", f"car channel: {r}"))
+        self.car_link.on_link(self._on_car_link)
+        self.car_side: dict[str, dict] = {}  # the last of each command, sent again on reconnect
 
     def ready(self) -> Generator:
         self.car_link.start()
@@ -93,7 +95,15 @@ class EmulatedBoard(SerialBoard):
         if "measurement" in message:
             self.publish("ev_board", "measurement", message["measurement"])
 
+    def _on_car_link(self, answering: bool, reason: str) -> None:
+        if answering:
+            for cmd, args in self.car_side.items():
+                self.car_link.send({"cmd": cmd, "args": args})
+        else:
+            self.log("warning", f"car channel {self.config['car_port']}: {reason}")
+
     def _to_car_side(self, cmd: str, **args: Any) -> None:
+        self.car_side[cmd] = args
         if self.car_link.lost_reason is not None:
             raise CommandError(CommandErrorType.TIMEOUT,
                                f"{self.id}: car channel down ({self.car_link.lost_reason})")

@@ -205,10 +205,9 @@ class BoardEmulator:
         returning = self.host_heard is None or \
             self.env.now - self.host_heard >= self.settings.host_timeout_s
         self.host_heard = self.env.now
-        if kind == "keep_alive":
-            if returning:
-                self._send_status()
-        elif kind == "pwm_duty_cycle":
+        if returning:
+            self._send_status()
+        if kind == "pwm_duty_cycle":
             self.plug.pilot = "F" if value == messages.DUTY_F else \
                 "off" if value >= messages.DUTY_OFF else value / messages.DUTY_UNITS_PER_PCT
             self._settle()

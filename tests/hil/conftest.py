@@ -1,0 +1,160 @@
+"""Stations on the wall clock against emulated bench devices, driven by hand.
+
+Every provider of a HAL interface is built here under one name, so that the contract tests
+(``test_contract_*.py``) run the same checks on each: the simulated part and every bench backend
+on its emulator. A new backend adds its fixture branch and proves it drops in."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from charger.framework.config import load_station
+from charger.framework.inproc import InProcessBus
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import SchemaRegistry
+from charger.framework.station import Station
+from charger.framework.wallclock import WallClockEnvironment
+from hil.emulators.board import BoardEmulator
+from hil.emulators.host import EmulatorHost
+from hil.emulators.pty import PtyPair
+from reports.recorder import Recorder, Row
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def registry() -> ModuleRegistry:
+    return ModuleRegistry(SchemaRegistry())
+
+
+class Bench:
+    """A station in this process on the wall clock, every message recorded."""
+
+    def __init__(self, station_yaml: str, path: Path, registry: ModuleRegistry,
+                 factor: float = 1.0):
+        path.write_text(textwrap.dedent(station_yaml), encoding="utf-8")
+        self.env = WallClockEnvironment(factor)
+        self.bus = InProcessBus(self.env)
+        self.recorder = Recorder(self.env)
+        self.recorder.attach(self.bus)
+        self.station = Station(load_station(path, registry), registry, self.bus)
+        self.station.start()
+        self._mark = 0
+
+    def call(self, module: str, impl: str, cmd: str, **args: Any) -> Any:
+        self._mark = len(self.recorder.rows)  # what the command causes counts for wait_for
+        return self.env.run(until=self.bus.call("test", module, impl, cmd, args, 10.0))
+
+    def rows(self, kind: str, name: str | None = None, source: str | None = None) -> list[Row]:
+        return [r for r in self.recorder.rows if r.kind == kind
+                and (name is None or r.name == name) and (source is None or r.source == source)]
+
+    def wait_for(self, match: Callable[[Row], bool], timeout_s: float = 10.0,
+                 what: str = "") -> Row:
+        """Run the clock until a recorded row matches (checked from the last command on)."""
+        start = self._mark
+        found = [r for r in self.recorder.rows[start:] if match(r)][:1]
+        if found:
+            return found[0]
+        met = self.env.event()
+
+        def watch(row: Row) -> None:
+            if match(row) and not met.triggered:
+                found.append(row)
+                met.succeed()
+        self.recorder.watch(watch)
+        try:
+            self.env.run(until=self.env.any_of([met, self.env.timeout(timeout_s)]))
+        finally:
+            self.recorder.unwatch(watch)
+        if not found:
+            recent = [f"{r.t:.3f} {r.kind} {r.source} {r.name} {r.value}"
+                      for r in self.recorder.rows[start:]][-15:]
+            pytest.fail(f"nothing matched {what or match} within {timeout_s} s; "
+                        "recent:\n" + "\n".join(recent))
+        return found[0]
+
+    def wait_event(self, event: str, source: str = "board1.board",
+                   timeout_s: float = 10.0) -> Row:
+        return self.wait_for(lambda r: r.kind == "var" and r.name == "event"
+                             and r.source == source and r.value["event"] == event,
+                             timeout_s, what=f"board event {event}")
+
+    def wait_error(self, error_type: str, active: bool = True, timeout_s: float = 10.0) -> Row:
+        kind = "error_raised" if active else "error_cleared"
+        return self.wait_for(lambda r: r.kind == kind and r.name == error_type, timeout_s,
+                             what=f"error {error_type} {'raised' if active else 'cleared'}")
+
+    def run_for(self, seconds: float) -> None:
+        self.env.run(until=self.env.now + seconds)
+
+    def stop(self) -> None:
+        self.station.shutdown()
+
+
+class EmulatedBoardRig:
+    """A board emulator on a socat pty pair, the car's side on a loopback port."""
+
+    def __init__(self, tmp: Path, factor: float = 1.0):
+        self.port = str(tmp / "board-host")
+        self.pair = PtyPair(self.port, tmp / "board-device").start()
+        self.car_port = free_port()
+        self.host = EmulatorHost(factor)
+        self.emulator: BoardEmulator = self.host.add(BoardEmulator(
+            self.host.env, str(tmp / "board-device"), self.car_port))
+        self.host.start_thread()
+
+    @property
+    def car_url(self) -> str:
+        return f"socket://127.0.0.1:{self.car_port}"
+
+    def stop(self) -> None:
+        self.host.stop()
+        self.pair.stop()
+
+
+BOARD_PROVIDERS = ["SimBoard", "SerialBoard"]
+
+
+@pytest.fixture
+def board_bench(request, tmp_path: Path, registry: ModuleRegistry) -> Iterator[Bench]:
+    """A station with one board ``board1`` (impls board, ev_board, rcd, lock, meter) from the
+    provider named by the test's parameter."""
+    provider = request.param
+    rig = None
+    if provider == "SimBoard":
+        yaml = """\
+            active_modules:
+              grid:
+                module: SimGrid
+              board1:
+                module: SimBoard
+                connections:
+                  grid: grid.supply
+            """
+    else:
+        rig = EmulatedBoardRig(tmp_path)
+        yaml = f"""\
+            active_modules:
+              board1:
+                module: EmulatedBoard
+                config: {{port: "{rig.port}", car_port: "{rig.car_url}"}}
+            """
+    bench = Bench(yaml, tmp_path / "station.yaml", registry)
+    bench.rig = rig  # type: ignore[attr-defined]
+    try:
+        yield bench
+    finally:
+        bench.stop()
+        if rig is not None:
+            rig.stop()
