@@ -4,6 +4,7 @@ become frames (:meth:`SerialDevice._decode`) and frames bytes (:meth:`SerialDevi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -34,10 +35,8 @@ class SerialDevice(Device):
     def _close(self) -> None:
         link, self._serial = self._serial, None
         if link is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 link.close()
-            except (serial.SerialException, OSError):
-                pass
 
     def _read(self, timeout_s: float) -> list[Any]:
         link = self._serial

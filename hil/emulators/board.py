@@ -338,10 +338,8 @@ class BoardEmulator:
         link = self._serial
         if link is None or self.hung:
             return
-        try:
+        with contextlib.suppress(serial.SerialException, OSError):  # the reader reports it
             link.write(messages.frame(message))
-        except (serial.SerialException, OSError):
-            pass  # the host side is gone; the reader thread reports it
 
     # --- for tests: faults on the line ----------------------------------------------------------
     def write_raw(self, data: bytes) -> None:
