@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep the modules' state files (OCPP's queue) here across runs "
                      "(default: OUT/state, emptied before each run)")
     _bus_options(run)
+    run.add_argument("--rig", type=Path, default=None,
+                     help="run on the wall clock against this bench rig (docs/rig.md)")
 
     station = _command(commands, "station", _station,
                        "run a station on the wall clock, no scenario",
@@ -166,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evbench.sweep.cli import add_sweep_command
 
     add_sweep_command(commands, _command)
+    from hil.cli import add_rig_commands
+
+    add_rig_commands(commands, _command, _factor)
     return parser
 
 
@@ -328,7 +333,7 @@ def _run(args: argparse.Namespace) -> int:
         with _broker(args.bus) as url:
             run = ScenarioRun(scenario, args.seed, bus_url=url, factor=args.factor,
                               log_dir=out / "logs" if url else None,
-                              state_dir=state_dir.resolve())
+                              state_dir=state_dir.resolve(), rig=args.rig)
             with _progress(run, args.quiet) as say:
                 run.progress = say
                 result = run.run()

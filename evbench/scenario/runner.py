@@ -38,18 +38,19 @@ class ScenarioRun:
     def __init__(self, scenario: Scenario, seed: int | None = None,
                  registry: ModuleRegistry | None = None, bus_url: str | None = None,
                  factor: float = 1.0, log_dir: Path | None = None,
-                 progress: Callable[[str], None] | None = None, state_dir: Path | None = None):
+                 progress: Callable[[str], None] | None = None, state_dir: Path | None = None,
+                 rig: Path | None = None):
         self.scenario = scenario
         self.bus_url = bus_url
         self.progress = progress
         self.seed = scenario.seed if seed is None else seed
         self.registry = registry or ModuleRegistry(SchemaRegistry())
-        self.world: World = build_world(scenario, self.registry)
+        self.world: World = build_world(scenario, self.registry, rig)
         check_run_size(scenario, len(self.world.probes))
         self.world.station.state_dir = state_dir
         self.assembly = assemble(
             self.world.station, self.registry, seed=self.seed, bus_url=bus_url, factor=factor,
-            name=SOURCE, log_dir=log_dir,
+            wall_clock=rig is not None, name=SOURCE, log_dir=log_dir,
             on_event=self._record_manager_event)
         self.env: simpy.Environment = self.assembly.env
         self.bus: Bus = self.assembly.bus
@@ -241,11 +242,12 @@ def run_scenario(scenario: Scenario | str | Path, seed: int | None = None,
                  bus_url: str | None = None, factor: float = 1.0,
                  log_dir: Path | None = None,
                  progress: Callable[[str], None] | None = None,
-                 state_dir: Path | None = None) -> RunResult:
+                 state_dir: Path | None = None, rig: Path | None = None) -> RunResult:
     """Load (if given a path) and run a scenario; return what was recorded. ``progress``
     receives what a distributed run has to say while it runs (broker, progress); modules keep
-    files that outlive a process in ``state_dir``."""
+    files that outlive a process in ``state_dir``; ``rig``: a bench rig file, run on the wall
+    clock."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     return ScenarioRun(scenario, seed, bus_url=bus_url, factor=factor, log_dir=log_dir,
-                       progress=progress, state_dir=state_dir).run()
+                       progress=progress, state_dir=state_dir, rig=rig).run()

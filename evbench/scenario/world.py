@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from charger.framework.config import (
     ModuleInstance,
@@ -40,6 +41,7 @@ class World:
     csms_control: tuple[str, str] | None = None  # a simulated OCPP backend's control
     csms_connector_operations: frozenset[str] = frozenset()  # its commands with a connector
     names: StationNames = field(default_factory=StationNames)  # what scenarios may name
+    rig: str | None = None  # the bench rig file the station runs on
 
 
 def _provided(registry: ModuleRegistry, inst: ModuleInstance, interface: str) -> list[str]:
@@ -54,8 +56,15 @@ def _connected(registry: ModuleRegistry, inst: ModuleInstance,
             if manifest.requires[req].interface == interface for target in targets]
 
 
-def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
+def build_world(scenario: Scenario, registry: ModuleRegistry, rig_path: Any = None) -> World:
+    """``rig_path``: a bench rig file (hil/rig.py) whose parts replace the station's."""
     station = parse_station(load_yaml(scenario.station_path), scenario.station_path)
+    rig = None
+    if rig_path is not None:
+        from hil.rig import load_rig
+
+        rig = load_rig(rig_path, registry)
+        rig.overlay(station, registry)
     resolve_station(station, registry)  # problems here belong to the station file
     problems: list[Problem] = []
     for module_id, overrides in scenario.module_config.items():
@@ -77,6 +86,8 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                          for impl in _provided(registry, i, "grid_simulator")), None)
     grid_supply = next(((i.id, impl) for i in station.modules.values()
                         for impl in _provided(registry, i, "grid_supply")), None)
+    if rig is not None and not rig.simulated_grid:
+        grid_control = None  # the bench's supply is real: the simulated grid does not feed it
     if scenario.grid:
         if grid_control is None:
             problems.append(Problem(scenario.path, getattr(scenario.grid_doc, "line", None),
@@ -127,6 +138,8 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                                     f"(connectors: {sorted(probes) or 'none'})"))
             continue
         if probe.ev_board is None:
+            if rig is not None:
+                continue  # a bench without a simulated car: steps that need one are refused
             problems.append(Problem(scenario.path, line,
                                     f"connector {car.connector}'s board "
                                     f"{probe.board[0]} has no car side: a simulated car needs "
@@ -160,7 +173,8 @@ def build_world(scenario: Scenario, registry: ModuleRegistry) -> World:
                          for c in connectors.evse}
     names = station_names(station, registry, connector_modules, step_names)
     world = World(station, connectors, [probes[c] for c in sorted(probes)], grid_supply,
-                  grid_control, readers, csms_control, with_connector, names)
+                  grid_control, readers, csms_control, with_connector, names,
+                  rig.path if rig is not None else None)
     problems = _step_problems(scenario, world) + _condition_problems(scenario, names)
     if problems:
         raise ConfigError(problems)
@@ -203,6 +217,8 @@ def _free_id(station: StationConfig, wanted: str) -> str:
 def _check_car(world: World, step: Step) -> list[str]:
     if step.connector in world.connectors.car:
         return []
+    if world.rig is not None:
+        return [f"rig {world.rig} has no simulated car on connector {step.connector}"]
     return [f"no car on connector {step.connector} (add one under world.cars)"]
 
 
@@ -222,7 +238,11 @@ def _check_reader(world: World, step: Step) -> list[str]:
 
 
 def _check_grid(world: World, step: Step) -> list[str]:
-    return [] if world.grid_control else ["the station has no simulated grid"]
+    if world.grid_control:
+        return []
+    if world.rig is not None:
+        return [f"rig {world.rig} has no simulated grid (simulated_grid: false)"]
+    return ["the station has no simulated grid"]
 
 
 def energy_manager(world: World) -> str | None:

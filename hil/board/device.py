@@ -55,7 +55,9 @@ class BoardDevice(SerialDevice):
         self._write(HostToBoard(keep_alive=messages.pb.KeepAlive(sw_version_string="evbench")))
         seen: dict[str, Any] = {}
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and "keep_alive" not in seen:
+        while time.monotonic() < deadline:
+            if "keep_alive" in seen:  # the status a board sends a new host follows it
+                deadline = min(deadline, seen.setdefault("_until", time.monotonic() + 0.3))
             for frame in self._read(0.05):
                 if isinstance(frame, BadFrame):
                     seen["refused_frames"] = seen.get("refused_frames", 0) + 1
