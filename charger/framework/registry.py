@@ -45,6 +45,7 @@ BUILTIN_MODULES: dict[str, str] = {
     # bench hardware (hil/)
     "SerialBoard": "hil.board.module:SerialBoard",
     "EmulatedBoard": "hil.board.car_link:EmulatedBoard",
+    "ModbusMeter": "hil.modbus.meter:ModbusMeter",
 }
 
 

@@ -48,7 +48,7 @@ def _emulate(host: EmulatorHost, part: Part, rig: Rig) -> str:
     pair = PtyPair(port, device_end).start()
     host.on_stop(pair.stop)
     host.add(BoardEmulator(host.env, device_end, _car_tcp_port(car) if car else None,
-                           log=lambda line: print(f"{part.id}: {line}", flush=True)))
+                           log=lambda line: print(f"{part.id}: {line}", flush=True)), part.id)
     return f"board on {port}" + (f", car side on {car}" if car else "")
 
 

@@ -22,12 +22,15 @@ class EmulatorHost:
     def __init__(self, factor: float = 1.0):
         self.env = WallClockEnvironment(factor)
         self.emulators: list[Emulator] = []
+        self.by_part: dict[str, Emulator] = {}  # a rig part's emulator, for others to find
         self._cleanups: list[Callable[[], Any]] = []
         self._done = self.env.event()
         self._thread: threading.Thread | None = None
 
-    def add(self, emulator: Emulator) -> Emulator:
+    def add(self, emulator: Emulator, part: str | None = None) -> Emulator:
         self.emulators.append(emulator)
+        if part is not None:
+            self.by_part[part] = emulator
         return emulator
 
     def on_stop(self, cleanup: Callable[[], Any]) -> None:
