@@ -31,6 +31,7 @@ import simpy
 from charger.framework.errors import EvbenchError
 
 READ_SLICE_S = 0.05  # a stream read returns at least this often, to notice a stop
+OPEN_WAIT_S = 1.0  # a frame to send waits this long for the link to open, then is dropped
 
 
 class DeviceError(EvbenchError):
@@ -298,7 +299,8 @@ class Device:
             kind, frame, pending = job
             try:
                 if kind == "write":
-                    if not self._open_now.is_set():
+                    # A frame sent while the link is (re)opening waits for it a moment.
+                    if not self._open_now.wait(OPEN_WAIT_S):
                         raise DeviceLost("link not open")
                     self._write(frame)
                     continue

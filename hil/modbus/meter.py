@@ -8,6 +8,7 @@ is raised until it answers again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 
 from charger.framework import CommandError, CommandErrorType, Module, command
@@ -66,10 +67,8 @@ class ModbusMeter(Module):
     def ready(self) -> Generator:
         self.device.start()
         while True:
-            try:
+            with contextlib.suppress(CommandError):  # reported as CommunicationFault
                 yield from self._take_reading()
-            except CommandError:
-                pass  # reported as CommunicationFault by the link
             yield self.env.timeout(self.config["poll_interval_s"])
 
     def shutdown(self) -> None:

@@ -6,6 +6,7 @@ on its emulator. A new backend adds its fixture branch and proves it drops in.""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import textwrap
 from collections.abc import Callable, Iterator
@@ -158,3 +159,81 @@ def board_bench(request, tmp_path: Path, registry: ModuleRegistry) -> Iterator[B
         bench.stop()
         if rig is not None:
             rig.stop()
+
+
+class ModbusRig:
+    """Meter emulators: ``tcp`` (loopback port) or ``rtu`` (a socat pty pair), units 1 and 2
+    on the same line, each a fixed load."""
+
+    def __init__(self, tmp: Path, transport: str, factor: float = 1.0,
+                 maps: tuple[str, ...] = ("sdm630", "sdm630"), energy_wh: float = 0.0,
+                 current_a: float = 16.0):
+        from hil.modbus.emulator import ModbusMeterEmulator, Unit, fixed_load
+        from hil.modbus.registermap import load_register_map
+
+        self.transport = transport
+        self.pair = None
+        if transport == "tcp":
+            self.where = f"127.0.0.1:{free_port()}"
+            device_end = self.where
+        else:
+            self.where = str(tmp / "rs485")
+            device_end = str(tmp / "rs485-device")
+            self.pair = PtyPair(self.where, device_end).start()
+        self.host = EmulatorHost(factor)
+        self.units = [Unit(n, load_register_map(m), fixed_load(current_a, 3, energy_wh))
+                      for n, m in enumerate(maps, start=1)]
+        self.emulator = self.host.add(ModbusMeterEmulator(self.host.env, transport, device_end,
+                                                          self.units))
+        self.host.start_thread()
+
+    def module_yaml(self, module_id: str, unit: int, register_map: str = "sdm630",
+                    interval: float = 0.5) -> str:
+        place = (f"host: 127.0.0.1, tcp_port: {self.where.rpartition(':')[2]}"
+                 if self.transport == "tcp" else f'serial_port: "{self.where}"')
+        return (f"  {module_id}:\n    module: ModbusMeter\n"
+                f"    config: {{transport: {self.transport}, {place}, unit: {unit}, "
+                f"register_map: {register_map}, poll_interval_s: {interval}, timeout_s: 0.5}}\n")
+
+    def stop(self) -> None:
+        self.host.stop()
+        if self.pair is not None:
+            self.pair.stop()
+
+
+METER_PROVIDERS = ["SimBoard", "SerialBoard", "ModbusTcp", "ModbusRtu"]
+
+
+@pytest.fixture
+def meter_bench(request, tmp_path: Path, registry: ModuleRegistry) -> Iterator[Bench]:
+    """A station with a ``powermeter`` at ``bench.meter`` (module, impl) from the provider named
+    by the test's parameter, and ``bench.start_load()`` that makes current flow through it."""
+    provider = request.param
+    if provider in ("SimBoard", "SerialBoard"):
+        request.param = provider
+        gen = board_bench.__wrapped__(request, tmp_path, registry)  # type: ignore[attr-defined]
+        bench = next(gen)
+
+        def start_load() -> None:
+            from tests.hil.test_contract_board import charge
+
+            charge(bench, 16.0)
+        bench.meter = ("board1", "meter")
+        bench.start_load = start_load
+        try:
+            yield bench
+        finally:
+            with contextlib.suppress(StopIteration):
+                next(gen)
+        return
+    rig = ModbusRig(tmp_path, "tcp" if provider == "ModbusTcp" else "rtu")
+    bench = Bench("active_modules:\n" + rig.module_yaml("meter1", 1),
+                  tmp_path / "station.yaml", registry)
+    bench.meter = ("meter1", "meter")
+    bench.start_load = lambda: None  # the emulated meter measures a fixed 16 A load
+    bench.rig = rig
+    try:
+        yield bench
+    finally:
+        bench.stop()
+        rig.stop()
