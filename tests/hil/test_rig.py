@@ -1,0 +1,153 @@
+"""Rig files and the rig commands: bad files refused with file:line (exit 2), ``rig check``
+naming what answers and what does not, steps a bench cannot serve refused with their line, and
+the shipped AC scenarios on the emulated rig with the same expectations as in simulation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from evbench.cli import main
+from evbench.scenario import run_scenario
+from tests.hil.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def board_rig(tmp: Path, car: bool = True, extra: str = "") -> Path:
+    """A rig with the board (and its car side) and the ``extra`` parts."""
+    lines = ["rig: test bench", "parts:", "  board1:", "    backend: serial_board",
+             f'    port: "{tmp / "board1"}"']
+    if car:
+        lines.append(f'    car_port: "socket://127.0.0.1:{free_port()}"')
+    return write(tmp / "rig.yaml", "\n".join(lines) + "\n" + textwrap.indent(extra, "  "))
+
+
+@pytest.mark.parametrize(("body", "line", "reason"), [
+    ("parts:\n  board1:\n    backend: can_board\n    port: x\n", 3, "unknown backend 'can_board'"),
+    ("parts:\n  board1:\n    backend: serial_board\n    prot: x\n", 4, "prot"),
+    ("parts:\n  board1:\n    backend: serial_board\n    port: x\n    baudrate: fast\n", 5,
+     "baudrate"),
+    ("parts: {}\n", 1, "parts"),
+    ("parts:\n  m1:\n    backend: modbus_meter\n    register_map: sdm630\n    unit: 300\n", 5,
+     "unit"),
+])
+def test_a_broken_rig_file_is_refused_with_its_line(tmp_path, capsys, body, line, reason):
+    rig = write(tmp_path / "bad.yaml", body)
+    assert main(["rig", "check", str(rig)]) == 2
+    err = capsys.readouterr().err
+    assert f"{rig}:{line}:" in err and reason in err
+    assert "Traceback" not in err
+
+
+def test_rig_check_names_each_missing_device_and_why(tmp_path, capsys):
+    rig = board_rig(tmp_path, extra=textwrap.dedent(f"""\
+          meter1:
+            backend: modbus_meter
+            tcp_port: {free_port()}
+            register_map: sdm630
+        """))
+    assert main(["rig", "check", str(rig), "--timeout", "0.5"]) == 1
+    out = capsys.readouterr().out
+    assert f"MISSING  board1 at {tmp_path / 'board1'}" in out
+    assert "No such file or directory" in out
+    assert "MISSING  board1 car side" in out and "Connection refused" in out
+    assert "MISSING  meter1" in out and "cannot connect to tcp" in out
+    assert "0 of 3 devices answer" in out
+
+
+def test_rig_check_reads_identity_and_status_from_the_emulators(tmp_path):
+    rig = board_rig(tmp_path, extra=textwrap.dedent(f"""\
+          meter1:
+            backend: modbus_meter
+            tcp_port: {free_port()}
+            register_map: sdm630
+          meter2:
+            backend: modbus_meter
+            serial_port: "{tmp_path / 'rs485'}"
+            unit: 3
+            register_map: dc-meter-int
+        """))
+    with emulating(rig):
+        out = subprocess.run([sys.executable, "-m", "evbench.cli", "rig", "check", str(rig)],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "hw_type=1" in out.stdout and "cp=A" in out.stdout and "relays=open" in out.stdout
+    assert "model=Eastron SDM630" in out.stdout and "Generic DC meter" in out.stdout
+    assert "4 of 4 devices answer" in out.stdout
+
+
+def test_steps_a_bench_cannot_serve_are_refused_with_their_line(tmp_path, capsys):
+    rig = board_rig(tmp_path, car=False)
+    scenario = SCENARIOS / "rfid_session.yaml"
+    assert main(["run", str(scenario), "--rig", str(rig), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    plug_line = next(i for i, text in enumerate(scenario.read_text().splitlines(), start=1)
+                     if "do: plug_in" in text) - 1  # the step's own line is its first key's
+    assert f"{scenario}:{plug_line}: step 1 (plug_in): rig {rig} has no simulated car" in err
+    assert not (tmp_path / "board1").exists()  # refused before any device was opened
+
+
+def test_grid_steps_are_refused_for_a_rig_without_a_simulated_grid(tmp_path, capsys):
+    rig = board_rig(tmp_path)
+    scenario = SCENARIOS / "grid_limit_change.yaml"
+    if "grid" not in scenario.read_text():
+        pytest.skip("the scenario has no grid step")
+    assert main(["run", str(scenario), "--rig", str(rig), "--out", str(tmp_path / "out")]) == 2
+    assert "has no simulated grid" in capsys.readouterr().err
+
+
+class emulating:  # noqa: N801 - used as a context manager, like a function
+    """``evbench rig emulate RIG`` in its own process while the block runs."""
+
+    def __init__(self, rig: Path, factor: float = 1.0):
+        self.rig, self.factor = rig, factor
+
+    def __enter__(self) -> subprocess.Popen:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "evbench.cli", "rig", "emulate", str(self.rig),
+             "--factor", str(self.factor)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, cwd=ROOT)
+        assert self.process.stdout is not None
+        for line in self.process.stdout:  # ready once it says what it emulates
+            if line.startswith("emulating"):
+                return self.process
+        raise AssertionError(f"the emulators did not start (exit {self.process.wait()})")
+
+    def __exit__(self, *_exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+# The wall-clock factor of the end-to-end runs: every reaction time the scenarios expect
+# (100 ms for the contactor) shrinks with it, and a loaded machine's scheduling delays do not.
+FACTOR = float(os.environ.get("EVBENCH_HIL_FACTOR", "0.25"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["rcd_trip", "rfid_session"])
+def test_shipped_ac_scenarios_pass_on_the_emulated_rig(tmp_path, name):
+    scenario = SCENARIOS / f"{name}.yaml"
+    simulated = run_scenario(scenario)
+    assert simulated.passed
+    rig = board_rig(tmp_path)
+    with emulating(rig, FACTOR):
+        started = time.monotonic()
+        bench = run_scenario(scenario, rig=rig, factor=FACTOR)
+    failed = [f"{o.name}: {o.detail}" for o in bench.expectations if not o.passed]
+    assert not failed, f"on the emulated rig (factor {FACTOR:g}, " \
+        f"{time.monotonic() - started:.0f} s): " + "; ".join(failed)
+    assert [o.name for o in bench.expectations] == [o.name for o in simulated.expectations]
+    assert bench.energy_wh[1] == pytest.approx(simulated.energy_wh[1], rel=0.05)
