@@ -83,7 +83,7 @@ class ModbusMeterEmulator:
 
     def _refresh(self) -> None:
         for number, unit in self.units.items():
-            reading = unit.plug.meter_reading(self.env.now, f"unit-{number}")
+            reading = unit.plug.reading(self.env.now, f"unit-{number}")
             image: dict[tuple[int, int], int] = {}
             for register in unit.map.registers:
                 value = reading_value(reading, register.quantity, register.phase)

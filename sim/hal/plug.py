@@ -156,9 +156,15 @@ class Plug:
         self.since = now
 
     def meter_reading(self, now: float, meter_id: str) -> dict:
-        """A reading of the meter now (a ``powermeter`` value)."""
-        self.integrate(now)
+        """The board's meter reports a reading now (a ``powermeter`` value): a later change of
+        current is new to it."""
         self.metered_current = list(self.current)
+        return self.reading(now, meter_id)
+
+    def reading(self, now: float, meter_id: str) -> dict:
+        """What a meter on this plug reads now, without being the board's report (another
+        meter on the same plug)."""
+        self.integrate(now)
         power = [v * i for v, i in zip(self.voltage, self.current)]
 
         def per_phase(values: list[float], total: float, digits: int) -> dict:

@@ -102,3 +102,15 @@ def test_an_endless_frame_is_cut_and_the_next_one_received():
     errors = [i for i in items if isinstance(i, FrameError)]
     assert errors and "no delimiter" in str(errors[0])
     assert items[-1] == HostToBoard(allow_power_on=True).SerializeToString()
+
+
+@given(st.binary(max_size=3000))
+@settings(max_examples=200, deadline=None)
+def test_the_car_channel_refuses_noise_line_by_line(noise):
+    from hil.board.car_link import LineDecoder
+    from hil.device import BadFrame
+
+    decoder = LineDecoder()
+    items = decoder.feed(noise) + decoder.feed(b'\n{"cmd": "hello"}\n')
+    assert all(isinstance(i, dict | BadFrame) for i in items)
+    assert items[-1] == {"cmd": "hello"}

@@ -151,3 +151,23 @@ def test_shipped_ac_scenarios_pass_on_the_emulated_rig(tmp_path, name):
         f"{time.monotonic() - started:.0f} s): " + "; ".join(failed)
     assert [o.name for o in bench.expectations] == [o.name for o in simulated.expectations]
     assert bench.energy_wh[1] == pytest.approx(simulated.energy_wh[1], rel=0.05)
+
+
+def test_a_bench_module_is_refused_in_virtual_time_with_its_line(tmp_path, capsys):
+    station = write(tmp_path / "station.yaml", """\
+        active_modules:
+          board1:
+            module: SerialBoard
+            config: {port: /dev/ttyUSB0}
+        """)
+    scenario = write(tmp_path / "scenario.yaml", f"""\
+        scenario: bench board in virtual time
+        station: {station}
+        duration: 1 min
+        steps:
+          - at: 1 s
+            do: end
+        """)
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{station}:3: board1: module SerialBoard needs the wall clock" in err
