@@ -18,7 +18,7 @@ from charger.framework.errors import ConfigError, EvbenchError, Problem
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import document_problems
 from charger.framework.yamlio import LineDict, line_at, load_yaml
-from hil.backends import Backend, backend_names, get_backend
+from hil.backends import Backend, get_backend
 
 PART_KEYS = ("backend", "serves", "emulate")  # the rest of a part is its module's configuration
 REQUIREMENT = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
@@ -132,9 +132,7 @@ def load_rig(path: str | Path, registry: ModuleRegistry) -> Rig:
         config = {k: v for k, v in entry.items() if k not in PART_KEYS}
         module = backend.module(config)
         manifest = registry.get(module).manifest
-        found = document_problems(LineDict(config) if not isinstance(entry, LineDict)
-                                  else _config_node(entry, config),
-                                  manifest.config_schema(), path)
+        found = document_problems(_config_node(entry, config), manifest.config_schema(), path)
         problems += [Problem(p.path, p.line, f"parts/{part_id} ({backend.name}): {p.reason}")
                      for p in found]
         if found:
@@ -152,6 +150,3 @@ def _config_node(entry: LineDict, config: dict) -> LineDict:
     node.line, node.key_lines = entry.line, dict(entry.key_lines)
     return node
 
-
-def describe_backends() -> str:
-    return ", ".join(backend_names())

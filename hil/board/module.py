@@ -12,7 +12,6 @@ reconnection and after a board reset the host sends again what the charger last 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
 
 from charger.framework import CommandError, CommandErrorType, Module, command
 from hil.board import messages
@@ -223,7 +222,3 @@ class SerialBoard(Module):
     def _on_garbage(self, reason: str) -> None:
         self.log("warning", f"board at {self.config['port']}: frame refused: {reason} "
                  f"({self.device.rejected} so far)")
-
-    def describe_status(self) -> dict[str, Any]:
-        return {"cp": self.cp, "relays_closed": self.relays_closed, "pp": self.pp_state,
-                **self.telemetry}
