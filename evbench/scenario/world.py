@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from charger.framework.config import (
     ModuleInstance,
@@ -56,7 +56,8 @@ def _connected(registry: ModuleRegistry, inst: ModuleInstance,
             if manifest.requires[req].interface == interface for target in targets]
 
 
-def build_world(scenario: Scenario, registry: ModuleRegistry, rig_path: Any = None) -> World:
+def build_world(scenario: Scenario, registry: ModuleRegistry,
+                rig_path: str | Path | None = None) -> World:
     """``rig_path``: a bench rig file (hil/rig.py) whose parts replace the station's."""
     station = parse_station(load_yaml(scenario.station_path), scenario.station_path)
     rig = None
