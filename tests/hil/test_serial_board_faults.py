@@ -103,3 +103,36 @@ def test_the_board_takes_its_safe_state_when_the_host_goes_silent(serial_bench):
     bench.run_for(7.0)  # beyond the board's 5 s
     assert not plug.relays_closed
     assert plug.pilot == "off"
+
+
+def test_the_charger_stops_when_its_board_is_lost(tmp_path: Path, registry):
+    rig = EmulatedBoardRig(tmp_path, FACTOR)
+    bench = Bench(f"""\
+        active_modules:
+          board1:
+            module: EmulatedBoard
+            config: {{port: "{rig.port}", car_port: "{rig.car_url}"}}
+          evse1:
+            module: EvseManager
+            config: {{max_current_a: 16, phases: 3}}
+            connections: {{board: board1.board, rcd: board1.rcd, powermeter: board1.meter}}
+          auth:
+            module: Auth
+            config: {{free_charging: true}}
+            connections: {{evse_manager: evse1}}
+        """, tmp_path / "station.yaml", registry, FACTOR)
+    try:
+        bench.call("board1", "ev_board", "set_cp_state", cp_state="B")
+        bench.wait_for(lambda r: r.name == "measurement" and r.value["pwm_duty_pct"],
+                       what="PWM offered")
+        bench.call("board1", "ev_board", "set_cp_state", cp_state="C")
+        bench.wait_event("PowerOn")
+        rig.host.call(lambda: setattr(rig.emulator, "hung", True))
+        raised = bench.wait_error("evse_manager/BoardCommunicationFault", timeout_s=15)
+        assert raised.source == "evse1.evse"
+        # The fault holds until the board answers again.
+        rig.host.call(lambda: setattr(rig.emulator, "hung", False))
+        bench.wait_error("evse_manager/BoardCommunicationFault", active=False, timeout_s=15)
+    finally:
+        bench.stop()
+        rig.stop()
