@@ -13,6 +13,7 @@ from hil.serial_link import SerialDevice
 
 BAUDRATE = 115200
 SILENCE_TIMEOUT_S = 5.0  # the board is lost after this long without a keep-alive
+STATUS_WAIT_S = 0.3  # a probe listens this long after the keep-alive for the board's status
 
 # Host requests that the board answers, and the message that answers each.
 REPLIES = {"rcd_reset": "error_flags", "connector_lock": "lock_state", "keep_alive": "keep_alive"}
@@ -55,9 +56,12 @@ class BoardDevice(SerialDevice):
         self._write(HostToBoard(keep_alive=messages.pb.KeepAlive(sw_version_string="evbench")))
         seen: dict[str, Any] = {}
         deadline = time.monotonic() + timeout_s
+        status_until: float | None = None
         while time.monotonic() < deadline:
-            if "keep_alive" in seen:  # the status a board sends a new host follows it
-                deadline = min(deadline, seen.setdefault("_until", time.monotonic() + 0.3))
+            if "keep_alive" in seen and status_until is None:
+                # The status a board sends a new host comes right after its keep-alive.
+                status_until = time.monotonic() + STATUS_WAIT_S
+                deadline = min(deadline, status_until)
             for frame in self._read(0.05):
                 if isinstance(frame, BadFrame):
                     seen["refused_frames"] = seen.get("refused_frames", 0) + 1
