@@ -167,7 +167,8 @@ class ModbusRig:
 
     def __init__(self, tmp: Path, transport: str, factor: float = 1.0,
                  maps: tuple[str, ...] = ("sdm630", "sdm630"), energy_wh: float = 0.0,
-                 current_a: float = 16.0):
+                 current_a: float = 16.0, loads: tuple[tuple[float, int], ...] = ()):
+        """``loads``: (current, phases) per unit; by default ``current_a`` on three phases."""
         from hil.modbus.emulator import ModbusMeterEmulator, Unit, fixed_load
         from hil.modbus.registermap import load_register_map
 
@@ -181,8 +182,9 @@ class ModbusRig:
             device_end = str(tmp / "rs485-device")
             self.pair = PtyPair(self.where, device_end).start()
         self.host = EmulatorHost(factor)
-        self.units = [Unit(n, load_register_map(m), fixed_load(current_a, 3, energy_wh))
-                      for n, m in enumerate(maps, start=1)]
+        loads = loads or tuple((current_a, 3) for _ in maps)
+        self.units = [Unit(n, load_register_map(m), fixed_load(amps, phases, energy_wh))
+                      for n, (m, (amps, phases)) in enumerate(zip(maps, loads), start=1)]
         self.emulator = self.host.add(ModbusMeterEmulator(self.host.env, transport, device_end,
                                                           self.units))
         self.host.start_thread()

@@ -82,9 +82,8 @@ def station(rig: ModbusRig, *meters: tuple[str, int, str]) -> str:
 
 @pytest.mark.parametrize("transport", ["tcp", "rtu"])
 def test_two_meters_share_one_line(tmp_path, registry, transport):
-    rig = ModbusRig(tmp_path, transport, maps=("sdm630", "dc-meter-int"))
-    rig.units[1].plug.ev_draw_a, rig.units[1].plug.ev_phases = 100.0, 1
-    rig.host.call(lambda: rig.units[1].plug.settle(rig.host.env.now))
+    rig = ModbusRig(tmp_path, transport, maps=("sdm630", "dc-meter-int"),
+                    loads=((16.0, 3), (100.0, 1)))
     bench = Bench(station(rig, ("ac", 1, "sdm630"), ("dc", 2, "dc-meter-int")),
                   tmp_path / "station.yaml", registry)
     try:
