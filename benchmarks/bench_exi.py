@@ -7,6 +7,7 @@ Messages come from the reference corpus, or from the EXIficient vectors of the t
 corpus is absent. For every message the median of ``--repeat`` runs is taken; the figures are
 the median over messages. ``--reference-python`` names the Python of the environment that has
 Josev installed: it runs tools/exi_reference/time_reference.py there and prints both sides.
+The reference codec alone (charger.v2g.codec, without the compiled fast path) is timed beside.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def median_ms(repeat: int, operation: Callable[..., object], *args: object) -> f
 def measure(entries: list[dict[str, Any]], repeat: int) -> dict[str, list[float]]:
     exi.warm_up()
     figures: dict[str, list[float]] = {"encode": [], "decode": [], "encode_dict": [],
-                                       "decode_dict": [], "skipped": []}
+                                       "decode_dict": [], "encode_reference": [],
+                                       "decode_reference": [], "skipped": []}
     for entry in entries:
         namespace = entry["namespace"]
         data = bytes.fromhex(entry["exi"])
@@ -78,6 +80,10 @@ def measure(entries: list[dict[str, Any]], repeat: int) -> dict[str, list[float]
         figures["decode"].append(median_ms(repeat, exi.decode, namespace, data))
         figures["encode_dict"].append(median_ms(repeat, exi.encode, namespace, infoset))
         figures["decode_dict"].append(median_ms(repeat, exi.decode_dict, namespace, data))
+        figures["encode_reference"].append(
+            median_ms(repeat, exi.encode_reference, namespace, message))
+        figures["decode_reference"].append(
+            median_ms(repeat, exi.decode_reference, namespace, data))
     return figures
 
 
@@ -110,6 +116,11 @@ def main() -> int:
     print(f"{'charger.v2g, infoset dicts':34}"
           f"{statistics.median(figures['encode_dict']):>9.3f} ms"
           f"{statistics.median(figures['decode_dict']):>9.3f} ms")
+    reference_encode = statistics.median(figures["encode_reference"])
+    reference_decode = statistics.median(figures["decode_reference"])
+    print(f"{'charger.v2g, reference codec only':34}{reference_encode:>9.3f} ms"
+          f"{reference_decode:>9.3f} ms   (compiled: {reference_encode / encode:.1f}x, "
+          f"{reference_decode / decode:.1f}x faster)")
     print(f"{'charger.v2g, slowest message':34}{max(figures['encode']):>9.3f} ms"
           f"{max(figures['decode']):>9.3f} ms")
 

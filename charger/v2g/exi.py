@@ -8,12 +8,18 @@
 The stream is what EXIficient writes with the options V2G uses: the header byte 0x80
 (distinguishing bits, no options, version 1), schema-informed grammars, bit-packed, not strict,
 nothing preserved, string table unbounded.
+
+Messages go through the compiled codec (charger.v2g.compiled) first; whatever it does not handle
+(anything invalid, rare second-level events) goes through the reference codec
+(charger.v2g.codec), which decides the bytes or the error. ``encode_reference`` and
+``decode_reference`` run the reference codec alone.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from charger.v2g import compiled
 from charger.v2g.bits import BitReader, BitWriter
 from charger.v2g.codec import StringTable, decode_element_content, encode_element_content
 from charger.v2g.errors import V2GDecodeError, V2GEncodeError
@@ -21,7 +27,8 @@ from charger.v2g.grammar import SE, compile_type, document_grammar
 from charger.v2g.infoset import element_to_plain, from_dict, root_use, to_dict
 from charger.v2g.namespaces import SCHEMAS, schema_of
 
-__all__ = ["EXI_HEADER", "decode", "decode_dict", "encode", "from_dict", "to_dict", "warm_up"]
+__all__ = ["EXI_HEADER", "decode", "decode_dict", "decode_reference", "encode", "encode_reference",
+           "from_dict", "to_dict", "warm_up"]
 
 EXI_HEADER = 0x80
 # A V2GTP payload is bounded well below this; a larger input is refused before any work.
@@ -30,6 +37,15 @@ MAX_MESSAGE_BYTES = 1 << 20
 
 def encode(namespace: str, message: Any) -> bytes:
     """EXI-encode a typed root message or its infoset dict."""
+    return _encode(namespace, message, fast=True)
+
+
+def encode_reference(namespace: str, message: Any) -> bytes:
+    """``encode`` by the reference codec alone (for tests and benchmarks)."""
+    return _encode(namespace, message, fast=False)
+
+
+def _encode(namespace: str, message: Any, fast: bool) -> bytes:
     if isinstance(message, dict):
         message = from_dict(namespace, message)
     schema = schema_of(namespace)
@@ -39,6 +55,11 @@ def encode(namespace: str, message: Any) -> bytes:
         root_use(message, namespace)  # raises the explanatory error
         raise V2GEncodeError(f"{type(message).__name__} cannot be a {namespace} root")
     code, use = found
+    if fast:
+        try:
+            return compiled.encode_document(EXI_HEADER, code, document.width, use, message)
+        except Exception:  # noqa: BLE001 - the reference codec decides: bytes or the error
+            pass
     writer = BitWriter()
     writer.write(EXI_HEADER, 8)
     writer.write(code, document.width)
@@ -47,7 +68,7 @@ def encode(namespace: str, message: Any) -> bytes:
     return writer.to_bytes()
 
 
-def _decode_root(namespace: str, data: bytes) -> tuple[str, Any]:
+def _decode_root(namespace: str, data: bytes, fast: bool = True) -> tuple[str, Any]:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise V2GDecodeError(f"expected bytes, got {type(data).__name__}")
     if len(data) > MAX_MESSAGE_BYTES:
@@ -64,12 +85,23 @@ def _decode_root(namespace: str, data: bytes) -> tuple[str, Any]:
     if code >= len(document.uses):
         raise V2GDecodeError("the root element is not a global element of the schema")
     use = document.uses[code]
+    if fast and use.info is not None:
+        position = reader.next_byte, reader.window, reader.avail
+        try:
+            return use.name, compiled.decode_content(reader, use)
+        except Exception:  # noqa: BLE001 - the reference codec decides: the value or the error
+            reader.next_byte, reader.window, reader.avail = position
     return use.name, decode_element_content(reader, use, StringTable())
 
 
 def decode(namespace: str, data: bytes) -> Any:
     """Decode an EXI stream into the typed object of its root element."""
     return _decode_root(namespace, data)[1]
+
+
+def decode_reference(namespace: str, data: bytes) -> Any:
+    """``decode`` by the reference codec alone (for tests and benchmarks)."""
+    return _decode_root(namespace, data, fast=False)[1]
 
 
 def decode_dict(namespace: str, data: bytes) -> dict[str, Any]:
