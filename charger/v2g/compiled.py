@@ -2,8 +2,8 @@
 
 The codec of :mod:`charger.v2g.codec` walks a grammar per message, several calls per element and
 one per bit field. Here every complex type gets a generated encoder (one straight pass over its
-fields, bits shifted into a local int) and a generated decoder (one function per grammar state,
-bit reads inlined), so an element costs about one Python call.
+fields, bits shifted into a local int) and a generated decoder (the grammar states as blocks of
+one function, bit reads inlined on local variables), so an element costs about one Python call.
 
 They are a fast path only for messages that are valid: whenever a compiled function meets
 anything unusual (a wrong type, a missing field, an out-of-range value, a second-level event) it
@@ -487,16 +487,25 @@ def decoder(info: TypeInfo) -> Any:
 
 
 def encode_document(header: int, code: int, width: int, use: ElementUse, message: Any) -> bytes:
-    """The whole stream: header byte, the root's DocContent code, its content, padding."""
-    assert use.info is not None
+    """The whole stream: header byte, the root's DocContent code, its content, padding.
+    Raises Fallback for anything it does not encode (a KeyError of a grammar table included)."""
+    if use.info is None:
+        raise Fallback
     out = bytearray()
-    acc, nbits = encoder(use.info)(message, (header << width) | code, 8 + width, out)
+    try:
+        acc, nbits = encoder(use.info)(message, (header << width) | code, 8 + width, out)
+    except Exception:  # noqa: BLE001 - whatever went wrong, the reference codec decides
+        raise Fallback from None
     pad = -nbits % 8
     tail = (acc << pad).to_bytes((nbits + pad) // 8, "big")
     return bytes(out) + tail if out else tail
 
 
 def decode_content(reader: BitReader, use: ElementUse) -> Any:
-    """The root element's content."""
-    assert use.info is not None
-    return decoder(use.info)(reader)
+    """The root element's content; Fallback for anything it does not decode."""
+    if use.info is None:
+        raise Fallback
+    try:
+        return decoder(use.info)(reader)
+    except Exception:  # noqa: BLE001 - whatever went wrong, the reference codec decides
+        raise Fallback from None

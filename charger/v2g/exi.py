@@ -58,7 +58,7 @@ def _encode(namespace: str, message: Any, fast: bool) -> bytes:
     if fast:
         try:
             return compiled.encode_document(EXI_HEADER, code, document.width, use, message)
-        except Exception:  # noqa: BLE001 - the reference codec decides: bytes or the error
+        except compiled.Fallback:  # the reference codec decides: the bytes or the error
             pass
     writer = BitWriter()
     writer.write(EXI_HEADER, 8)
@@ -89,7 +89,7 @@ def _decode_root(namespace: str, data: bytes, fast: bool = True) -> tuple[str, A
         position = reader.next_byte, reader.window, reader.avail
         try:
             return use.name, compiled.decode_content(reader, use)
-        except Exception:  # noqa: BLE001 - the reference codec decides: the value or the error
+        except compiled.Fallback:  # the reference codec decides: the value or the error
             reader.next_byte, reader.window, reader.avail = position
     return use.name, decode_element_content(reader, use, StringTable())
 
