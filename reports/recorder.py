@@ -10,7 +10,8 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from json.encoder import encode_basestring_ascii
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import simpy
 
@@ -29,8 +30,10 @@ MAX_TIMELINE_ROWS = 1_000_000
 MAX_SIGNAL_ROWS = 1_000_000
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One timeline row. A named tuple rather than a frozen dataclass: as immutable, and a run
+    records tens of thousands of them, where the dataclass's frozen __init__ costs 4x more."""
+
     t: float
     source: str
     kind: str
@@ -39,8 +42,29 @@ class Row:
     text: str  # value as canonical JSON, frozen when recorded
 
 
+# What json.dumps(value, sort_keys=True, separators=(",", ":"), default=str) builds on every
+# call, built once: the same text without the construction.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_INF = math.inf
+# Scalars written directly, as the JSON encoder writes them (it would build its C encoder
+# first); keyed by exact type so that subclasses (IntEnum, str enums) take the encoder's path.
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii,
+    int: int.__repr__,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda _value: "null",
+    float: lambda value: (float.__repr__(value) if -_INF < value < _INF
+                          else "NaN" if value != value
+                          else "Infinity" if value > 0 else "-Infinity"),
+}
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    """Canonical JSON: sorted keys, no spaces, ASCII only, anything else as its str()."""
+    scalar = _SCALAR_TEXT.get(type(value))
+    if scalar is not None:
+        return scalar(value)
+    return _CANONICAL.encode(value)
 
 
 class RowLimit:

@@ -2,6 +2,7 @@
 the same bytes for valid messages, a Fallback wherever the reference refuses, the same values
 decoded, and never a value where the reference refuses the bytes."""
 
+import contextlib
 import dataclasses
 
 import pytest
@@ -78,10 +79,9 @@ def test_valid_messages_encode_and_decode_alike(namespace):
         data = compiled_encode(namespace, message)  # a valid message never falls back
         assert data == exi.encode_reference(namespace, message)
         reference = exi.decode_reference(namespace, data)
-        try:
+        # Second-level events (empty values) are left to the reference codec.
+        with contextlib.suppress(compiled.Fallback):
             assert compiled_decode(namespace, data) == reference
-        except compiled.Fallback:  # second-level events (empty values) are the reference's
-            pass
         assert exi.decode(namespace, data) == reference
 
     check()
