@@ -3,10 +3,12 @@ SupportedAppProtocol through cable check and pre-charge, MINUTES of CurrentDeman
 interval real cars use (100 ms), to SessionStop; every message EXI-encoded, framed, decoded.
 
     python benchmarks/bench_v2g_session.py [--minutes 30] [--protocol iso2|din] [--hook]
+                                           [--compare]
 
 Prints the simulated and wall time, their ratio (the issue's goal for a whole DC session is
 1000x), the messages exchanged, and where the time goes (cProfile, top functions) with
-``--profile``.
+``--profile``. ``--compare`` runs the session twice more, once with the reference EXI codec
+alone (charger.v2g.codec, no compiled fast path), and prints the CPU time of both side by side.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from charger.v2g import exi  # noqa: E402
 from tests.v2g_session.doubles import make_run  # noqa: E402
 
 GOAL_RATIO = 1000.0
@@ -43,6 +46,25 @@ def session(minutes: float, protocol: str, hook: bool) -> tuple[float, int]:
     return run.env.now, count
 
 
+def compare(minutes: float, protocol: str) -> None:
+    """CPU time of the session with the compiled codec and with the reference codec alone."""
+    compiled_codec = exi.encode, exi.decode
+    figures = {}
+    for label, codec in (("compiled EXI codec", compiled_codec),
+                         ("reference EXI codec", (exi.encode_reference, exi.decode_reference))):
+        exi.encode, exi.decode = codec
+        try:
+            start = time.process_time()
+            simulated, _ = session(minutes, protocol, False)
+            figures[label] = time.process_time() - start
+        finally:
+            exi.encode, exi.decode = compiled_codec
+        cpu = figures[label]
+        print(f"  {label:20} CPU {cpu:7.2f} s   ratio {simulated / cpu:7.0f}x")
+    gain = figures["reference EXI codec"] / figures["compiled EXI codec"]
+    print(f"  compiled codec: the session takes {gain:.2f}x less CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -50,6 +72,8 @@ def main() -> None:
     parser.add_argument("--hook", action="store_true",
                         help="record every message (decoded dict and hex), as the timeline will")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time the session with the reference EXI codec alone")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
     start = time.perf_counter()
@@ -69,6 +93,8 @@ def main() -> None:
         print(f"  recorded {messages} messages on the SECC side")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+    if args.compare:
+        compare(args.minutes, args.protocol)
 
 
 if __name__ == "__main__":

@@ -102,9 +102,12 @@ class BitReader:
         return (self.window >> avail) & ((1 << width) - 1)
 
     def uint(self) -> int:
-        result = 0
-        shift = 0
-        for _ in range(MAX_UINT_GROUPS):
+        return self.uint_rest(0, 0)
+
+    def uint_rest(self, result: int, groups: int) -> int:
+        """An Unsigned Integer of which ``groups`` groups, worth ``result``, are already read."""
+        shift = 7 * groups
+        for _ in range(MAX_UINT_GROUPS - groups):
             avail = self.avail - 8
             if avail < 0:
                 self._refill(8)

@@ -17,7 +17,7 @@ import base64
 import binascii
 from typing import Any
 
-from charger.v2g.bits import FLUSH_BITS, BitReader, BitWriter
+from charger.v2g.bits import FLUSH_BITS, MAX_UINT_GROUPS, BitReader, BitWriter
 from charger.v2g.errors import V2GDecodeError, V2GEncodeError
 from charger.v2g.grammar import (
     AT,
@@ -198,16 +198,40 @@ def _decode_string(r: BitReader, stype: SimpleType, table: StringTable, key: str
     if length > limit or 8 * length > r.remaining:
         raise V2GDecodeError(f"{stype.name}: string length {length} exceeds "
                              f"{'its maxLength' if length > limit else 'the input'}")
-    chars = []
-    for _ in range(length):
-        point = r.uint()
-        if point > MAX_CODE_POINT or 0xD800 <= point <= 0xDFFF:
-            raise V2GDecodeError(f"{stype.name}: invalid character U+{point:X}")
-        chars.append(chr(point))
-    value = "".join(chars)
+    # Every character takes at least one 8-bit group: read that many at once. ASCII (the usual
+    # case) is then the bytes as they are; otherwise the groups are walked, reading on as needed.
+    groups = r.raw_bytes(length)
+    if groups.isascii():
+        value = groups.decode("ascii")
+    else:
+        value = _decode_characters(r, stype, groups, length)
     if length and table.enabled:
         table.add(key, value)
     return value
+
+
+def _decode_characters(r: BitReader, stype: SimpleType, groups: bytes, length: int) -> str:
+    """``length`` characters, each an Unsigned Integer, from ``groups`` and then the reader."""
+    chars = []
+    position = 0
+    for _ in range(length):
+        point = shift = 0
+        for _ in range(MAX_UINT_GROUPS):
+            if position < len(groups):
+                group = groups[position]
+                position += 1
+            else:
+                group = r.read(8)
+            point |= (group & 0x7F) << shift
+            if group < 0x80:
+                break
+            shift += 7
+        else:
+            raise V2GDecodeError("EXI unsigned integer too long")
+        if point > MAX_CODE_POINT or 0xD800 <= point <= 0xDFFF:
+            raise V2GDecodeError(f"{stype.name}: invalid character U+{point:X}")
+        chars.append(chr(point))
+    return "".join(chars)
 
 
 def _decode_binary(r: BitReader, stype: SimpleType) -> bytes:

@@ -294,7 +294,17 @@ class Compiler:
         else:  # strings and binaries
             if lead:
                 src.add("a <<= 1; n += 1")
-            src.add(f"a, n = _text(a, n, out, {var}, {self.const(stype)})")
+            if kind == Kind.STRING:
+                # Short ASCII strings inline: length + 2 in one group, then the bytes as they are.
+                low = stype.min_length or 0
+                high = min(stype.max_length if stype.max_length is not None else 125, 125)
+                src.add(f"if type({var}) is str and {low} <= len({var}) <= {high} "
+                        f"and {var}.isascii():")
+                src.add(f"    k = len({var}); a = (((a << 8) | (k + 2)) << (8 * k)) | "
+                        f"int.from_bytes({var}.encode(), 'big'); n += 8 + 8 * k")
+                src.add(f"else: a, n = _text(a, n, out, {var}, {self.const(stype)})")
+            else:
+                src.add(f"a, n = _text(a, n, out, {var}, {self.const(stype)})")
         if trail:
             src.add("a <<= 1; n += 1")
 
@@ -407,14 +417,16 @@ class Compiler:
             return
         if kind == Kind.INTEGER:
             _read(src, "neg", 1)
-        # Unsigned Integer: one group inline, longer ones by the reader (from the first group,
-        # which is still in the window: only the position moves back).
+        # Unsigned Integer: up to two groups inline, the rest by the reader.
         _read(src, "x", 8)
         src.add("if x >= 0x80:")
         src.depth += 1
-        src.add("A += 8")
-        _call(src, "x = r.uint()")
-        src.depth -= 1
+        _read(src, "y", 8)
+        src.add("x = (x & 0x7F) | ((y & 0x7F) << 7)")
+        src.add("if y >= 0x80:")
+        src.depth += 1
+        _call(src, "x = r.uint_rest(x, 2)")
+        src.depth -= 2
         if kind == Kind.INTEGER:
             src.add("if neg: x = -x - 1")
         checks = []
