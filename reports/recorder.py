@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import simpy
@@ -43,8 +43,13 @@ class Row(NamedTuple):
 
 
 # What json.dumps(value, sort_keys=True, separators=(",", ":"), default=str) builds on every
-# call, built once: the same text without the construction.
+# call, built once: the same text without the construction. Beneath it, the C encoder it makes
+# per call, made once too, without the circular-reference bookkeeping (a circular value, which
+# no bus message can be, then recurses until RecursionError and takes the JSONEncoder's path,
+# which raises its ValueError).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_C_CANONICAL = (c_make_encoder(None, str, encode_basestring_ascii, None, ":", ",", True, False,
+                               True) if c_make_encoder is not None else None)
 _INF = math.inf
 # Scalars written directly, as the JSON encoder writes them (it would build its C encoder
 # first); keyed by exact type so that subclasses (IntEnum, str enums) take the encoder's path.
@@ -64,6 +69,11 @@ def to_json(value: Any) -> str:
     scalar = _SCALAR_TEXT.get(type(value))
     if scalar is not None:
         return scalar(value)
+    if _C_CANONICAL is not None:
+        try:
+            return "".join(_C_CANONICAL(value, 0))
+        except RecursionError:
+            pass
     return _CANONICAL.encode(value)
 
 

@@ -27,7 +27,8 @@ class Mode(enum.StrEnum):
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    | st.dictionaries(st.integers(-5, 5), children, max_size=3),
     max_leaves=12,
 )
 
@@ -42,6 +43,15 @@ def test_odd_scalars_match_json_dumps():
     for value in (math.nan, math.inf, -math.inf, -0.0, 2**80, "é\n\"", Phase.ONE, Mode.EXPORT,
                   b"raw", (1, 2.5), {"b": [Phase.ONE], "a": None}):
         assert to_json(value) == reference(value), value
+
+
+def test_circular_values_are_refused_as_json_dumps_refuses_them():
+    loop: dict = {"a": 1}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference"):
+        reference(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        to_json(loop)
 
 
 def test_rows_are_immutable():
