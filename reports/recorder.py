@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import simpy
@@ -154,6 +155,11 @@ class ConnectorProbe:
     car: tuple[str, str] | None = None  # car_simulator: state of charge
 
 
+# A sample row's signal values from a {signal name: value} dict, in SIGNAL_COLUMNS order.
+_READ_SIGNALS = itemgetter(*(s.name for s in SIGNALS))
+assert len(SIGNALS) > 1  # itemgetter of one name would return the value, not a tuple
+
+
 class _LateTimeout(simpy.events.Event):
     """A timeout that fires after everything else scheduled for the same instant.
 
@@ -214,9 +220,9 @@ class SignalSampler:
         self.last_sample = []
         if not self.limit.admits(len(self.rows) + len(self.latest), t):
             return
+        site, read = self.site, _READ_SIGNALS
         for connector in sorted(self.latest):
-            values = {**self.latest[connector], **self.site}
-            row = (t, connector, *(values[s.name] for s in SIGNALS))
+            row = (t, connector, *read({**self.latest[connector], **site}))
             self.rows.append(row)
             self.last_sample.append(row)
         for watcher in tuple(self._watchers):
