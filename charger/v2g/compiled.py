@@ -200,8 +200,18 @@ class Compiler:
                     f" | (empty << {EMPTY_CONTENT_WIDTH - 1}), n + w + {EMPTY_CONTENT_WIDTH - 1}")
             src.add("a = (a << w) | c; n += w")
             self._simple_encode(src, "v", grammar.text, framed=False)
+        # While the state is known here, at generation time, its codes are written as constants
+        # (``known``); from the first optional element on, ``st`` follows it at run time.
+        known = index[id(grammar.start)] if not grammar.attributes and grammar.text is None \
+            else None
         for plan in grammar.fields:
             src.add(f"v = o.{plan.name}")
+            if known is not None and not plan.is_list and plan.single is not None:
+                known = self._known_state_field(src, plan.single, grammar.states[known], index)
+                continue
+            if known is not None:
+                src.add(f"st = {known}")
+                known = None
             src.add("if v is not None:")
             src.depth += 1
             if plan.is_list:
@@ -228,12 +238,46 @@ class Compiler:
                 src.add("a = (a << w) | c; n += w")
                 src.add("a, n = fn(x, a, n, out)")
             src.depth -= 2 if plan.is_list else 1
-        ends = {index[id(s)]: (s.ee, s.width) for s in grammar.states if s.ee is not None}
-        src.add(f"c, w = {self.const(ends)}[st]")
-        src.add("a = (a << w) | c; n += w")
+        if known is not None:
+            state = grammar.states[known]
+            if state.ee is None:
+                src.add("raise Fallback")
+            else:
+                src.add(f"a = (a << {state.width}) | {state.ee}; n += {state.width}")
+        else:
+            ends = {index[id(s)]: (s.ee, s.width) for s in grammar.states if s.ee is not None}
+            src.add(f"c, w = {self.const(ends)}[st]")
+            src.add("a = (a << w) | c; n += w")
         src.add("if n > FLUSH_BITS: return _flush(a, n, out)")
         src.add("return a, n")
         src.depth -= 1
+
+    def _known_state_field(self, src: _Source, use: ElementUse, state: State,
+                           index: dict[int, int]) -> int | None:
+        """A single-element field met in a state known at generation time; returns the state
+        known after it, or None when that depends on whether the field is given."""
+        entry = state.se.get(use.key)
+        if entry is None:  # not allowed here: given, the reference codec explains why
+            src.add("if v is not None: raise Fallback")
+            return index[id(state)]
+        code, target = entry
+        # Nothing but this element may come next: absent, the message is incomplete.
+        mandatory = all(kind == SE and payload.key == use.key
+                        for kind, payload, _ in state.prods)
+        if mandatory:
+            src.add("if v is None: raise Fallback")
+        else:
+            src.add("if v is None:")
+            src.add(f"    st = {index[id(state)]}")
+            src.add("else:")
+            src.depth += 1
+        src.add(f"a = (a << {state.width}) | {code}; n += {state.width}")
+        self._element_encode(src, "v", use)
+        if mandatory:
+            return index[id(target)]
+        src.add(f"st = {index[id(target)]}")
+        src.depth -= 1
+        return None
 
     @staticmethod
     def _se_table(grammar: Grammar, index: dict[int, int], use: ElementUse) -> dict:
