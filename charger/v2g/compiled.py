@@ -99,6 +99,11 @@ def _text(acc: int, nbits: int, out: bytearray, value: Any, stype: SimpleType) -
     return acc, nbits
 
 
+def _plain_text(value: Any) -> str:
+    """A string or enumeration value as infoset text (an enum member by its literal)."""
+    return str(value.value) if hasattr(value, "value") else str(value)
+
+
 class _Source:
     """Generated source text with indentation."""
 
@@ -119,11 +124,12 @@ class Compiler:
             "Fallback": Fallback, "_flush": _flush, "_uint": _uint, "_text": _text,
             "_decode_string": _decode_string, "_decode_binary": _decode_binary,
             "_decode_second_level": _decode_second_level, "_NO_TABLE": _NO_TABLE,
-            "FLUSH_BITS": FLUSH_BITS,
+            "FLUSH_BITS": FLUSH_BITS, "_plain_text": _plain_text,
         }
         self.ids = count()
         self.encoders: dict[int, str] = {}
         self.decoders: dict[int, str] = {}
+        self.plainers: dict[int, str] = {}
         self.pending: list[tuple[str, TypeInfo]] = []
         self.unresolved: list[str] = []  # constants naming functions not generated yet
 
@@ -144,8 +150,13 @@ class Compiler:
         self._generate()
         return self.scope[name]
 
+    def to_plain(self, info: TypeInfo) -> Any:
+        name = self._name("plain", info)
+        self._generate()
+        return self.scope[name]
+
     def _name(self, kind: str, info: TypeInfo) -> str:
-        table = self.encoders if kind == "enc" else self.decoders
+        table = {"enc": self.encoders, "dec": self.decoders, "plain": self.plainers}[kind]
         name = table.get(id(info))
         if name is None:
             name = table[id(info)] = f"{kind}_{info.cls.__name__}_{next(self.ids)}"
@@ -158,14 +169,16 @@ class Compiler:
             kind, info = self.pending.pop()
             if kind == "enc":
                 self._encoder_source(source, info)
-            else:
+            elif kind == "dec":
                 self._decoder_source(source, info)
+            else:
+                self._plain_source(source, info)
         if source.lines:
             exec(compile("\n".join(source.lines), "<charger.v2g.compiled>", "exec"),  # noqa: S102
                  self.scope)
         for name in self.unresolved:
-            self.scope[name] = {cls: (table, self.scope[fn])
-                                for cls, (table, fn) in self.scope[name].items()}
+            self.scope[name] = {cls: (first, self.scope[fn])
+                                for cls, (first, fn) in self.scope[name].items()}
         self.unresolved.clear()
 
     # ---------------------------------------------------------------- encoders
@@ -351,6 +364,67 @@ class Compiler:
                 src.add(f"a, n = _text(a, n, out, {var}, {self.const(stype)})")
         if trail:
             src.add("a <<= 1; n += 1")
+
+    # ---------------------------------------------------------------- infoset dicts
+
+    def _plain_source(self, src: _Source, info: TypeInfo) -> None:
+        """``plain_N(obj) -> dict``: what charger.v2g.infoset.complex_to_plain returns."""
+        grammar: Grammar = info.grammar or compile_type(info)
+        src.add(f"def {self.plainers[id(info)]}(o):")
+        src.depth += 1
+        src.add("d = {}")
+        for attr in grammar.attributes:
+            src.add(f"v = o.{attr.name}")
+            value = self._plain_simple("v", attr.stype)
+            src.add(f"if v is not None: d[{'@' + attr.name!r}] = {value}")
+        if grammar.text is not None:
+            src.add(f"v = o.value; d['#text'] = {self._plain_simple('v', grammar.text)}")
+        names = [use.name for plan in grammar.fields for use in
+                 ([plan.single] if plan.single is not None else plan.by_class.values())]
+        distinct = len(names) == len(set(names))
+        for plan in grammar.fields:
+            src.add(f"v = o.{plan.name}")
+            src.add("if v is not None:")
+            src.depth += 1
+            use = plan.single
+            if use is not None and distinct:
+                if plan.is_list:
+                    src.add(f"p = [{self._plain_element('x', use)} for x in v]")
+                    src.add(f"if p: d[{use.name!r}] = p")
+                else:
+                    src.add(f"d[{use.name!r}] = {self._plain_element('v', use)}")
+            else:
+                src.add(f"for x in {'v' if plan.is_list else '(v,)'}:")
+                src.depth += 1
+                if use is not None:
+                    src.add(f"name, p = {use.name!r}, {self._plain_element('x', use)}")
+                else:
+                    table = {cls: (u.name, self._name("plain", u.info))
+                             for cls, u in plan.by_class.items()}
+                    table_name = self.const(table)
+                    self.unresolved.append(table_name)
+                    src.add(f"name, fn = {table_name}[type(x)]")
+                    src.add("p = fn(x)")
+                src.add("d.setdefault(name, []).append(p)" if plan.is_list else "d[name] = p")
+                src.depth -= 1
+            src.depth -= 1
+        src.add("return d")
+        src.depth -= 1
+
+    def _plain_element(self, var: str, use: ElementUse) -> str:
+        if use.simple:
+            assert use.stype is not None
+            return self._plain_simple(var, use.stype)
+        assert use.info is not None
+        return f"{self._name('plain', use.info)}({var})"
+
+    def _plain_simple(self, var: str, stype: SimpleType) -> str:
+        kind = stype.kind
+        if kind == Kind.HEX or kind == Kind.BASE64:
+            return f"bytes({var}).hex().upper()"
+        if kind == Kind.ENUM or kind == Kind.STRING:
+            return f"({var} if type({var}) is str else _plain_text({var}))"
+        return var
 
     # ---------------------------------------------------------------- decoders
 
@@ -564,4 +638,20 @@ def decode_content(reader: BitReader, use: ElementUse) -> Any:
     try:
         return decoder(use.info)(reader)
     except Exception:  # noqa: BLE001 - whatever went wrong, the reference codec decides
+        raise Fallback from None
+
+
+_PLAINERS: dict[int, Any] = {}
+
+
+def to_plain(use: ElementUse, message: Any) -> dict[str, Any]:
+    """The infoset dict of a complex-typed element's value (see charger.v2g.infoset)."""
+    if use.info is None:
+        raise Fallback
+    found = _PLAINERS.get(id(use.info))
+    if found is None:
+        found = _PLAINERS[id(use.info)] = _COMPILER.to_plain(use.info)
+    try:
+        return found(message)
+    except Exception:  # noqa: BLE001 - whatever went wrong, the reference conversion decides
         raise Fallback from None

@@ -24,7 +24,7 @@ from charger.v2g.bits import BitReader, BitWriter
 from charger.v2g.codec import StringTable, decode_element_content, encode_element_content
 from charger.v2g.errors import V2GDecodeError, V2GEncodeError
 from charger.v2g.grammar import SE, compile_type, document_grammar
-from charger.v2g.infoset import element_to_plain, from_dict, root_use, to_dict
+from charger.v2g.infoset import from_dict, root_to_plain, root_use, to_dict
 from charger.v2g.namespaces import SCHEMAS, schema_of
 
 __all__ = ["EXI_HEADER", "decode", "decode_dict", "decode_reference", "encode", "encode_reference",
@@ -108,7 +108,7 @@ def decode_dict(namespace: str, data: bytes) -> dict[str, Any]:
     """Decode an EXI stream into its infoset dict."""
     name, message = _decode_root(namespace, data)
     _, use = document_grammar(schema_of(namespace)).by_key[name]
-    return {name: element_to_plain(use, message)}
+    return {name: root_to_plain(use, message)}
 
 
 def warm_up(namespace: str | None = None) -> int:

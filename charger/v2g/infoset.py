@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 from typing import Any
 
+from charger.v2g import compiled
 from charger.v2g.errors import V2GEncodeError
 from charger.v2g.grammar import ElementUse, Grammar, compile_type, document_grammar
 from charger.v2g.namespaces import SCHEMAS, schema_of
@@ -76,6 +77,20 @@ def root_use(message: Any, namespace: str | None = None) -> tuple[str, ElementUs
 
 def to_dict(message: Any, namespace: str | None = None) -> dict[str, Any]:
     """The infoset dict of a typed root message (V2G_Message, supportedAppProtocolReq, ...)."""
+    _, use = root_use(message, namespace)
+    return {use.name: root_to_plain(use, message)}
+
+
+def root_to_plain(use: ElementUse, message: Any) -> Any:
+    """``element_to_plain`` through the compiled conversion when it handles the message."""
+    try:
+        return compiled.to_plain(use, message)
+    except compiled.Fallback:  # element_to_plain decides: the same dict or the error
+        return element_to_plain(use, message)
+
+
+def reference_to_dict(message: Any, namespace: str | None = None) -> dict[str, Any]:
+    """``to_dict`` by the reference conversion alone (for tests)."""
     _, use = root_use(message, namespace)
     return {use.name: element_to_plain(use, message)}
 

@@ -1,16 +1,17 @@
 """The compiled codec (charger.v2g.compiled) agrees with the reference codec (charger.v2g.codec):
 the same bytes for valid messages, a Fallback wherever the reference refuses, the same values
-decoded, and never a value where the reference refuses the bytes."""
+decoded, never a value where the reference refuses the bytes, and the same infoset dicts."""
 
 import contextlib
 import dataclasses
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from v2g_strategies import instances, v2g_messages
 
-from charger.v2g import app_protocol, compiled, din, exi, iso2
+from charger.v2g import app_protocol, compiled, din, exi, infoset, iso2
 from charger.v2g.bits import BitReader
 from charger.v2g.errors import V2GDecodeError, V2GEncodeError
 from charger.v2g.grammar import document_grammar
@@ -60,6 +61,13 @@ def reference_outcome(operation, *args):
         return "refused", str(exc)
 
 
+def any_outcome(operation, *args):
+    try:
+        return "ok", json.dumps(operation(*args), default=repr)
+    except Exception as exc:  # noqa: BLE001 - whatever the reference raises, so must we
+        return "raised", type(exc), str(exc)
+
+
 def fields_of(obj, out):
     """Every (object, field name) of a message tree."""
     for field in dataclasses.fields(obj):
@@ -83,6 +91,12 @@ def test_valid_messages_encode_and_decode_alike(namespace):
         with contextlib.suppress(compiled.Fallback):
             assert compiled_decode(namespace, data) == reference
         assert exi.decode(namespace, data) == reference
+        # The infoset dict, keys in the same order.
+        plain = exi.to_dict(message)
+        assert plain == infoset.reference_to_dict(message)
+        assert json.dumps(plain) == json.dumps(infoset.reference_to_dict(message))
+        assert compiled.to_plain(document_grammar(schema_of(namespace)).by_class[type(message)][1],
+                                 message) == next(iter(plain.values()))
 
     check()
 
@@ -105,6 +119,9 @@ def test_broken_messages_fall_back_where_the_reference_refuses(namespace):
             assert fast is None
         # The public encoder gives the reference's bytes or its very error.
         assert reference_outcome(exi.encode, namespace, message) == (outcome, reference)
+        # So does the conversion to an infoset dict.
+        assert any_outcome(exi.to_dict, message) == any_outcome(infoset.reference_to_dict,
+                                                                message)
 
     check()
 
