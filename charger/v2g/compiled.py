@@ -347,6 +347,8 @@ class Compiler:
                 src.add(f"    a <<= 1; n += 1; u = {var}")
                 var = "u"
             src.add(f"if {var} < 0x80: a = (a << 8) | {var}; n += 8")
+            src.add(f"elif {var} < 0x4000: "
+                    f"a = (((a << 8) | 0x80 | ({var} & 0x7F)) << 8) | ({var} >> 7); n += 16")
             src.add(f"else: a, n = _uint(a, n, {var})")
         else:  # strings and binaries
             if lead:
@@ -361,7 +363,13 @@ class Compiler:
                         f"int.from_bytes({var}.encode(), 'big'); n += 8 + 8 * k")
                 src.add(f"else: a, n = _text(a, n, out, {var}, {self.const(stype)})")
             else:
-                src.add(f"a, n = _text(a, n, out, {var}, {self.const(stype)})")
+                # Short binaries inline: the length in one group, then the bytes.
+                low = stype.min_length or 0
+                high = min(stype.max_length if stype.max_length is not None else 127, 127)
+                src.add(f"if type({var}) is bytes and {low} <= len({var}) <= {high}:")
+                src.add(f"    k = len({var}); a = (((a << 8) | k) << (8 * k)) | "
+                        f"int.from_bytes({var}, 'big'); n += 8 + 8 * k")
+                src.add(f"else: a, n = _text(a, n, out, {var}, {self.const(stype)})")
         if trail:
             src.add("a <<= 1; n += 1")
 
@@ -490,23 +498,33 @@ class Compiler:
             return
         stype = use.stype
         assert stype is not None
+        second_level = self.const(use)
+        if stype.kind in (Kind.NBIT, Kind.ENUM, Kind.BOOLEAN):
+            # The CH code (a 0 bit), the value and the EE code (a 0 bit) in one read. A 1 first
+            # is the second level: the other bits go back (one read keeps them in the window).
+            width = 1 if stype.kind == Kind.BOOLEAN else stype.bits
+            _read(src, "v", width + 2)
+            src.add(f"if v >> {width + 1}:")
+            src.depth += 1
+            src.add(f"A += {width + 1}")
+            _call(src, f"x = _decode_second_level(r, {second_level}, _NO_TABLE)")
+            src.depth -= 1
+            src.add("else:")
+            src.depth += 1
+            src.add("if v & 1: raise Fallback")
+            self._small_value(src, "(v >> 1)", stype)
+            src.depth -= 1
+            return
         _read(src, "b", 1)
         src.add("if b:")
         src.depth += 1
-        _call(src, f"x = _decode_second_level(r, {self.const(use)}, _NO_TABLE)")
+        _call(src, f"x = _decode_second_level(r, {second_level}, _NO_TABLE)")
         src.depth -= 1
         src.add("else:")
         src.depth += 1
-        if stype.kind in (Kind.NBIT, Kind.ENUM, Kind.BOOLEAN):
-            # The value and the EE code after it (a 0 bit) in one read.
-            width = 1 if stype.kind == Kind.BOOLEAN else stype.bits
-            _read(src, "v", width + 1)
-            src.add("if v & 1: raise Fallback")
-            self._small_value(src, "(v >> 1)", stype)
-        else:
-            self._simple_decode(src, stype)
-            _read(src, "b", 1)
-            src.add("if b: raise Fallback")
+        self._simple_decode(src, stype)
+        _read(src, "b", 1)
+        src.add("if b: raise Fallback")
         src.depth -= 1
 
     def _small_value(self, src: _Source, raw: str, stype: SimpleType) -> None:
