@@ -634,6 +634,14 @@ def decoder(info: TypeInfo) -> Any:
     return found
 
 
+def prepare(info: TypeInfo) -> None:
+    """Generate a root type's encoder, decoder and infoset conversion (and its children's)."""
+    encoder(info)
+    decoder(info)
+    if id(info) not in _PLAINERS:
+        _PLAINERS[id(info)] = _COMPILER.to_plain(info)
+
+
 def encode_document(header: int, code: int, width: int, use: ElementUse, message: Any) -> bytes:
     """The whole stream: header byte, the root's DocContent code, its content, padding.
     Raises Fallback for anything it does not encode (a KeyError of a grammar table included)."""

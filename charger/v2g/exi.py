@@ -112,12 +112,17 @@ def decode_dict(namespace: str, data: bytes) -> dict[str, Any]:
 
 
 def warm_up(namespace: str | None = None) -> int:
-    """Compile every grammar of a namespace (or of all three) now rather than on first use,
-    so that no later message pays for it; returns the number of grammars."""
+    """Compile every grammar of a namespace (or of all three), and the compiled codec of every
+    root element, now rather than on first use, so that no later message pays for it; returns
+    the number of grammars."""
     keys = [namespace] if namespace is not None else list(SCHEMAS)
     seen: set[int] = set()
     pending = [use.info for key in keys for use in document_grammar(schema_of(key)).uses
                if use.info is not None]
+    for key in keys:
+        for use in document_grammar(schema_of(key)).uses:
+            if use.info is not None:
+                compiled.prepare(use.info)
     while pending:
         info = pending.pop()
         if id(info) in seen:
