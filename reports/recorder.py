@@ -121,15 +121,19 @@ class Recorder:
                always: bool = False) -> None:
         """Add a row (``always``: even beyond the cap, for the few rows that close a run)."""
         now = float(self.env.now)
-        if not always and not self.limit.admits(len(self.rows) + 1, now):
+        rows = self.rows
+        # Below the cap (nearly always) the limit need not be asked.
+        if (not always and len(rows) >= self.limit.max_rows
+                and not self.limit.admits(len(rows) + 1, now)):
             if self.limit.dropped == 1:  # the last row says why the timeline ends
                 text = f"recording stopped: {self.limit.describe()}"
-                self.rows.append(Row(now, "recorder", "log", "error", text, to_json(text)))
+                rows.append(Row(now, "recorder", "log", "error", text, to_json(text)))
             return
         row = Row(now, source, kind, name, value, to_json(value))
-        self.rows.append(row)
-        for watcher in tuple(self._watchers):
-            watcher(row)
+        rows.append(row)
+        if self._watchers:
+            for watcher in tuple(self._watchers):
+                watcher(row)
 
     def watch(self, watcher: Callable[[Row], None]) -> None:
         self._watchers.append(watcher)
