@@ -43,6 +43,9 @@ class Row(NamedTuple):
     text: str  # value as canonical JSON, frozen when recorded
 
 
+# A row's fields in EVENT_COLUMNS order (t, source, kind, name, and the value as its text).
+_EVENT_FIELDS = itemgetter(*(Row._fields.index(f) for f in ("t", "source", "kind", "name", "text")))
+
 # What json.dumps(value, sort_keys=True, separators=(",", ":"), default=str) builds on every
 # call, built once: the same text without the construction. Beneath it, the C encoder it makes
 # per call, made once too, without the circular-reference bookkeeping (a circular value, which
@@ -144,8 +147,7 @@ class Recorder:
     def events_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame([(r.t, r.source, r.kind, r.name, r.text) for r in self.rows],
-                            columns=list(EVENT_COLUMNS))
+        return pd.DataFrame(list(map(_EVENT_FIELDS, self.rows)), columns=list(EVENT_COLUMNS))
 
 
 @dataclass(frozen=True)
