@@ -15,6 +15,7 @@ that both agree on random valid, invalid and corrupted messages.
 
 from __future__ import annotations
 
+import threading
 from itertools import count
 from typing import Any
 
@@ -614,15 +615,20 @@ def _call(src: _Source, line: str) -> None:
 
 
 _COMPILER = Compiler()
+# Generation happens once per type, under a lock (sessions may run in threads on the wall
+# clock); the functions are then read from these dicts without one.
+_GENERATING = threading.Lock()
 _ENCODERS: dict[int, Any] = {}
 _DECODERS: dict[int, Any] = {}
+_PLAINERS: dict[int, Any] = {}
 
 
 def encoder(info: TypeInfo) -> Any:
     """The compiled encoder of a complex type: ``(obj, acc, nbits, out) -> (acc, nbits)``."""
     found = _ENCODERS.get(id(info))
     if found is None:
-        found = _ENCODERS[id(info)] = _COMPILER.encoder(info)
+        with _GENERATING:
+            found = _ENCODERS[id(info)] = _COMPILER.encoder(info)
     return found
 
 
@@ -630,7 +636,17 @@ def decoder(info: TypeInfo) -> Any:
     """The compiled decoder of a complex type: ``(BitReader) -> obj``."""
     found = _DECODERS.get(id(info))
     if found is None:
-        found = _DECODERS[id(info)] = _COMPILER.decoder(info)
+        with _GENERATING:
+            found = _DECODERS[id(info)] = _COMPILER.decoder(info)
+    return found
+
+
+def plainer(info: TypeInfo) -> Any:
+    """The compiled infoset conversion of a complex type: ``(obj) -> dict``."""
+    found = _PLAINERS.get(id(info))
+    if found is None:
+        with _GENERATING:
+            found = _PLAINERS[id(info)] = _COMPILER.to_plain(info)
     return found
 
 
@@ -638,8 +654,7 @@ def prepare(info: TypeInfo) -> None:
     """Generate a root type's encoder, decoder and infoset conversion (and its children's)."""
     encoder(info)
     decoder(info)
-    if id(info) not in _PLAINERS:
-        _PLAINERS[id(info)] = _COMPILER.to_plain(info)
+    plainer(info)
 
 
 def encode_document(header: int, code: int, width: int, use: ElementUse, message: Any) -> bytes:
@@ -667,17 +682,12 @@ def decode_content(reader: BitReader, use: ElementUse) -> Any:
         raise Fallback from None
 
 
-_PLAINERS: dict[int, Any] = {}
-
-
 def to_plain(use: ElementUse, message: Any) -> dict[str, Any]:
     """The infoset dict of a complex-typed element's value (see charger.v2g.infoset)."""
     if use.info is None:
         raise Fallback
-    found = _PLAINERS.get(id(use.info))
-    if found is None:
-        found = _PLAINERS[id(use.info)] = _COMPILER.to_plain(use.info)
+    convert = plainer(use.info)
     try:
-        return found(message)
+        return convert(message)
     except Exception:  # noqa: BLE001 - whatever went wrong, the reference conversion decides
         raise Fallback from None
