@@ -28,6 +28,7 @@ from reports.recorder import Recorder, Row, SignalSampler
 
 SOURCE = "scenario"
 PROGRESS_EVERY_S = 10.0  # wall seconds between progress lines of a distributed run
+OBSERVATION_LAG_S = 0.02  # wall s: a message's way to the recorder from another process/device
 
 
 class ScenarioRun:
@@ -234,8 +235,16 @@ class ScenarioRun:
                                          "; ".join(full), None, kind="implicit"))
         # The safety invariants (evbench/scenario/invariants.py), judged on every run.
         out += judge_invariants(self.recorder.rows, wiring_of(self.world), float(self.env.now),
-                                self.scenario.invariants_off)
+                                self.scenario.invariants_off, self._observation_lag_s())
         return out
+
+
+    def _observation_lag_s(self) -> float:
+        """Simulated seconds by which facts from different processes or devices may reach
+        the recorder out of order: none in virtual time; on the wall clock, OBSERVATION_LAG_S
+        of wall time, scaled by the run's factor."""
+        factor = getattr(self.env, "factor", None)
+        return OBSERVATION_LAG_S / factor if factor else 0.0
 
 
 def run_scenario(scenario: Scenario | str | Path, seed: int | None = None,

@@ -212,3 +212,18 @@ def test_rows_of_the_same_instant_leave_only_their_outcome() -> None:
     t = Timeline().measure(1.0, cp_state="B").measure(1.0, cp_state="C")
     view = build_view(t.rows, WIRING, 2.0)
     assert [(s.t, s.cp) for s in view.connectors[1].segments] == [(1.0, "C")]
+
+
+@pytest.mark.parametrize(("late_by", "lag", "broken"), [
+    (0.013, 0.0, True),  # in virtual time the order on the timeline is the true order
+    (0.013, 0.08, False),  # on the wall clock the board's last reading may arrive late
+    (0.2, 0.08, True),  # but not by more than the lag
+])
+def test_a_reading_that_arrives_after_the_transaction_end_is_judged_by_the_lag(
+        late_by: float, lag: float, broken: bool) -> None:
+    t = Timeline().charging().meter(3.0, 0.0)
+    t.measure(30.0, cp_state="B").session(30.0, "TransactionFinished")
+    t.measure(30.0 + late_by, relays_closed=False, current_a=[0.0] * 3).meter(31.0, 80.0)
+    results = judge_invariants(t.rows, WIRING, 40.0, observation_lag_s=lag)
+    failed = {e.name for e in results if not e.passed}
+    assert (_name("no_energy_outside_transaction") in failed) is broken
