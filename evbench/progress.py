@@ -66,6 +66,8 @@ class RunCountBar:
             self.violations += 1
             self.bar.set_postfix_str(f"{self.violations} violating", refresh=False)
         self.bar.update(done - self.bar.n)
+        if done == self.bar.total:
+            self.bar.refresh()  # the last run is shown, whatever the drawing rate skipped
 
     def close(self) -> None:
         self.bar.close()
