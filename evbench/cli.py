@@ -162,6 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--jobs", type=_positive_int, default=None,
                       help="worker processes (default: one per core)")
 
+    compare = _command(commands, "compare", _compare,
+                       "put two runs of one scenario side by side (e.g. simulated against a "
+                       "bench): state sequences, timing, energy, verdicts, overlaid plots",
+                       ok="the runs agree within the tolerances",
+                       failed="a difference exceeds the tolerances (listed)")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A", help="a run directory (--out)")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B", help="another run directory")
+    compare.add_argument("--time-tolerance", type=_seconds, default=0.5, metavar="S",
+                         help="how far apart in simulated time matching events may be "
+                         "(default: 0.5)")
+    compare.add_argument("--energy-tolerance", type=_seconds, default=2.0, metavar="PCT",
+                         help="how far apart each connector's energy may be, in %% of RUN_A's "
+                         "(default: 2)")
+    compare.add_argument("--out", type=Path, default=None,
+                         help="the HTML page's path (default: RUN_B/compare.html)")
+
     from evbench.everest.command import add_import_command
 
     add_import_command(commands, _command)
@@ -189,6 +205,20 @@ def _command(commands: argparse._SubParsersAction, name: str, handler: Handler, 
                          help="show the traceback of an error (for reporting a bug)")
     command.set_defaults(handler=handler)
     return command
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from evbench.compare import Tolerances, compare_runs, write_page
+
+    comparison = compare_runs(args.run_a, args.run_b,
+                              Tolerances(args.time_tolerance, args.energy_tolerance))
+    print(comparison.summary())
+    page = args.out or args.run_b / "compare.html"
+    try:
+        print(f"page: {write_page(comparison, page)}")
+    except OSError as exc:
+        raise EvbenchError(f"--out: cannot write {page}: {exc.strerror or exc}") from None
+    return EXIT_FAILED if comparison.problems() else EXIT_OK
 
 
 def _version() -> str:

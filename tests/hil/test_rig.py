@@ -16,6 +16,7 @@ import yaml
 
 from evbench.cli import main
 from evbench.scenario import run_scenario
+from reports import write_report
 from tests.hil.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +178,12 @@ def compare_on_the_rig(tmp_path: Path, scenario: Path) -> None:
         f"{time.monotonic() - started:.0f} s): " + "; ".join(failed)
     assert [o.name for o in bench.expectations] == [o.name for o in simulated.expectations]
     assert bench.energy_wh[1] == pytest.approx(simulated.energy_wh[1], rel=0.05)
+    # evbench compare shows the two side by side, within the tolerances of a bench.
+    write_report(simulated, tmp_path / "simulated")
+    write_report(bench, tmp_path / "bench")
+    assert main(["compare", str(tmp_path / "simulated"), str(tmp_path / "bench"),
+                 "--time-tolerance", "1", "--energy-tolerance", "5"]) == 0
+    assert (tmp_path / "bench" / "compare.html").is_file()
 
 
 def test_a_bench_module_is_refused_in_virtual_time_with_its_line(tmp_path, capsys):
