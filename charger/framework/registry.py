@@ -46,6 +46,9 @@ BUILTIN_MODULES: dict[str, str] = {
     "SerialBoard": "hil.board.module:SerialBoard",
     "EmulatedBoard": "hil.board.car_link:EmulatedBoard",
     "ModbusMeter": "hil.modbus.meter:ModbusMeter",
+    "InfyPowerSupply": "hil.can.module:InfyPowerSupply",
+    "WinlinePowerSupply": "hil.can.module:WinlinePowerSupply",
+    "DbcPowerSupply": "hil.can.module:DbcPowerSupply",
 }
 
 

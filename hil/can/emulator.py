@@ -1,0 +1,280 @@
+"""DC power modules, emulated: N modules on one CAN channel answering the real frames of their
+vendor's protocol, their outputs in parallel on one DC output driven by the simulated world's
+supply physics (``sim.hal.dc_physics``).
+
+The rack's output is one :class:`~sim.hal.dc_physics.DcPowerPath` (ramps, CC/CV into a battery
+load, power limit): its target is the highest voltage setpoint of the modules that are on, its
+current limit and power the sum of theirs, and each module carries a share of the current in
+proportion to its own limit (modules in parallel share equally when set alike). A module that
+hears nothing for ``keepalive_off_s`` switches itself off, as InfyPower modules do.
+
+The channel is a python-can Bus: ``slcan`` on the device's end of a pty pair (python-can's slcan
+speaks the adapter's ASCII lines in both directions), or any other interface. The reader is a
+thread that posts into the emulator's wall-clock environment; replies leave from the simulation
+thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import can
+
+from charger.framework.wallclock import WallClockEnvironment
+from hil.can.codec import CodecError, ModuleCodec
+from hil.can.mapping import FAULTS, shipped_mapping
+from sim.hal.dc_physics import DcPowerPath, Supply, SupplyLimits
+
+TICK_S = 0.05  # physics and keep-alive checks between frames
+
+
+@dataclass(frozen=True)
+class ModuleSettings:
+    max_voltage_v: float = 1000.0
+    min_voltage_v: float = 150.0
+    max_current_a: float = 100.0
+    max_power_w: float = 30_000.0
+    keepalive_off_s: float | None = 10.0  # None: the module keeps its output without traffic
+
+
+# What each vendor's module does on its own (the protocol lives in its mapping and DBC).
+VENDOR_SETTINGS: dict[str, ModuleSettings] = {
+    "infypower": ModuleSettings(keepalive_off_s=10.0),
+    "winline": ModuleSettings(keepalive_off_s=None),
+}
+
+
+@dataclass
+class EmulatedModule:
+    address: int
+    settings: ModuleSettings
+    on: bool = False
+    voltage_setpoint_v: float = 0.0
+    current_setpoint_a: float = 0.0
+    faults: set[str] = field(default_factory=set)
+    silent: bool = False  # injected: answers nothing
+    refusing: bool = False  # injected: refuses every setpoint
+    last_heard: float = 0.0
+
+    @property
+    def delivering(self) -> bool:
+        return self.on and not self.faults
+
+    @property
+    def current_limit_a(self) -> float:
+        return min(self.current_setpoint_a, self.settings.max_current_a)
+
+
+class PowerModuleRack:
+    def __init__(self, env: WallClockEnvironment, vendor_or_codec: str | ModuleCodec,
+                 channel: str, addresses: list[int], *, interface: str = "slcan",
+                 settings: ModuleSettings | None = None, load_ocv_v: float | None = 400.0,
+                 load_resistance_ohm: float = 0.5,
+                 log: Callable[[str], None] = lambda _line: None, **bus_options: Any):
+        self.env = env
+        if isinstance(vendor_or_codec, str):
+            self.codec = ModuleCodec(shipped_mapping(vendor_or_codec))
+            settings = settings or VENDOR_SETTINGS[vendor_or_codec]
+        else:
+            self.codec = vendor_or_codec
+        self.settings = settings or ModuleSettings()
+        self.channel = channel
+        self.interface = interface
+        self.bus_options = {"sleep_after_open": 0, **bus_options} if interface == "slcan" \
+            else bus_options
+        self.log = log
+        self.modules = {a: EmulatedModule(a, self.settings) for a in addresses}
+        self.path = DcPowerPath(Supply(self._limits(0)))
+        self.path.contactors.commanded_closed = self.path.contactors.closed = True
+        self.set_load(load_ocv_v, load_resistance_ohm)
+        self.refused = 0  # frames from the controller that were not the protocol's
+        self.frames_in = 0
+        self._since = 0.0
+        self._bus: can.BusABC | None = None
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    # --- the world (tests and rig emulate change it on the emulator's clock) ----------------
+    def set_load(self, ocv_v: float | None, resistance_ohm: float = 0.5) -> None:
+        """A battery (open-circuit voltage, resistance) on the output; None: no load."""
+        self._advance()
+        battery = self.path.battery
+        battery.contactors_closed = ocv_v is not None
+        battery.open_circuit_voltage_v = ocv_v or 0.0
+        battery.internal_resistance_ohm = resistance_ohm
+        self._apply()
+
+    def set_fault(self, address: int, fault: str, active: bool = True) -> None:
+        """A module reports ``fault`` (a FAULTS name) and keeps its output off while it lasts."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        self._advance()
+        module = self.modules[address]
+        if active:
+            module.faults.add(fault)
+            module.on = False  # a module that faults drops its output until told again
+        else:
+            module.faults.discard(fault)
+        self._apply()
+
+    def silence(self, address: int, silent: bool = True) -> None:
+        self.modules[address].silent = silent
+
+    def refuse(self, address: int, refusing: bool = True) -> None:
+        self.modules[address].refusing = refusing
+
+    def write_raw(self, data: bytes) -> None:
+        """Put bytes on the adapter's serial line as they are (noise, a broken line)."""
+        port = getattr(self._bus, "serialPortOrig", None)
+        if port is not None:
+            port.write(data)
+
+    def module_output(self, address: int) -> tuple[float, float]:
+        """(voltage, current) at a module's terminals now."""
+        self._advance()
+        return self.path.output_voltage_v, self._share(self.modules[address])
+
+    # --- running --------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._bus = can.Bus(interface=self.interface, channel=self.channel,
+                            bitrate=125_000, **self.bus_options)
+        self._since = self.env.now
+        for module in self.modules.values():
+            module.last_heard = self.env.now
+        self._reader = threading.Thread(target=self._read_loop, name="can-emulator",
+                                        daemon=True)
+        self._reader.start()
+        self.env.process(self._tick())
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(timeout=2.0)
+        if self._bus is not None:
+            try:
+                self._bus.shutdown()
+            except (can.CanError, OSError, ValueError):
+                pass
+            self._bus = None
+
+    def _read_loop(self) -> None:
+        while not self._stop.is_set():
+            bus = self._bus
+            if bus is None:
+                return
+            try:
+                frame = bus.recv(0.05)
+            except (can.CanError, OSError):
+                return  # the pty pair is gone
+            except (ValueError, IndexError):
+                buffer = getattr(bus, "_buffer", None)
+                if isinstance(buffer, bytearray):
+                    buffer.clear()
+                self.env.post(self._count_refused)
+                continue
+            if frame is not None:
+                self.env.post(lambda frame=frame: self._on_frame(frame))
+
+    def _count_refused(self) -> None:
+        self.refused += 1
+
+    def _tick(self) -> Generator:
+        while not self._stop.is_set():
+            yield self.env.timeout(TICK_S)
+            self._advance()
+            now = self.env.now
+            for module in self.modules.values():
+                off_after = module.settings.keepalive_off_s
+                if module.on and off_after is not None and now - module.last_heard > off_after:
+                    module.on = False
+                    self.log(f"module {module.address}: nothing heard for {off_after:g} s, "
+                             "output switched off")
+                    self._apply()
+
+    # --- the protocol ---------------------------------------------------------------------------
+    def _on_frame(self, frame: can.Message) -> None:
+        self.frames_in += 1
+        try:
+            request = self.codec.decode(frame)
+            setpoints = self.codec.setpoints_in(request) if request.kind == "request" else {}
+        except CodecError as exc:
+            self.refused += 1
+            self.log(f"frame refused: {exc}")
+            return
+        module = self.modules.get(request.address)
+        if request.kind != "request" or module is None:
+            return  # another controller's frame, or a module not in this rack
+        self._advance()
+        module.last_heard = self.env.now
+        if module.silent:
+            return
+        refuse = bool(setpoints) and module.refusing
+        if setpoints and not refuse:
+            self._take(module, setpoints)
+        for reply in self.codec.reply_frames(request, self._state(module), refuse=refuse):
+            self._send(reply)
+
+    def _take(self, module: EmulatedModule, setpoints: dict[str, Any]) -> None:
+        if "voltage_v" in setpoints:
+            module.voltage_setpoint_v = float(setpoints["voltage_v"])
+        if "current_a" in setpoints:
+            module.current_setpoint_a = max(float(setpoints["current_a"]), 0.0)
+        if "output" in setpoints:
+            module.on = bool(setpoints["output"]) and not module.faults
+        self._apply()
+
+    def _state(self, module: EmulatedModule) -> dict[str, Any]:
+        s = module.settings
+        state: dict[str, Any] = {
+            "voltage_v": round(self.path.output_voltage_v, 3),
+            "current_a": round(self._share(module), 3),
+            "output_off": not module.delivering,
+            "max_voltage_v": s.max_voltage_v, "min_voltage_v": s.min_voltage_v,
+            "max_current_a": s.max_current_a, "max_power_w": s.max_power_w}
+        for fault in module.faults:
+            state[fault] = True
+        return state
+
+    def _send(self, frame: can.Message) -> None:
+        bus = self._bus
+        if bus is None:
+            return
+        try:
+            bus.send(frame)
+        except (can.CanError, OSError, ValueError) as exc:
+            self.log(f"reply not sent: {exc}")
+
+    # --- physics --------------------------------------------------------------------------------
+    def _limits(self, modules_on: int) -> SupplyLimits:
+        s = self.settings
+        n = max(modules_on, 1)
+        return SupplyLimits(s.max_voltage_v, s.min_voltage_v, s.max_current_a * n, 0.0,
+                            s.max_power_w * n)
+
+    def _advance(self) -> None:
+        now = self.env.now
+        self.path.advance(max(now - self._since, 0.0))
+        self._since = now
+
+    def _apply(self) -> None:
+        """The modules' setpoints, as one supply: the output's target and limits."""
+        delivering = [m for m in self.modules.values() if m.delivering]
+        supply = self.path.supply
+        supply.limits = self._limits(len(delivering))
+        supply.exporting = bool(delivering)
+        if delivering:
+            supply.set_target(max(m.voltage_setpoint_v for m in delivering),
+                              sum(m.current_limit_a for m in delivering))
+        else:
+            supply.set_target(0.0, 0.0)
+        self.path.refresh()
+
+    def _share(self, module: EmulatedModule) -> float:
+        delivering = [m for m in self.modules.values() if m.delivering]
+        total_limit = sum(m.current_limit_a for m in delivering)
+        if not module.delivering or total_limit <= 0:
+            return 0.0
+        return self.path.supply.current_a * module.current_limit_a / total_limit
