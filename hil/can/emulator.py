@@ -89,10 +89,10 @@ class PowerModuleRack:
         self.modules = {a: EmulatedModule(a, self.settings) for a in addresses}
         self.path = DcPowerPath(Supply(self._limits(0)))
         self.path.contactors.commanded_closed = self.path.contactors.closed = True
+        self._since = env.now
         self.set_load(load_ocv_v, load_resistance_ohm)
         self.refused = 0  # frames from the controller that were not the protocol's
         self.frames_in = 0
-        self._since = 0.0
         self._bus: can.BusABC | None = None
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None

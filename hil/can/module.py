@@ -131,8 +131,7 @@ class CanPowerSupply(Module):
         asked = []
         for address in self.addresses:
             for frame in self.codec.setpoint_frames(address, **setpoints):
-                asked.append((address, self.device.request(frame,
-                                                           self.config["command_timeout_s"])))
+                asked.append((address, self._request(frame)))
         failures = []
         for address, event in asked:
             try:
@@ -144,6 +143,13 @@ class CanPowerSupply(Module):
                 failures.append(f"module {address} refused {reply.message}")
         if failures:
             raise CommandError(CommandErrorType.HANDLER_EXCEPTION, f"{self.id}: " + "; ".join(failures))
+
+    def _request(self, frame: Any) -> Any:
+        """A request event whose failure the caller handles when it gets to it (several are
+        sent before the first is awaited)."""
+        event = self.device.request(frame, self.config["command_timeout_s"])
+        event.defused = True
+        return event
 
     def _wait_for_current_to_fall(self) -> Generator:
         deadline = self.env.now + self.config["off_timeout_s"]
@@ -159,15 +165,18 @@ class CanPowerSupply(Module):
         """Ask the modules for their limits where the protocol can tell them; the configured
         ones fill in the rest. Published before the first reading."""
         asked = {a: self.codec.read_frames(a, CAPABILITIES) for a in self.addresses}
-        if any(asked.values()):
-            for _attempt in range(3):
-                events = [self.device.request(f, self.config["command_timeout_s"])
-                          for frames in asked.values() for f in frames]
-                yield self.env.all_of(events) | self.env.timeout(
-                    self.config["command_timeout_s"] + 0.1)
-                if all(k in self.readings[a] for a in self.addresses
-                       for k in self.codec.mapping.capabilities()):
-                    break
+        wanted = self.codec.mapping.capabilities()
+        for _attempt in range(self.config["capability_attempts"]):
+            if all(k in self.readings[a] for a in self.addresses for k in wanted):
+                break
+            events = [self._request(f) for frames in asked.values() for f in frames]
+            if not events:
+                break
+            for event in events:
+                try:
+                    yield event
+                except DeviceError:
+                    pass  # not open yet, or that module is silent: the next attempt asks again
         self.capabilities = self._configured_capabilities()
         self.publish("main", "capabilities", self.capabilities)
 
@@ -290,8 +299,10 @@ class CanPowerSupply(Module):
         if not answering or self.link_down is not None:
             return
         voltage = max(self.readings[a]["voltage_v"] for a in answering)
+        current = self._total_current()
         self.publish("main", "voltage_current", {"voltage_v": round(voltage, 2),
-                                                 "current_a": round(self._total_current(), 3)})
+                                                 "current_a": round(current, 3),
+                                                 "power_w": round(voltage * current, 1)})
 
     def describe_status(self) -> dict[str, Any]:
         return {"modules": {a: dict(r) for a, r in self.readings.items()},
