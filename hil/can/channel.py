@@ -32,6 +32,7 @@ class CanChannel(Device):
         self.bus_errors = 0  # error frames seen
         self.probe_addresses: list[int] = [0]  # the modules rig check asks
         self._bus: can.BusABC | None = None
+        self.opened = env.event() if env is not None else None  # the first open succeeded
 
     # --- the backend's part of Device -----------------------------------------------------------
     def _open(self) -> None:
@@ -40,6 +41,10 @@ class CanChannel(Device):
                                 bitrate=self.bitrate, **self.bus_options)
         except (can.CanError, OSError, ValueError, ImportError) as exc:
             raise DeviceUnavailable(f"cannot open {self.address}: {_short(exc)}") from None
+        if self.opened is not None:
+            # The base tells the simulation only of frames and failures; a backend waits for
+            # this before its first request, so that it is not refused as "link not open".
+            self.env.post(lambda: self.opened.triggered or self.opened.succeed())
 
     def _close(self) -> None:
         bus, self._bus = self._bus, None
@@ -57,15 +62,12 @@ class CanChannel(Device):
         wait = timeout_s
         while len(out) < MAX_FRAMES_PER_READ:
             try:
-                frame = bus.recv(wait)
+                frame = receive(bus, wait)
+            except NoiseOnLine as exc:
+                out.append(BadFrame(str(exc)))
+                continue
             except can.CanOperationError as exc:
                 raise DeviceLost(f"{self.address}: {_short(exc)}") from None
-            except (ValueError, IndexError, UnicodeDecodeError) as exc:
-                # An adapter's line python-can cannot parse (noise on the serial link): drop
-                # what it buffered of it and go on.
-                _drop_partial_line(bus)
-                out.append(BadFrame(f"unreadable line from the adapter: {_short(exc)}"))
-                continue
             if frame is None:
                 break
             out.append(self._decode(frame))
@@ -122,12 +124,29 @@ class CanChannel(Device):
         return identity
 
 
-def _drop_partial_line(bus: can.BusABC) -> None:
-    """python-can's slcan keeps the bytes of a line it failed to decode; clear them so the next
-    line parses (no public call does only that)."""
+class NoiseOnLine(ValueError):
+    """A line from an slcan adapter that is no frame (noise on the serial link)."""
+
+
+def receive(bus: can.BusABC, timeout_s: float) -> can.Message | None:
+    """``bus.recv`` that tells noise on an slcan adapter's serial line (NoiseOnLine) from a
+    failed link (can.CanOperationError).
+
+    python-can's slcan raises for a line it cannot parse, as a CanOperationError when the line
+    is not ASCII, and keeps that line's bytes: every later read would fail on them again. They
+    are dropped here (no public call does only that), so one burst of noise costs one line."""
+    try:
+        return bus.recv(timeout_s)
+    except can.CanOperationError as exc:
+        if not isinstance(exc.__cause__, ValueError):  # UnicodeDecodeError is one
+            raise
+        cause: BaseException = exc.__cause__
+    except (ValueError, IndexError) as exc:  # a short or non-hex frame line
+        cause = exc
     buffer = getattr(bus, "_buffer", None)
     if isinstance(buffer, bytearray):
         buffer.clear()
+    raise NoiseOnLine(f"unreadable line from the adapter: {_short(cause)}")
 
 
 def _short(exc: BaseException) -> str:

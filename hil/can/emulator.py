@@ -24,6 +24,7 @@ from typing import Any
 import can
 
 from charger.framework.wallclock import WallClockEnvironment
+from hil.can.channel import NoiseOnLine, receive
 from hil.can.codec import CodecError, ModuleCodec
 from hil.can.mapping import FAULTS, shipped_mapping
 from sim.hal.dc_physics import DcPowerPath, Supply, SupplyLimits
@@ -166,15 +167,12 @@ class PowerModuleRack:
             if bus is None:
                 return
             try:
-                frame = bus.recv(0.05)
-            except (can.CanError, OSError):
-                return  # the pty pair is gone
-            except (ValueError, IndexError):
-                buffer = getattr(bus, "_buffer", None)
-                if isinstance(buffer, bytearray):
-                    buffer.clear()
+                frame = receive(bus, 0.05)
+            except NoiseOnLine:
                 self.env.post(self._count_refused)
                 continue
+            except (can.CanError, OSError):
+                return  # the pty pair is gone
             if frame is not None:
                 self.env.post(lambda frame=frame: self._on_frame(frame))
 

@@ -82,6 +82,7 @@ class CanPowerSupply(Module):
         self.device.start()
         self.started = self.env.now
         self._publish_mode()
+        yield self.device.opened
         yield from self._read_capabilities()
         while True:
             self._poll()
@@ -155,6 +156,7 @@ class CanPowerSupply(Module):
         deadline = self.env.now + self.config["off_timeout_s"]
         while self.env.now < deadline:
             if self._total_current() < OFF_CURRENT_A:
+                self._publish_reading()  # the reading that let it return, on the timeline
                 return
             yield self.env.timeout(self.config["poll_interval_s"] / 2)
         self.log("warning", f"output current still {self._total_current():g} A "
