@@ -5,6 +5,7 @@ I/O threads read and write the bus, and a reply is matched to its request by the
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -49,10 +50,8 @@ class CanChannel(Device):
     def _close(self) -> None:
         bus, self._bus = self._bus, None
         if bus is not None:
-            try:
-                bus.shutdown()
-            except (can.CanError, OSError, ValueError, TypeError):
-                pass  # the adapter is gone already
+            with contextlib.suppress(can.CanError, OSError, ValueError, TypeError):
+                bus.shutdown()  # may fail: the adapter is gone already
 
     def _read(self, timeout_s: float) -> list[Any]:
         bus = self._bus

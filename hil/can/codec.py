@@ -117,6 +117,7 @@ class ModuleCodec:
                                    ("request", self._requests, self.mapping.request_address)):
             message = table.get(self._base(frame_id, kind))
             if message is not None and message.is_extended_frame == frame.is_extended_id:
+                address = field.get(frame_id)
                 break
         else:
             raise CodecError(f"unknown frame id {frame_id:#x}")
@@ -137,7 +138,7 @@ class ModuleCodec:
             unless = self.mapping.refused_unless
             if unless is not None and unless[0] in signals:
                 refused = refused or signals[unless[0]] != unless[1]
-        return Decoded(kind, field.get(frame_id), message.name, signals, refused)
+        return Decoded(kind, address, message.name, signals, refused)
 
     def readings(self, reply: Decoded) -> dict[str, Any]:
         """What a module's reply says, by reading name (READINGS, CAPABILITIES, FAULTS)."""

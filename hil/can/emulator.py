@@ -16,6 +16,7 @@ thread.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -155,10 +156,8 @@ class PowerModuleRack:
         if self._reader is not None:
             self._reader.join(timeout=2.0)
         if self._bus is not None:
-            try:
+            with contextlib.suppress(can.CanError, OSError, ValueError):
                 self._bus.shutdown()
-            except (can.CanError, OSError, ValueError):
-                pass
             self._bus = None
 
     def _read_loop(self) -> None:

@@ -19,6 +19,7 @@ in ``hil/can/dbc``; ``DbcPowerSupply`` the user's (``mapping`` in its configurat
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import Any, ClassVar
 
@@ -143,7 +144,8 @@ class CanPowerSupply(Module):
             if reply.refused:
                 failures.append(f"module {address} refused {reply.message}")
         if failures:
-            raise CommandError(CommandErrorType.HANDLER_EXCEPTION, f"{self.id}: " + "; ".join(failures))
+            raise CommandError(CommandErrorType.HANDLER_EXCEPTION,
+                               f"{self.id}: " + "; ".join(failures))
 
     def _request(self, frame: Any) -> Any:
         """A request event whose failure the caller handles when it gets to it (several are
@@ -175,10 +177,9 @@ class CanPowerSupply(Module):
             if not events:
                 break
             for event in events:
-                try:
+                # A module that is silent is asked again by the next attempt.
+                with contextlib.suppress(DeviceError):
                     yield event
-                except DeviceError:
-                    pass  # not open yet, or that module is silent: the next attempt asks again
         self.capabilities = self._configured_capabilities()
         self.publish("main", "capabilities", self.capabilities)
 
