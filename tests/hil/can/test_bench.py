@@ -1,0 +1,110 @@
+"""What only a bench shows: InfyPower modules switching themselves off without traffic, the
+adapter pulled out and plugged back, rig check's probe, and a user's mapping checked when the
+station loads."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from charger.framework.config import load_station
+from charger.framework.errors import ConfigError
+from hil.can.channel import CanChannel
+from hil.can.codec import ModuleCodec
+from hil.can.mapping import shipped_mapping
+from tests.hil.can.conftest import ADDRESSES, Bench, Rig, station_yaml
+
+pytestmark = pytest.mark.slow
+
+
+def test_polling_keeps_infypower_modules_on_and_silence_switches_them_off(tmp_path, registry):
+    rig = Rig(tmp_path, "infypower", ADDRESSES)
+    bench = Bench(station_yaml("InfyPowerSupply", rig.port, tmp_path),
+                  tmp_path / "station.yaml", registry)
+    try:
+        bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
+        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.call("set_mode", mode="Export", phase="Charging")
+        # Well past the modules' 10 s: the backend's polls are traffic enough.
+        bench.run_for(14.0)
+        assert all(rig.rack.modules[a].on for a in ADDRESSES)
+        assert bench.rows("var", "voltage_current")[-1].value["current_a"] == \
+            pytest.approx(20.0, abs=0.1)
+        assert not any("switched off" in line for line in rig.log)
+    finally:
+        bench.stop()  # the controller goes away; the modules are left on
+    try:
+        deadline = bench.env.now + 14.0
+        while any(rig.rack.modules[a].on for a in ADDRESSES) and bench.env.now < deadline:
+            bench.run_for(0.5)
+        assert not any(rig.rack.modules[a].on for a in ADDRESSES)
+        assert sum("nothing heard for 10 s" in line for line in rig.log) == len(ADDRESSES)
+    finally:
+        rig.stop()
+
+
+def test_an_unplugged_adapter_is_a_communication_fault_until_it_is_back(tmp_path, registry):
+    rig = Rig(tmp_path, "winline", ADDRESSES)
+    bench = Bench(station_yaml("WinlinePowerSupply", rig.port, tmp_path),
+                  tmp_path / "station.yaml", registry)
+    try:
+        bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
+        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
+        bench.mark()
+        rig.unplug()
+        raised = bench.wait_error("power_supply_DC/CommunicationFault")
+        assert "CAN channel" in raised.value["message"]
+        bench.wait_for(lambda r: r.name == "mode" and r.value == "Fault", what="mode Fault")
+        with pytest.raises(Exception, match="CAN channel down"):
+            bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.mark()
+        rig.plug_back()  # fresh modules: off, as after a power cycle
+        bench.wait_error("power_supply_DC/CommunicationFault", active=False)
+        bench.wait_for(lambda r: r.name == "mode" and r.value == "Off", what="mode Off")
+        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing again")
+    finally:
+        bench.stop()
+        rig.stop()
+
+
+def test_probe_reports_the_modules_that_answer_and_those_that_do_not(tmp_path):
+    rig = Rig(tmp_path, "infypower", [3])
+    try:
+        channel = CanChannel(None, "psu", ModuleCodec(shipped_mapping("infypower")), rig.port,
+                             sleep_after_open=0)
+        channel.probe_addresses = [3, 9]
+        result = channel.probe(timeout_s=1.0)
+        assert result.answered, result.reason
+        assert result.identity["modules"] == 1
+        assert result.identity["silent"] == "9"
+        assert "voltage_v=400" in result.identity["module3"]
+    finally:
+        rig.stop()
+    missing = CanChannel(None, "psu", ModuleCodec(shipped_mapping("infypower")),
+                         str(tmp_path / "no-such-adapter"), sleep_after_open=0).probe(1.0)
+    assert not missing.answered
+    assert "cannot open" in missing.reason and "no-such-adapter" in missing.reason
+
+
+def test_a_broken_user_mapping_refuses_the_station_with_both_lines(tmp_path, registry):
+    mapping = tmp_path / "mine.yaml"
+    mapping.write_text("dbc: nowhere.dbc\naddressing: {request: {shift: 8}, reply: {shift: 0}}\n"
+                       "set: {}\nread: {}\nreplies: {}\n", encoding="utf-8")
+    station = tmp_path / "station.yaml"
+    station.write_text(textwrap.dedent(f"""\
+        active_modules:
+          psu:
+            module: DbcPowerSupply
+            config:
+              channel: /dev/null
+              mapping: "{mapping}"
+        """), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_station(station, registry)
+    text = str(caught.value)
+    assert f"{station}:6: psu: mapping: {mapping}:3:" in text
