@@ -5,6 +5,7 @@ station loads."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,33 @@ def test_a_broken_user_mapping_refuses_the_station_with_both_lines(tmp_path, reg
         load_station(station, registry)
     text = str(caught.value)
     assert f"{station}:6: psu: mapping: {mapping}:3:" in text
+
+
+def test_rig_check_sees_the_emulated_modules_and_names_a_missing_channel(tmp_path):
+    from charger.framework.registry import ModuleRegistry
+    from charger.framework.schema import SchemaRegistry
+    from hil.commands import rig_check
+    from hil.emulators.host import EmulatorHost
+    from hil.rig import load_rig
+
+    shipped = (Path(__file__).parents[3] / "hil/can/rigs/emulated-dc-modules.yaml")
+    rig_file = tmp_path / "rig.yaml"
+    rig_file.write_text(shipped.read_text(encoding="utf-8").replace(
+        "out/rig/", f"{tmp_path}/"), encoding="utf-8")
+    said: list[str] = []
+    assert rig_check(rig_file, said.append, timeout_s=0.5) == 1
+    assert "0 of 2 devices answer" in said[-1]
+    assert any("infy_supply" in line and "MISSING" in line and "can-infypower" in line
+               for line in said)
+    rig = load_rig(rig_file, ModuleRegistry(SchemaRegistry()))
+    host = EmulatorHost()
+    try:
+        for part in rig.parts.values():
+            part.backend.emulate(host, part, rig)
+        host.start_thread()
+        said.clear()
+        assert rig_check(rig_file, said.append, timeout_s=2.0) == 0, said
+        assert "2 of 2 devices answer" in said[-1]
+        assert any("winline_supply" in line and "modules=2" in line for line in said)
+    finally:
+        host.stop()
