@@ -202,9 +202,13 @@ class ModuleCodec:
             name = self.mapping.replies[request.message]
             echoed = {s.name for s in self.mapping.message(name).signals}
             replies[name] = {k: v for k, v in request.signals.items() if k in echoed}
+            for setpoint in self.mapping.setpoints.values():
+                if request.matches(setpoint.frame):
+                    replies[name].update(setpoint.reply_fixed)
         for name in self.readings_asked(request):
             reading = self.mapping.readings[name]
             signals = replies.setdefault(reading.message, dict(keys))
+            signals.update(reading.reply_fixed)
             value = state.get(name, 0)
             if name in FAULTS:
                 # The first of a fault's signals stands for it.

@@ -56,18 +56,22 @@ FAULTS: dict[str, str] = {
 _FRAME = {"type": "object", "additionalProperties": False, "required": ["message"],
           "properties": {"message": {"type": "string"},
                          "with": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+# Signals a module's reply carries with fixed values (a data-type code): emulators send them.
+_REPLY_WITH = {"type": "object", "additionalProperties": {"type": "integer"}}
 _SET = {"type": "object", "additionalProperties": False, "required": ["message", "signal"],
         "properties": {**_FRAME["properties"], "signal": {"type": "string"},
-                       "on": {"type": "number"}, "off": {"type": "number"}}}
+                       "on": {"type": "number"}, "off": {"type": "number"},
+                       "reply_with": _REPLY_WITH}}
 _READ = {"type": "object", "additionalProperties": False,
          "required": ["request", "message", "signal"],
          "properties": {"request": _FRAME, "message": {"type": "string"},
-                        "signal": {"type": "string"}}}
+                        "signal": {"type": "string"}, "reply_with": _REPLY_WITH}}
 _FAULT = {"type": "object", "additionalProperties": False,
           "required": ["request", "message", "signals"],
           "properties": {"request": _FRAME, "message": {"type": "string"},
                          "signals": {"type": "array", "minItems": 1,
-                                     "items": {"type": "string"}}}}
+                                     "items": {"type": "string"}},
+                         "reply_with": _REPLY_WITH}}
 _ADDRESS = {"type": "object", "additionalProperties": False, "required": ["shift"],
             "properties": {"shift": {"type": "integer", "minimum": 0, "maximum": 28},
                            "bits": {"type": "integer", "minimum": 1, "maximum": 8}}}
@@ -113,6 +117,7 @@ class Setpoint:
     signal: str
     on: float = 1.0  # for ``output``: the signal's value that switches on
     off: float = 0.0
+    reply_fixed: tuple[tuple[str, int], ...] = ()  # what the reply carries besides the echo
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ class Reading:
     request: FrameRef
     message: str  # the reply message that carries it
     signals: tuple[str, ...]  # a fault: any of them set
+    reply_fixed: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,8 @@ class _Checker:
             if name == "output" and ("on" not in entry or "off" not in entry):
                 self.problem(at, "set/output: needs the signal's `on` and `off` values")
             setpoints[name] = Setpoint(frame, entry["signal"], entry.get("on", 1.0),
-                                       entry.get("off", 0.0))
+                                       entry.get("off", 0.0),
+                                       tuple(sorted(entry.get("reply_with", {}).items())))
         readings = {}
         for section in ("read", "capabilities", "faults"):
             for name, entry in doc.get(section, {}).items():
@@ -255,7 +262,10 @@ class _Checker:
                 for i, signal in enumerate(signals):
                     self.signal(message, signal, [*at, "signals", i] if section == "faults"
                                 else [*at, "signal"])
-                readings[name] = Reading(request, entry["message"], signals)
+                for signal in entry.get("reply_with", {}):
+                    self.signal(message, signal, [*at, "reply_with", signal])
+                readings[name] = Reading(request, entry["message"], signals,
+                                         tuple(sorted(entry.get("reply_with", {}).items())))
         replies = dict(doc["replies"])
         for request, reply in replies.items():
             self.message(request, ["replies", request])
@@ -264,6 +274,13 @@ class _Checker:
             if setpoint.frame.message not in replies:
                 self.problem(["set", name, "message"], f"set/{name}: no reply is named for "
                              f"{setpoint.frame.message!r} under replies")
+                continue
+            try:
+                reply = self.db.get_message_by_name(replies[setpoint.frame.message])
+            except KeyError:
+                continue  # reported under replies
+            for signal, _ in setpoint.reply_fixed:
+                self.signal(reply, signal, ["set", name, "reply_with", signal])
         refused = doc.get("refused_unless")
         if refused is not None:
             refused = (refused["signal"], refused["value"])
