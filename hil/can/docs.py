@@ -1,0 +1,86 @@
+"""The tables of docs/can-power-modules.md, written from the code's vocabularies and the shipped
+mapping files.
+
+    python -m hil.can.docs --write docs/can-power-modules.md
+
+rewrites what stands between ``<!-- table:NAME -->`` and ``<!-- /table:NAME -->``; a test fails
+when the committed page differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from hil.can.mapping import CAPABILITIES, FAULTS, READINGS, SETPOINTS, FrameRef, shipped_mapping
+
+VENDORS = ("infypower", "winline")
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def _vocabulary(names: dict[str, str]) -> str:
+    return _table(("name", "meaning"), [(f"`{k}`", v) for k, v in names.items()])
+
+
+def _frame(ref: FrameRef) -> str:
+    fixed = ", ".join(f"{k}={v:#x}" for k, v in ref.fixed)
+    return f"`{ref.message}`" + (f" ({fixed})" if fixed else "")
+
+
+def vendors_table() -> str:
+    mappings = {v: shipped_mapping(v) for v in VENDORS}
+    rows = []
+    for name in SETPOINTS:
+        cells = []
+        for vendor in VENDORS:
+            sp = mappings[vendor].setpoints[name]
+            extra = f", on={sp.on:g} off={sp.off:g}" if name == "output" else ""
+            cells.append(f"{_frame(sp.frame)} `{sp.signal}`{extra}")
+        rows.append((f"set `{name}`", *cells))
+    for section, names in (("read", READINGS), ("capability", CAPABILITIES),
+                           ("fault", FAULTS)):
+        for name in names:
+            cells = []
+            for vendor in VENDORS:
+                reading = mappings[vendor].readings.get(name)
+                cells.append("(configured)" if reading is None else
+                             f"{_frame(reading.request)} → `{reading.message}` "
+                             + ", ".join(f"`{s}`" for s in reading.signals))
+            rows.append((f"{section} `{name}`", *cells))
+    return _table(("", *VENDORS), rows)
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "setpoints": lambda: _vocabulary(SETPOINTS),
+    "readings": lambda: _vocabulary(READINGS),
+    "capabilities": lambda: _vocabulary(CAPABILITIES),
+    "faults": lambda: _vocabulary(FAULTS),
+    "vendors": vendors_table,
+}
+
+
+def rewrite(text: str) -> str:
+    for name, render in TABLES.items():
+        pattern = re.compile(rf"(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)",
+                             re.S)
+        text = pattern.sub(lambda m, r=render: m.group(1) + r() + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path, nargs="+", default=[])
+    args = parser.parse_args(argv)
+    for page in args.write:
+        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
