@@ -139,3 +139,17 @@ def test_rig_check_sees_the_emulated_modules_and_names_a_missing_channel(tmp_pat
         assert any("winline_supply" in line and "modules=2" in line for line in said)
     finally:
         host.stop()
+
+
+def test_a_missing_adapter_is_a_communication_fault_and_no_capabilities(tmp_path, registry):
+    bench = Bench(station_yaml("InfyPowerSupply", str(tmp_path / "no-adapter"), tmp_path),
+                  tmp_path / "station.yaml", registry)
+    try:
+        raised = bench.wait_error("power_supply_DC/CommunicationFault")
+        assert "cannot open" in raised.value["message"]
+        assert "no-adapter" in raised.value["message"]
+        bench.run_for(2.0)
+        assert not bench.rows("var", "capabilities")  # no session may start
+        assert bench.rows("var", "mode")[-1].value == "Fault"
+    finally:
+        bench.stop()
