@@ -67,7 +67,7 @@ class CanPowerSupply(Module):
         self.readings: dict[int, dict[str, Any]] = {a: {} for a in self.addresses}
         self.last_heard: dict[int, float | None] = {a: None for a in self.addresses}
         self.exporting = False  # what the charger last commanded
-        self.target = (0.0, 0.0)  # (V, A) for the whole supply
+        self.started = 0.0  # when polling began: a module never heard is silent since then
         self.lost: set[int] = set()  # modules that stopped answering
         self.link_down: str | None = None
         self.raised: set[str] = set()
@@ -100,11 +100,21 @@ class CanPowerSupply(Module):
         on = mode == "Export"
         if on:
             self._refuse_while_faulted()
-        self.exporting = on
-        yield from self._to_every_module(on=on)
+            self.exporting = True  # a fault while the modules switch on switches them off
+            try:
+                yield from self._to_every_module(on=True)
+            except CommandError:
+                # Not every module is on: none may deliver alone.
+                self.exporting = False
+                self._switch_off_answering()
+                raise
+            self._publish_mode()
+            return
+        self.exporting = False
         self._publish_mode()
-        if not on:
-            yield from self._wait_for_current_to_fall()
+        # Off goes to every module that answers; one that does not is already reported.
+        yield from self._to_every_module(on=False, skip_lost=True)
+        yield from self._wait_for_current_to_fall()
 
     @command("main", "set_export_voltage_current")
     def set_export_voltage_current(self, voltage_v: float, current_a: float) -> Generator:
@@ -116,7 +126,6 @@ class CanPowerSupply(Module):
         if (voltage, current) != (voltage_v, current_a):
             self.log("warning", f"set_export_voltage_current {voltage_v:g} V {current_a:g} A "
                      f"beyond the capabilities: {voltage:g} V {current:g} A taken")
-        self.target = (voltage, current)
         yield from self._to_every_module(voltage_v=voltage,
                                          current_a=current / len(self.addresses))
 
@@ -125,13 +134,15 @@ class CanPowerSupply(Module):
             raise CommandError(CommandErrorType.HANDLER_EXCEPTION,
                                f"{self.id}: cannot export while {', '.join(sorted(self.raised))}")
 
-    def _to_every_module(self, **setpoints: Any) -> Generator:
+    def _to_every_module(self, skip_lost: bool = False, **setpoints: Any) -> Generator:
         """Send the setpoints to each module and wait for every answer."""
         if self.link_down is not None:
             raise CommandError(CommandErrorType.TIMEOUT,
                                f"{self.id}: CAN channel down ({self.link_down})")
         asked = []
         for address in self.addresses:
+            if skip_lost and address in self.lost:
+                continue
             for frame in self.codec.setpoint_frames(address, **setpoints):
                 asked.append((address, self._request(frame)))
         failures = []
@@ -260,11 +271,14 @@ class CanPowerSupply(Module):
             # The safe state: no module may go on delivering alone.
             self.exporting = False
             self.log("error", f"switching every module off: {', '.join(sorted(new))}")
-            for address in self.addresses:
-                if address not in self.lost:
-                    for frame in self.codec.setpoint_frames(address, on=False):
-                        self.device.send(frame)
+            self._switch_off_answering()
         self._publish_mode()
+
+    def _switch_off_answering(self) -> None:
+        for address in self.addresses:
+            if address not in self.lost:
+                for frame in self.codec.setpoint_frames(address, on=False):
+                    self.device.send(frame)
 
     def _on_link(self, answering: bool, reason: str) -> None:
         if answering:

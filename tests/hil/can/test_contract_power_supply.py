@@ -136,3 +136,16 @@ def test_noise_on_the_adapter_line_is_refused_and_the_supply_goes_on(supply):
     bench.mark()
     bench.wait_reading(lambda v: v["current_a"] > 39.0, "readings go on")
     assert not bench.rows("error_raised")
+
+
+def test_a_module_refusing_to_switch_on_leaves_every_module_off(supply):
+    bench, rig = supply
+    bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
+    bench.call("set_export_voltage_current", voltage_v=450.0, current_a=40.0)
+    rig.call(lambda: rig.rack.refuse(ADDRESSES[1]))
+    bench.run_for(0.2)
+    with pytest.raises(CommandError, match=f"module {ADDRESSES[1]} refused"):
+        bench.call("set_mode", mode="Export", phase="Charging")
+    bench.run_for(1.0)
+    assert not any(rig.rack.modules[a].on for a in ADDRESSES)
+    assert bench.rows("var", "mode")[-1].value == "Off"
