@@ -1,6 +1,7 @@
-"""A power_supply_DC backend on the wall clock, talking slcan over a socat pty pair to emulated
-power modules on the other end. Every backend is built here under one name, so the contract
-tests run the same checks on each."""
+"""A power_supply_DC provider on the wall clock: a CAN backend talking slcan over a socat pty
+pair to emulated power modules on the other end, or the simulated DC power path. Every provider
+is built here under one name, with a World that changes what is behind it (the load, a fault, a
+supply that falls silent), so the contract tests run the same checks on each."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ ADDRESSES = [3, 7]
 # backend module -> the emulated modules' protocol
 BACKENDS = {"InfyPowerSupply": "infypower", "WinlinePowerSupply": "winline",
             "DbcPowerSupply": "infypower"}
+# Every provider of power_supply_DC the contract runs on: the CAN backends and the simulation.
+PROVIDERS = [*BACKENDS, "SimDcPowerPath"]
+# The simulated power path's injectable faults that stand for the modules' faults.
+SIM_FAULTS = {"HardwareFault": "supply_hardware", "OverTemperature": "supply_over_temperature",
+              "OverVoltageDC": "supply_over_voltage", "OverCurrentDC": "supply_over_current",
+              "UnderVoltageAC": "supply_ac_input"}
+LOAD_OCV_V, LOAD_RESISTANCE_OHM = 400.0, 0.5  # the battery on the output (the rack's default)
 
 
 def _ensure_socat() -> None:
@@ -120,8 +128,10 @@ class Rig:
 class Bench:
     """A station in this process on the wall clock, every message recorded."""
 
-    def __init__(self, station_yaml: str, path: Path, registry: ModuleRegistry):
+    def __init__(self, station_yaml: str, path: Path, registry: ModuleRegistry,
+                 supply: tuple[str, str] = ("psu", "main")):
         path.write_text(textwrap.dedent(station_yaml), encoding="utf-8")
+        self.supply = supply
         self.env = WallClockEnvironment(FACTOR)
         self.bus = InProcessBus(self.env)
         self.recorder = Recorder(self.env)
@@ -131,8 +141,12 @@ class Bench:
         self._mark = 0
 
     def call(self, cmd: str, **args: Any) -> Any:
+        """A command to the supply; later waits look at what it causes."""
         self._mark = len(self.recorder.rows)
-        return self.env.run(until=self.bus.call("test", "psu", "main", cmd, args, 20.0))
+        return self.call_on(*self.supply, cmd, **args)
+
+    def call_on(self, module: str, impl: str, cmd: str, **args: Any) -> Any:
+        return self.env.run(until=self.bus.call("test", module, impl, cmd, args, 20.0))
 
     def rows(self, kind: str, name: str | None = None) -> list[Row]:
         return [r for r in self.recorder.rows if r.kind == kind
@@ -197,16 +211,77 @@ def station_yaml(backend: str, port: str, tmp: Path, **config: Any) -> str:
         """
 
 
+class CanWorld:
+    """Behind a CAN backend: two emulated modules (the fault on the first, the silence on the
+    second), a battery on their output."""
+
+    can = True
+
+    def __init__(self, rig: Rig):
+        self.rig = rig
+
+    def set_load(self, bench: Bench, ocv_v: float | None) -> None:
+        self.rig.call(lambda: self.rig.rack.set_load(ocv_v, LOAD_RESISTANCE_OHM))
+        bench.run_for(0.1)
+
+    def fault(self, bench: Bench, name: str, active: bool = True) -> None:
+        self.rig.call(lambda: self.rig.rack.set_fault(ADDRESSES[0], name, active))
+
+    def silence(self, bench: Bench, silent: bool = True) -> None:
+        self.rig.call(lambda: self.rig.rack.silence(ADDRESSES[1], silent))
+
+
+class SimWorld:
+    """Behind SimDcPowerPath: its output contactors and the car's battery, its fault injection."""
+
+    can = False
+
+    def set_load(self, bench: Bench, ocv_v: float | None) -> None:
+        connected = ocv_v is not None
+        if connected:
+            bench.call_on("dc1", "ev_dc", "set_battery", open_circuit_voltage_v=ocv_v,
+                          internal_resistance_ohm=LOAD_RESISTANCE_OHM)
+        bench.call_on("dc1", "ev_dc", "set_contactors", value=connected)
+        bench.call_on("dc1", "contactors", "set_closed", value=connected)
+
+    def fault(self, bench: Bench, name: str, active: bool = True) -> None:
+        bench.call_on("dc1", "control", "set_fault", fault=SIM_FAULTS[name], active=active)
+
+    def silence(self, bench: Bench, silent: bool = True) -> None:
+        bench.call_on("dc1", "control", "set_fault", fault="supply_communication",
+                      active=silent)
+
+
+SIM_STATION = """\
+    active_modules:
+      dc1:
+        module: SimDcPowerPath
+        config: {max_current_a: 200, max_power_w: 60000}
+    """
+
+
 @pytest.fixture
-def supply(request, tmp_path: Path, registry: ModuleRegistry) -> Iterator[tuple[Bench, Rig]]:
-    """(bench, rig): the backend named by the test's parameter driving two emulated modules."""
-    backend = request.param
-    rig = Rig(tmp_path, BACKENDS[backend], ADDRESSES)
-    bench = Bench(station_yaml(backend, rig.port, tmp_path), tmp_path / "station.yaml",
-                  registry)
-    bench.backend = backend  # type: ignore[attr-defined]
+def supply(request, tmp_path: Path,
+           registry: ModuleRegistry) -> Iterator[tuple[Bench, CanWorld | SimWorld]]:
+    """(bench, world): the provider named by the test's parameter with a 400 V battery on its
+    output; a CAN backend drives two emulated modules of 100 A and 30 kW each, the simulated
+    path is configured alike (200 A, 60 kW)."""
+    provider = request.param
+    rig = None
+    if provider == "SimDcPowerPath":
+        bench = Bench(SIM_STATION, tmp_path / "station.yaml", registry,
+                      supply=("dc1", "power_supply"))
+        world: CanWorld | SimWorld = SimWorld()
+        world.set_load(bench, LOAD_OCV_V)
+    else:
+        rig = Rig(tmp_path, BACKENDS[provider], ADDRESSES)
+        bench = Bench(station_yaml(provider, rig.port, tmp_path), tmp_path / "station.yaml",
+                      registry)
+        world = CanWorld(rig)
+    bench.rig = rig  # type: ignore[attr-defined]
     try:
-        yield bench, rig
+        yield bench, world
     finally:
         bench.stop()
-        rig.stop()
+        if rig is not None:
+            rig.stop()
