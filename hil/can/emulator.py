@@ -2,11 +2,13 @@
 vendor's protocol, their outputs in parallel on one DC output driven by the simulated world's
 supply physics (``sim.hal.dc_physics``).
 
-The rack's output is one :class:`~sim.hal.dc_physics.DcPowerPath` (ramps, CC/CV into a battery
-load, power limit): its target is the highest voltage setpoint of the modules that are on, its
-current limit and power the sum of theirs, and each module carries a share of the current in
-proportion to its own limit (modules in parallel share equally when set alike). A module that
-hears nothing for ``keepalive_off_s`` switches itself off, as InfyPower modules do.
+Each output of the rack is one :class:`~sim.hal.dc_physics.DcPowerPath` (ramps, CC/CV into a
+battery load, power limit) fed by the modules wired to it (all of them by default; two
+connectors' groups with ``outputs``): its target is the highest voltage setpoint of its modules
+that are on, its current limit and power the sum of theirs, and each module carries a share of
+the current in proportion to its own limit (modules in parallel share equally when set alike).
+A module that hears nothing for ``keepalive_off_s`` switches itself off, as InfyPower modules
+do.
 
 The channel is a python-can Bus: ``slcan`` on the device's end of a pty pair (python-can's slcan
 speaks the adapter's ASCII lines in both directions), or any other interface. The reader is a
@@ -50,6 +52,14 @@ VENDOR_SETTINGS: dict[str, ModuleSettings] = {
 
 
 @dataclass
+class Output:
+    """The modules wired in parallel to one DC output, and that output's physics."""
+
+    addresses: list[int]
+    path: DcPowerPath
+
+
+@dataclass
 class EmulatedModule:
     address: int
     settings: ModuleSettings
@@ -74,7 +84,7 @@ class PowerModuleRack:
     def __init__(self, env: WallClockEnvironment, vendor_or_codec: str | ModuleCodec,
                  channel: str, addresses: list[int], *, interface: str = "slcan",
                  settings: ModuleSettings | None = None, load_ocv_v: float | None = 400.0,
-                 load_resistance_ohm: float = 0.5,
+                 load_resistance_ohm: float = 0.5, outputs: list[list[int]] | None = None,
                  log: Callable[[str], None] = lambda _line: None, **bus_options: Any):
         self.env = env
         if isinstance(vendor_or_codec, str):
@@ -89,10 +99,16 @@ class PowerModuleRack:
             else bus_options
         self.log = log
         self.modules = {a: EmulatedModule(a, self.settings) for a in addresses}
-        self.path = DcPowerPath(Supply(self._limits(0)))
-        self.path.contactors.commanded_closed = self.path.contactors.closed = True
+        groups = outputs or [list(addresses)]
+        if sorted(a for g in groups for a in g) != sorted(addresses):
+            raise ValueError(f"outputs {groups} do not wire each of {addresses} once")
+        self.outputs = [Output(list(g), DcPowerPath(Supply(self._limits(0)))) for g in groups]
+        self._output_of = {a: o for o in self.outputs for a in o.addresses}
+        for output in self.outputs:
+            output.path.contactors.commanded_closed = output.path.contactors.closed = True
         self._since = env.now
-        self.set_load(load_ocv_v, load_resistance_ohm)
+        for index in range(len(self.outputs)):
+            self.set_load(load_ocv_v, load_resistance_ohm, index)
         self.refused = 0  # frames from the controller that were not the protocol's
         self.frames_in = 0
         self._bus: can.BusABC | None = None
@@ -100,10 +116,16 @@ class PowerModuleRack:
         self._reader: threading.Thread | None = None
 
     # --- the world (tests and rig emulate change it on the emulator's clock) ----------------
-    def set_load(self, ocv_v: float | None, resistance_ohm: float = 0.5) -> None:
-        """A battery (open-circuit voltage, resistance) on the output; None: no load."""
+    @property
+    def path(self) -> DcPowerPath:
+        """The first (by default the only) output's physics."""
+        return self.outputs[0].path
+
+    def set_load(self, ocv_v: float | None, resistance_ohm: float = 0.5,
+                 output: int = 0) -> None:
+        """A battery (open-circuit voltage, resistance) on an output; None: no load."""
         self._advance()
-        battery = self.path.battery
+        battery = self.outputs[output].path.battery
         battery.contactors_closed = ocv_v is not None
         battery.open_circuit_voltage_v = ocv_v or 0.0
         battery.internal_resistance_ohm = resistance_ohm
@@ -137,7 +159,8 @@ class PowerModuleRack:
     def module_output(self, address: int) -> tuple[float, float]:
         """(voltage, current) at a module's terminals now."""
         self._advance()
-        return self.path.output_voltage_v, self._share(self.modules[address])
+        return self._output_of[address].path.output_voltage_v, \
+            self._share(self.modules[address])
 
     # --- running --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -226,7 +249,7 @@ class PowerModuleRack:
     def _state(self, module: EmulatedModule) -> dict[str, Any]:
         s = module.settings
         state: dict[str, Any] = {
-            "voltage_v": round(self.path.output_voltage_v, 3),
+            "voltage_v": round(self._output_of[module.address].path.output_voltage_v, 3),
             "current_a": round(self._share(module), 3),
             "output_off": not module.delivering,
             "max_voltage_v": s.max_voltage_v, "min_voltage_v": s.min_voltage_v,
@@ -253,25 +276,30 @@ class PowerModuleRack:
 
     def _advance(self) -> None:
         now = self.env.now
-        self.path.advance(max(now - self._since, 0.0))
+        for output in self.outputs:
+            output.path.advance(max(now - self._since, 0.0))
         self._since = now
 
+    def _delivering(self, output: Output) -> list[EmulatedModule]:
+        return [self.modules[a] for a in output.addresses if self.modules[a].delivering]
+
     def _apply(self) -> None:
-        """The modules' setpoints, as one supply: the output's target and limits."""
-        delivering = [m for m in self.modules.values() if m.delivering]
-        supply = self.path.supply
-        supply.limits = self._limits(len(delivering))
-        supply.exporting = bool(delivering)
-        if delivering:
-            supply.set_target(max(m.voltage_setpoint_v for m in delivering),
-                              sum(m.current_limit_a for m in delivering))
-        else:
-            supply.set_target(0.0, 0.0)
-        self.path.refresh()
+        """Each output's modules' setpoints, as one supply: its target and limits."""
+        for output in self.outputs:
+            delivering = self._delivering(output)
+            supply = output.path.supply
+            supply.limits = self._limits(len(delivering))
+            supply.exporting = bool(delivering)
+            if delivering:
+                supply.set_target(max(m.voltage_setpoint_v for m in delivering),
+                                  sum(m.current_limit_a for m in delivering))
+            else:
+                supply.set_target(0.0, 0.0)
+            output.path.refresh()
 
     def _share(self, module: EmulatedModule) -> float:
-        delivering = [m for m in self.modules.values() if m.delivering]
-        total_limit = sum(m.current_limit_a for m in delivering)
+        output = self._output_of[module.address]
+        total_limit = sum(m.current_limit_a for m in self._delivering(output))
         if not module.delivering or total_limit <= 0:
             return 0.0
-        return self.path.supply.current_a * module.current_limit_a / total_limit
+        return output.path.supply.current_a * module.current_limit_a / total_limit

@@ -31,6 +31,7 @@ from hil.can.mapping import CAPABILITIES, FAULTS, Mapping, load_mapping, shipped
 from hil.device import DeviceError
 
 LOST = "CommunicationFault"
+CAN_MODULES = ("InfyPowerSupply", "WinlinePowerSupply", "DbcPowerSupply")
 OFF_CURRENT_A = 1.0  # set_mode Off returns once the output carries less than this
 
 
@@ -39,17 +40,38 @@ class CanPowerSupply(Module):
 
     @classmethod
     def station_problems(cls, instance: Any, station: Any) -> list[Problem]:
-        """A user's mapping file is checked when the station loads, with its own lines."""
+        """A user's mapping file is checked when the station loads, with its own lines; two
+        supplies on one channel may not drive the same module."""
+        problems = cls._shared_module_problems(instance, station)
         path = instance.config.get("mapping")
         if cls.vendor is not None or path is None:
-            return []
+            return problems
         try:
             load_mapping(path)
         except ConfigError as error:
             line = instance.line("config", "mapping") or instance.line()
-            return [Problem(instance.path, line, f"{instance.id}: mapping: {p}")
-                    for p in error.problems]
-        return []
+            problems += [Problem(instance.path, line, f"{instance.id}: mapping: {p}")
+                         for p in error.problems]
+        return problems
+
+    @classmethod
+    def _shared_module_problems(cls, instance: Any, station: Any) -> list[Problem]:
+        config = instance.config
+        mine = set(config.get("modules", [0]))
+        problems = []
+        for other in station.modules.values():
+            if other.module not in CAN_MODULES or other.id >= instance.id:
+                continue  # each pair once, reported on the later one
+            if other.config.get("channel") != config.get("channel") or \
+                    other.config.get("interface", "slcan") != config.get("interface", "slcan"):
+                continue
+            both = sorted(mine & set(other.config.get("modules", [0])))
+            if both:
+                problems.append(Problem(
+                    instance.path, instance.line("config", "modules") or instance.line(),
+                    f"{instance.id}: module(s) {', '.join(map(str, both))} on "
+                    f"{config.get('channel')} are driven by {other.id} too"))
+        return problems
 
     def init(self) -> None:
         cfg = self.config
@@ -58,9 +80,11 @@ class CanPowerSupply(Module):
         self.addresses: list[int] = list(dict.fromkeys(cfg["modules"]))
         options = {"sleep_after_open": cfg["adapter_settle_s"]} \
             if cfg["interface"] == "slcan" else {}
-        self.device = CanChannel(self.env, self.id, self.codec, cfg["channel"],
-                                 cfg["interface"], cfg["bitrate"], **options)
-        self.device.probe_addresses = self.addresses
+        self.device = CanChannel.shared(self.env, self.id, self.codec, cfg["channel"],
+                                        cfg["interface"], cfg["bitrate"], **options)
+        if self.device.users == 1:
+            self.device.probe_addresses = []
+        self.device.probe_addresses += self.addresses
         self.device.add_listener(self._on_frame)
         self.device.on_link(self._on_link)
         self.device.on_garbage(self._on_garbage)
