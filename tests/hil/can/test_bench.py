@@ -153,3 +153,33 @@ def test_a_missing_adapter_is_a_communication_fault_and_no_capabilities(tmp_path
         assert bench.rows("var", "mode")[-1].value == "Fault"
     finally:
         bench.stop()
+
+
+def test_random_bytes_on_the_adapter_line_never_silence_the_backend(tmp_path, registry):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    rig = Rig(tmp_path, "winline", ADDRESSES)
+    bench = Bench(station_yaml("WinlinePowerSupply", rig.port, tmp_path),
+                  tmp_path / "station.yaml", registry)
+    try:
+        bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
+        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
+
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(noise=st.binary(min_size=1, max_size=80))
+        def noise_then_readings(noise: bytes) -> None:
+            bench.mark()
+            rig.call(lambda: rig.rack.write_raw(noise + b"\r"))
+            bench.run_for(0.3)
+            bench.mark()
+            bench.wait_reading(lambda v: v["current_a"] > 19.0, "readings after the noise")
+
+        noise_then_readings()
+        assert not bench.rows("error_raised")
+        assert bench.station.modules["psu"].device.rejected > 0
+    finally:
+        bench.stop()
+        rig.stop()
