@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from hil.backends import Backend
 from hil.can.channel import CanChannel
 from hil.can.codec import ModuleCodec
-from hil.can.emulator import VENDOR_SETTINGS, PowerModuleRack
+from hil.can.emulator import PowerModuleRack, vendor_settings
 from hil.can.mapping import Mapping, load_mapping, shipped_mapping
+from hil.can.vendors import VENDORS, by_backend
 from hil.device import Device
 from hil.emulators.host import EmulatorHost
 from hil.emulators.pty import PtyPair
@@ -34,16 +35,8 @@ if TYPE_CHECKING:
 
 EMULATOR_SUFFIX = ".emulator"
 
-# backend name -> (module, shipped protocol or None for the part's own mapping)
-VENDORS: dict[str, tuple[str, str | None]] = {
-    "infypower_modules": ("InfyPowerSupply", "infypower"),
-    "winline_modules": ("WinlinePowerSupply", "winline"),
-    "can_dbc_modules": ("DbcPowerSupply", None),
-}
-
-
 def _mapping(name: str, config: dict) -> Mapping:
-    vendor = VENDORS[name][1]
+    vendor = by_backend(name).mapping
     return shipped_mapping(vendor) if vendor else load_mapping(config["mapping"])
 
 
@@ -72,11 +65,11 @@ def _emulate(name: str):
             pair = PtyPair(channel, channel + EMULATOR_SUFFIX).start()
             host.on_stop(pair.stop)
             channel = channel + EMULATOR_SUFFIX
-        vendor = VENDORS[name][1]
+        vendor = by_backend(name).mapping
         rack = PowerModuleRack(
             host.env, vendor or ModuleCodec(_mapping(name, c)), channel,
             list(c.get("modules", [0])), interface=interface,
-            settings=VENDOR_SETTINGS.get(vendor or ""),
+            settings=vendor_settings(vendor),
             load_ocv_v=settings.get("load_ocv_v", 400.0),
             load_resistance_ohm=settings.get("load_resistance_ohm", 0.5))
         host.add(rack, part.id)
@@ -85,11 +78,12 @@ def _emulate(name: str):
     return emulate
 
 
-def _backend(name: str, description: str) -> Backend:
-    module = VENDORS[name][0]
-    return Backend(name, description, lambda _config: module, _devices(name), _emulate(name))
+def _backend(vendor: str) -> Backend:
+    v = VENDORS[vendor]
+    return Backend(v.backend, f"DC power modules on a CAN channel ({v.description})",
+                   lambda _config: v.module, _devices(v.backend), _emulate(v.backend))
 
 
-INFYPOWER = _backend("infypower_modules", "InfyPower DC power modules on a CAN channel")
-WINLINE = _backend("winline_modules", "Winline DC power modules on a CAN channel")
-DBC = _backend("can_dbc_modules", "DC power modules described by a DBC and a mapping file")
+INFYPOWER = _backend("infypower")
+WINLINE = _backend("winline")
+DBC = _backend("dbc")

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hil.can.mapping import CAPABILITIES, FAULTS, READINGS, SETPOINTS, FrameRef, shipped_mapping
-
-VENDORS = ("infypower", "winline")
+from hil.can.vendors import SHIPPED_PROTOCOLS as PROTOCOLS
+from hil.can.vendors import VENDORS
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -34,11 +34,11 @@ def _frame(ref: FrameRef) -> str:
 
 
 def vendors_table() -> str:
-    mappings = {v: shipped_mapping(v) for v in VENDORS}
+    mappings = {v: shipped_mapping(v) for v in PROTOCOLS}
     rows = []
     for name in SETPOINTS:
         cells = []
-        for vendor in VENDORS:
+        for vendor in PROTOCOLS:
             sp = mappings[vendor].setpoints[name]
             extra = f", on={sp.on:g} off={sp.off:g}" if name == "output" else ""
             cells.append(f"{_frame(sp.frame)} `{sp.signal}`{extra}")
@@ -47,16 +47,24 @@ def vendors_table() -> str:
                            ("fault", FAULTS)):
         for name in names:
             cells = []
-            for vendor in VENDORS:
+            for vendor in PROTOCOLS:
                 reading = mappings[vendor].readings.get(name)
                 cells.append("(configured)" if reading is None else
                              f"{_frame(reading.request)} → `{reading.message}` "
                              + ", ".join(f"`{s}`" for s in reading.signals))
             rows.append((f"{section} `{name}`", *cells))
-    return _table(("", *VENDORS), rows)
+    return _table(("", *PROTOCOLS), rows)
+
+
+def modules_table() -> str:
+    return _table(("module", "protocol", "rig backend", "modules switch off after silence"), [
+        (f"`{v.module}`", v.description, f"`{v.backend}`",
+         "never" if v.keepalive_off_s is None else f"{v.keepalive_off_s:g} s")
+        for v in VENDORS.values()])
 
 
 TABLES: dict[str, Callable[[], str]] = {
+    "modules": modules_table,
     "setpoints": lambda: _vocabulary(SETPOINTS),
     "readings": lambda: _vocabulary(READINGS),
     "capabilities": lambda: _vocabulary(CAPABILITIES),

@@ -30,6 +30,7 @@ from charger.framework.wallclock import WallClockEnvironment
 from hil.can.channel import NoiseOnLine, receive
 from hil.can.codec import CodecError, ModuleCodec
 from hil.can.mapping import FAULTS, shipped_mapping
+from hil.can.vendors import VENDORS
 from sim.hal.dc_physics import DcPowerPath, Supply, SupplyLimits
 
 TICK_S = 0.05  # physics and keep-alive checks between frames
@@ -44,11 +45,10 @@ class ModuleSettings:
     keepalive_off_s: float | None = 10.0  # None: the module keeps its output without traffic
 
 
-# What each vendor's module does on its own (the protocol lives in its mapping and DBC).
-VENDOR_SETTINGS: dict[str, ModuleSettings] = {
-    "infypower": ModuleSettings(keepalive_off_s=10.0),
-    "winline": ModuleSettings(keepalive_off_s=None),
-}
+def vendor_settings(vendor: str | None) -> ModuleSettings:
+    """What a vendor's modules do on their own (the protocol lives in its mapping and DBC)."""
+    known = VENDORS.get(vendor or "")
+    return ModuleSettings(keepalive_off_s=known.keepalive_off_s if known else None)
 
 
 @dataclass
@@ -89,7 +89,7 @@ class PowerModuleRack:
         self.env = env
         if isinstance(vendor_or_codec, str):
             self.codec = ModuleCodec(shipped_mapping(vendor_or_codec))
-            settings = settings or VENDOR_SETTINGS[vendor_or_codec]
+            settings = settings or vendor_settings(vendor_or_codec)
         else:
             self.codec = vendor_or_codec
         self.settings = settings or ModuleSettings()

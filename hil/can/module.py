@@ -28,10 +28,10 @@ from charger.framework.errors import ConfigError, Problem
 from hil.can.channel import CanChannel
 from hil.can.codec import Decoded, ModuleCodec
 from hil.can.mapping import CAPABILITIES, FAULTS, Mapping, load_mapping, shipped_mapping
+from hil.can.vendors import MODULES
 from hil.device import DeviceError
 
 LOST = "CommunicationFault"
-CAN_MODULES = ("InfyPowerSupply", "WinlinePowerSupply", "DbcPowerSupply")
 OFF_CURRENT_A = 1.0  # set_mode Off returns once the output carries less than this
 
 
@@ -60,7 +60,7 @@ class CanPowerSupply(Module):
         mine = set(config.get("modules", [0]))
         problems = []
         for other in station.modules.values():
-            if other.module not in CAN_MODULES or other.id >= instance.id:
+            if other.module not in MODULES or other.id >= instance.id:
                 continue  # each pair once, reported on the later one
             if other.config.get("channel") != config.get("channel") or \
                     other.config.get("interface", "slcan") != config.get("interface", "slcan"):

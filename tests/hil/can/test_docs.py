@@ -33,3 +33,16 @@ def test_every_configuration_key_is_documented():
     for name in ("InfyPowerSupply", "WinlinePowerSupply", "DbcPowerSupply"):
         for key in registry.get(name).manifest.config:
             assert f"`{key}`" in text, f"{name}: {key} is not in {PAGE.name}"
+
+
+def test_every_declared_vendor_is_a_module_and_a_rig_backend():
+    from charger.framework.registry import BUILTIN_MODULES
+    from hil.backends import backend_names, get_backend
+    from hil.can.vendors import VENDORS
+
+    registry = ModuleRegistry(SchemaRegistry())
+    for vendor in VENDORS.values():
+        assert vendor.module in BUILTIN_MODULES
+        assert registry.get(vendor.module).vendor == vendor.mapping
+        assert vendor.backend in backend_names()
+        assert get_backend(vendor.backend).module({}) == vendor.module
