@@ -16,7 +16,7 @@ from typing import Any
 import can
 from cantools.database.can import Message
 
-from hil.can.mapping import CAPABILITIES, FAULTS, READINGS, FrameRef, Mapping
+from hil.can.mapping import CAPABILITIES, FAULTS, FrameRef, Mapping
 
 
 class CodecError(ValueError):
@@ -247,4 +247,4 @@ def _within_range(message: Message, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["CodecError", "Decoded", "ModuleCodec", "READINGS"]
+__all__ = ["CodecError", "Decoded", "ModuleCodec"]
