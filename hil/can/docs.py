@@ -3,29 +3,23 @@ mapping files.
 
     python -m hil.can.docs --write docs/can-power-modules.md
 
-rewrites what stands between ``<!-- table:NAME -->`` and ``<!-- /table:NAME -->``; a test fails
+rewrites what stands between ``<!-- can:NAME -->`` and ``<!-- /can:NAME -->``; a test fails
 when the committed page differs.
 """
 
 from __future__ import annotations
 
-import argparse
-import re
+import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from charger.framework.docpages import GeneratedTables, markdown_table
 from hil.can.mapping import CAPABILITIES, FAULTS, READINGS, SETPOINTS, FrameRef, shipped_mapping
 from hil.can.vendors import SHIPPED_PROTOCOLS as PROTOCOLS
 from hil.can.vendors import VENDORS
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 def _vocabulary(names: dict[str, str]) -> str:
-    return _table(("name", "meaning"), [(f"`{k}`", v) for k, v in names.items()])
+    return markdown_table(("name", "meaning"), [(f"`{k}`", v) for k, v in names.items()])
 
 
 def _frame(ref: FrameRef) -> str:
@@ -53,11 +47,12 @@ def vendors_table() -> str:
                              f"{_frame(reading.request)} → `{reading.message}` "
                              + ", ".join(f"`{s}`" for s in reading.signals))
             rows.append((f"{section} `{name}`", *cells))
-    return _table(("", *PROTOCOLS), rows)
+    return markdown_table(("", *PROTOCOLS), rows)
 
 
 def modules_table() -> str:
-    return _table(("module", "protocol", "rig backend", "modules switch off after silence"), [
+    header = ("module", "protocol", "rig backend", "modules switch off after silence")
+    return markdown_table(header, [
         (f"`{v.module}`", v.description, f"`{v.backend}`",
          "never" if v.keepalive_off_s is None else f"{v.keepalive_off_s:g} s")
         for v in VENDORS.values()])
@@ -73,22 +68,13 @@ TABLES: dict[str, Callable[[], str]] = {
 }
 
 
-def rewrite(text: str) -> str:
-    for name, render in TABLES.items():
-        pattern = re.compile(rf"(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)",
-                             re.S)
-        text = pattern.sub(lambda m, r=render: m.group(1) + r() + "\n" + m.group(2), text)
-    return text
+PAGE = GeneratedTables("can", TABLES)
+rewrite = PAGE.rewrite
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", type=Path, nargs="+", default=[])
-    args = parser.parse_args(argv)
-    for page in args.write:
-        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return PAGE.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

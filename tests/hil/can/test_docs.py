@@ -15,7 +15,7 @@ PAGE = REPO / "docs" / "can-power-modules.md"
 
 def test_the_committed_page_is_what_the_tables_say():
     text = PAGE.read_text(encoding="utf-8")
-    assert all(f"<!-- table:{name} -->" in text for name in docs.TABLES)
+    assert all(f"<!-- can:{name} -->" in text for name in docs.TABLES)
     assert docs.rewrite(text) == text, (
         "docs/can-power-modules.md is out of date: python -m hil.can.docs --write "
         "docs/can-power-modules.md")
