@@ -156,7 +156,8 @@ class CanChannel(Device):
                                 f"{', '.join(map(str, addresses))}")
         identity: dict[str, Any] = {"modules": len(answered)}
         for address, values in sorted(answered.items()):
-            identity[f"module{address}"] = ", ".join(f"{k}={v:g}" for k, v in values.items())
+            identity[f"module{address}"] = f"{values.get('voltage_v', 0):g} V " \
+                f"{values.get('current_a', 0):g} A"
         if missing:
             identity["silent"] = ", ".join(map(str, missing))
         return identity

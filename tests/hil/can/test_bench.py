@@ -83,7 +83,7 @@ def test_probe_reports_the_modules_that_answer_and_those_that_do_not(tmp_path):
         assert result.answered, result.reason
         assert result.identity["modules"] == 1
         assert result.identity["silent"] == "9"
-        assert "voltage_v=400" in result.identity["module3"]
+        assert result.identity["module3"] == "400 V 0 A"  # the emulated battery, no current
     finally:
         rig.stop()
     missing = CanChannel(None, "psu", ModuleCodec(shipped_mapping("infypower")),
