@@ -14,17 +14,12 @@ from typing import Any
 
 import pytest
 
-from charger.framework.config import load_station
-from charger.framework.inproc import InProcessBus
 from charger.framework.registry import ModuleRegistry
-from charger.framework.schema import SchemaRegistry
-from charger.framework.station import Station
-from charger.framework.wallclock import WallClockEnvironment
 from hil.can.emulator import PowerModuleRack
 from hil.can.mapping import SHIPPED
 from hil.emulators.host import EmulatorHost
 from hil.emulators.pty import PtyPair
-from reports.recorder import Recorder, Row
+from tests.hil.conftest import Bench as HilBench
 
 # Simulated seconds per wall second on both sides: the modules' 10 s keep-alive and the
 # backend's timeouts pass five times faster than real time.
@@ -49,11 +44,6 @@ def _ensure_socat() -> None:
                        capture_output=True)
     if shutil.which("socat") is None:
         pytest.skip("socat is not installed")
-
-
-@pytest.fixture(scope="session")
-def registry() -> ModuleRegistry:
-    return ModuleRegistry(SchemaRegistry())
 
 
 def user_mapping(tmp: Path) -> Path:
@@ -125,76 +115,26 @@ class Rig:
         self.pair.stop()
 
 
-class Bench:
-    """A station in this process on the wall clock, every message recorded."""
+class Bench(HilBench):
+    """The bench of tests/hil with a power supply to command: ``command`` calls it, later waits
+    look at what the call causes."""
 
     def __init__(self, station_yaml: str, path: Path, registry: ModuleRegistry,
                  supply: tuple[str, str] = ("psu", "main")):
-        path.write_text(textwrap.dedent(station_yaml), encoding="utf-8")
+        super().__init__(station_yaml, path, registry, FACTOR)
         self.supply = supply
-        self.env = WallClockEnvironment(FACTOR)
-        self.bus = InProcessBus(self.env)
-        self.recorder = Recorder(self.env)
-        self.recorder.attach(self.bus)
-        self.station = Station(load_station(path, registry), registry, self.bus)
-        self.station.start()
-        self._mark = 0
 
-    def call(self, cmd: str, **args: Any) -> Any:
-        """A command to the supply; later waits look at what it causes."""
-        self._mark = len(self.recorder.rows)
-        return self.call_on(*self.supply, cmd, **args)
-
-    def call_on(self, module: str, impl: str, cmd: str, **args: Any) -> Any:
-        return self.env.run(until=self.bus.call("test", module, impl, cmd, args, 20.0))
-
-    def rows(self, kind: str, name: str | None = None) -> list[Row]:
-        return [r for r in self.recorder.rows if r.kind == kind
-                and (name is None or r.name == name)]
-
-    def wait_for(self, match: Callable[[Row], bool], timeout_s: float = 20.0,
-                 what: str = "") -> Row:
-        """Run the clock until a recorded row matches (from the last command on)."""
-        found = [r for r in self.recorder.rows[self._mark:] if match(r)][:1]
-        if found:
-            return found[0]
-        met = self.env.event()
-
-        def watch(row: Row) -> None:
-            if match(row) and not met.triggered:
-                found.append(row)
-                met.succeed()
-        self.recorder.watch(watch)
-        try:
-            self.env.run(until=self.env.any_of([met, self.env.timeout(timeout_s)]))
-        finally:
-            self.recorder.unwatch(watch)
-        if not found:
-            recent = [f"{r.t:.3f} {r.kind} {r.source} {r.name} {r.value}"
-                      for r in self.recorder.rows[self._mark:]][-20:]
-            pytest.fail(f"nothing matched {what or match} within {timeout_s} s; recent:\n"
-                        + "\n".join(recent))
-        return found[0]
+    def command(self, cmd: str, **args: Any) -> Any:
+        return self.call(*self.supply, cmd, **args)
 
     def wait_reading(self, match: Callable[[dict], bool], what: str,
                      timeout_s: float = 20.0) -> dict:
         return self.wait_for(lambda r: r.kind == "var" and r.name == "voltage_current"
                              and match(r.value), timeout_s, what).value
 
-    def wait_error(self, error_type: str, active: bool = True, timeout_s: float = 20.0) -> Row:
-        kind = "error_raised" if active else "error_cleared"
-        return self.wait_for(lambda r: r.kind == kind and r.name == error_type, timeout_s,
-                             f"error {error_type} {'raised' if active else 'cleared'}")
-
-    def mark(self) -> None:
-        """Later waits look only at what is recorded from now on."""
-        self._mark = len(self.recorder.rows)
-
-    def run_for(self, seconds: float) -> None:
-        self.env.run(until=self.env.now + seconds)
-
-    def stop(self) -> None:
-        self.station.shutdown()
+    def mark(self, from_start: bool = False) -> None:
+        """Later waits look only at what is recorded from now on (or from the start)."""
+        self._mark = 0 if from_start else len(self.recorder.rows)
 
 
 def station_yaml(backend: str, port: str, tmp: Path, **config: Any) -> str:
@@ -239,16 +179,16 @@ class SimWorld:
     def set_load(self, bench: Bench, ocv_v: float | None) -> None:
         connected = ocv_v is not None
         if connected:
-            bench.call_on("dc1", "ev_dc", "set_battery", open_circuit_voltage_v=ocv_v,
+            bench.call("dc1", "ev_dc", "set_battery", open_circuit_voltage_v=ocv_v,
                           internal_resistance_ohm=LOAD_RESISTANCE_OHM)
-        bench.call_on("dc1", "ev_dc", "set_contactors", value=connected)
-        bench.call_on("dc1", "contactors", "set_closed", value=connected)
+        bench.call("dc1", "ev_dc", "set_contactors", value=connected)
+        bench.call("dc1", "contactors", "set_closed", value=connected)
 
     def fault(self, bench: Bench, name: str, active: bool = True) -> None:
-        bench.call_on("dc1", "control", "set_fault", fault=SIM_FAULTS[name], active=active)
+        bench.call("dc1", "control", "set_fault", fault=SIM_FAULTS[name], active=active)
 
     def silence(self, bench: Bench, silent: bool = True) -> None:
-        bench.call_on("dc1", "control", "set_fault", fault="supply_communication",
+        bench.call("dc1", "control", "set_fault", fault="supply_communication",
                       active=silent)
 
 
@@ -273,6 +213,7 @@ def supply(request, tmp_path: Path,
                       supply=("dc1", "power_supply"))
         world: CanWorld | SimWorld = SimWorld()
         world.set_load(bench, LOAD_OCV_V)
+        bench.mark(from_start=True)  # setting the world up is not what the tests wait for
     else:
         rig = Rig(tmp_path, BACKENDS[provider], ADDRESSES)
         bench = Bench(station_yaml(provider, rig.port, tmp_path), tmp_path / "station.yaml",

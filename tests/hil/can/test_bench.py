@@ -25,8 +25,8 @@ def test_polling_keeps_infypower_modules_on_and_silence_switches_them_off(tmp_pa
                   tmp_path / "station.yaml", registry)
     try:
         bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.command("set_mode", mode="Export", phase="Charging")
         # Well past the modules' 10 s: the backend's polls are traffic enough.
         bench.run_for(14.0)
         assert all(rig.rack.modules[a].on for a in ADDRESSES)
@@ -51,8 +51,8 @@ def test_an_unplugged_adapter_is_a_communication_fault_until_it_is_back(tmp_path
                   tmp_path / "station.yaml", registry)
     try:
         bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.command("set_mode", mode="Export", phase="Charging")
         bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
         bench.mark()
         rig.unplug()
@@ -60,13 +60,13 @@ def test_an_unplugged_adapter_is_a_communication_fault_until_it_is_back(tmp_path
         assert "CAN channel" in raised.value["message"]
         bench.wait_for(lambda r: r.name == "mode" and r.value == "Fault", what="mode Fault")
         with pytest.raises(Exception, match="CAN channel down"):
-            bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+            bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
         bench.mark()
         rig.plug_back()  # fresh modules: off, as after a power cycle
         bench.wait_error("power_supply_DC/CommunicationFault", active=False)
         bench.wait_for(lambda r: r.name == "mode" and r.value == "Off", what="mode Off")
-        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.command("set_mode", mode="Export", phase="Charging")
         bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing again")
     finally:
         bench.stop()
@@ -164,8 +164,8 @@ def test_random_bytes_on_the_adapter_line_never_silence_the_backend(tmp_path, re
                   tmp_path / "station.yaml", registry)
     try:
         bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-        bench.call("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.command("set_mode", mode="Export", phase="Charging")
         bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
 
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.parametrize("supply", list(BACKENDS), indirect=True),
 
 
 def export(bench, voltage_v: float = 450.0, current_a: float = 40.0) -> None:
-    bench.call("set_export_voltage_current", voltage_v=voltage_v, current_a=current_a)
-    bench.call("set_mode", mode="Export", phase="Charging")
+    bench.command("set_export_voltage_current", voltage_v=voltage_v, current_a=current_a)
+    bench.command("set_mode", mode="Export", phase="Charging")
 
 
 def test_the_current_is_split_between_the_modules(supply):
@@ -44,7 +44,7 @@ def test_one_module_faulting_switches_the_other_off_and_blocks_export(supply):
     bench.wait_reading(lambda v: v["current_a"] < 0.5, "no current")
     assert not rack.modules[ADDRESSES[1]].on  # the healthy one was switched off too
     with pytest.raises(CommandError, match="cannot export while OverTemperature"):
-        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.command("set_mode", mode="Export", phase="Charging")
     world.fault(bench, "OverTemperature", active=False)
     bench.wait_error("power_supply_DC/OverTemperature", active=False)
     bench.wait_for(lambda r: r.name == "mode" and r.value == "Off", what="mode Off")
@@ -77,18 +77,18 @@ def test_a_refused_setpoint_fails_the_command(supply):
     world.rig.call(lambda: world.rig.rack.refuse(ADDRESSES[0]))
     bench.run_for(0.2)
     with pytest.raises(CommandError, match=f"module {ADDRESSES[0]} refused"):
-        bench.call("set_export_voltage_current", voltage_v=400.0, current_a=10.0)
+        bench.command("set_export_voltage_current", voltage_v=400.0, current_a=10.0)
 
 
 def test_a_module_refusing_to_switch_on_leaves_every_module_off(supply):
     bench, world = supply
     rack = world.rig.rack
     bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-    bench.call("set_export_voltage_current", voltage_v=450.0, current_a=40.0)
+    bench.command("set_export_voltage_current", voltage_v=450.0, current_a=40.0)
     world.rig.call(lambda: rack.refuse(ADDRESSES[1]))
     bench.run_for(0.2)
     with pytest.raises(CommandError, match=f"module {ADDRESSES[1]} refused"):
-        bench.call("set_mode", mode="Export", phase="Charging")
+        bench.command("set_mode", mode="Export", phase="Charging")
     bench.run_for(1.0)
     assert not any(rack.modules[a].on for a in ADDRESSES)
     assert bench.rows("var", "mode")[-1].value == "Off"

@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.parametrize("supply", PROVIDERS, indirect=True), pytes
 
 
 def export(bench, voltage_v: float = 450.0, current_a: float = 40.0) -> None:
-    bench.call("set_export_voltage_current", voltage_v=voltage_v, current_a=current_a)
-    bench.call("set_mode", mode="Export", phase="Charging")
+    bench.command("set_export_voltage_current", voltage_v=voltage_v, current_a=current_a)
+    bench.command("set_mode", mode="Export", phase="Charging")
 
 
 def wait_mode(bench, mode: str) -> None:
@@ -53,11 +53,11 @@ def test_a_target_beyond_the_capabilities_is_limited(supply):
     bench, world = supply
     bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
     world.set_load(bench, None)  # an open output shows the voltage it regulates to
-    bench.call("set_export_voltage_current", voltage_v=1500.0, current_a=10.0)
+    bench.command("set_export_voltage_current", voltage_v=1500.0, current_a=10.0)
     warning = bench.wait_for(lambda r: r.kind == "log" and "beyond the capabilities"
                              in str(r.value), what="a warning")
     assert "1000 V" in str(warning.value)
-    bench.call("set_mode", mode="Export", phase="Charging")
+    bench.command("set_mode", mode="Export", phase="Charging")
     bench.wait_reading(lambda v: v["voltage_v"] == pytest.approx(1000.0, abs=1.0), "1000 V")
     bench.run_for(1.0)
     assert max(r.value["voltage_v"] for r in bench.rows("var", "voltage_current")) <= 1000.5
@@ -68,7 +68,7 @@ def test_switching_off_returns_once_the_current_has_fallen(supply):
     bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
     export(bench)
     bench.wait_reading(lambda v: v["current_a"] > 39.0, "current flowing")
-    bench.call("set_mode", mode="Off", phase="Other")
+    bench.command("set_mode", mode="Off", phase="Other")
     result = bench.rows("result")[-1]
     readings = [r for r in bench.rows("var", "voltage_current") if r.t <= result.t]
     assert readings[-1].value["current_a"] < 1.0

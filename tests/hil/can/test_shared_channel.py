@@ -49,9 +49,9 @@ def test_two_supplies_share_a_channel_and_keep_to_their_own_modules(tmp_path, re
         assert caps["psu_a.main"]["max_export_current_a"] == 200.0  # two modules
         assert caps["psu_b.main"]["max_export_current_a"] == 100.0  # one
         for supply, amps in (("psu_a", 30.0), ("psu_b", 10.0)):
-            bench.call_on(supply, "main", "set_export_voltage_current", voltage_v=450.0,
+            bench.call(supply, "main", "set_export_voltage_current", voltage_v=450.0,
                           current_a=amps)
-            bench.call_on(supply, "main", "set_mode", mode="Export", phase="Charging")
+            bench.call(supply, "main", "set_mode", mode="Export", phase="Charging")
         for supply, amps in (("psu_a", 30.0), ("psu_b", 10.0)):
             bench.wait_for(lambda r, s=supply, i=amps: r.name == "voltage_current"
                            and r.source == f"{s}.main"
