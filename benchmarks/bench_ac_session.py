@@ -7,12 +7,11 @@ runs, then one profiled run grouped by where the time goes.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import statistics
 import time
-from collections import defaultdict
 from pathlib import Path
+
+from profiling import time_by_area  # beside this script
 
 from evbench.scenario import load_scenario
 from evbench.scenario.runner import ScenarioRun
@@ -44,18 +43,7 @@ def run_once() -> tuple[float, float, int]:
 
 
 def where_time_goes() -> list[tuple[str, float]]:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run_once()
-    profiler.disable()
-    totals: dict[str, float] = defaultdict(float)
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    for (file, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.items():
-        area = next((label for fragment, label in AREAS if fragment in file), "other")
-        totals[area] += tottime
-    total = sum(totals.values())
-    return [(area, seconds / total) for area, seconds in
-            sorted(totals.items(), key=lambda kv: -kv[1])]
+    return time_by_area(run_once, AREAS)
 
 
 def main() -> None:

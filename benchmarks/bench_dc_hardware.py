@@ -11,17 +11,15 @@ the wall time goes.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import statistics
 import tempfile
 import textwrap
 import time
-from collections import defaultdict
 from collections.abc import Generator
 from pathlib import Path
 
 import simpy
+from profiling import time_by_area  # beside this script
 
 from charger.dc_rules import cable_check_voltage
 from charger.framework.config import load_station
@@ -97,18 +95,7 @@ def run_once(registry: ModuleRegistry, station_file: Path) -> tuple[float, float
 
 
 def where_time_goes(registry: ModuleRegistry, station_file: Path) -> list[tuple[str, float]]:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run_once(registry, station_file)
-    profiler.disable()
-    totals: dict[str, float] = defaultdict(float)
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    for (file, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.items():
-        area = next((label for fragment, label in AREAS if fragment in file), "other")
-        totals[area] += tottime
-    total = sum(totals.values())
-    return [(area, seconds / total) for area, seconds in
-            sorted(totals.items(), key=lambda kv: -kv[1])]
+    return time_by_area(lambda: run_once(registry, station_file), AREAS)
 
 
 def main() -> None:
