@@ -21,7 +21,7 @@ OWN = "evse_manager"
 # covered anyway (tests read the manifest); these are the ones DC charging will add.
 WATCHED_INTERFACES = ("evse_board_support", "ac_rcd", "connector_lock", "powermeter",
                       "power_supply_DC", "isolation_monitor", "over_voltage_monitor",
-                      "dc_contactors")
+                      "dc_contactors", "slac", "iso15118_charger")
 
 
 class SafeState(StrEnum):

@@ -34,6 +34,7 @@ from typing import Any
 
 import simpy
 
+from charger.evse_manager.hlc_glue import HlcGlue
 from charger.evse_manager.faults import ActiveFaults, Clearing, FaultRow, SafeState, own, row_for
 from charger.evse_manager.overcurrent import OfferHistory
 from charger.evse_manager.states import EvseState, Facts, StateMachine
@@ -92,6 +93,10 @@ class EvseManager(Module):
         self._phase_currents = (0.0, 0.0, 0.0)
         self._overcurrent_checks = 0  # supersedes a pending over-current timer
         self._overcurrent_since: float | None = None
+        # HLC (AC_HLC, DC): the SLAC/SECC/DC-hardware glue around the sub-machines.
+        self.charge_mode: str = self.config["charge_mode"]
+        self.dc_contactors_closed = False  # the DC output contactors' last feedback
+        self.hlc = HlcGlue(self) if self.charge_mode != "AC" else None
 
         self.board.subscribe("event", self._on_board_event)
         # Every error of every requirement goes through the fault table.
@@ -120,6 +125,8 @@ class EvseManager(Module):
         self._publish_state()
         self._publish_limits()
         self._publish_energy_request()
+        if self.hlc is not None:
+            self.hlc._publish_phase()
 
     # --- commands ----------------------------------------------------------------------------
     @command("evse", "authorize")
@@ -143,6 +150,8 @@ class EvseManager(Module):
             self._event("ReservationEnded", reservation_id=reservation["id"], reason="Used")
         else:
             self._event("TransactionStarted", id_token=self.token)
+        if self.hlc is not None:
+            self.hlc.authorized()
         self._update()
         return True
 
@@ -158,7 +167,8 @@ class EvseManager(Module):
 
     @command("evse", "pause_charging")
     def pause_charging(self) -> bool:
-        if not self.transaction or self.paused_by_evse:
+        # HLC: a pause is the car's (ISO 15118-2 SessionStop Pause), not the charger's.
+        if not self.transaction or self.paused_by_evse or self.hlc is not None:
             return False
         self.paused_by_evse = True
         self._event("ChargingPausedEVSE", reason="Requested")
@@ -284,6 +294,8 @@ class EvseManager(Module):
 
     def _on_meter(self, value: dict) -> None:
         self.last_energy_wh = value["energy_wh_import"]["total"]
+        if self.charge_mode == "DC":
+            return  # a DC meter: no phases, and the supply limits its own current
         current = value["current_a"]
         self._phase_currents = (current["L1"], current["L2"], current["L3"])
         self._check_current()
@@ -296,6 +308,8 @@ class EvseManager(Module):
     # --- over-current ------------------------------------------------------------------------
     def _note_offer(self) -> None:
         amps = current_from_duty(self.pwm) if isinstance(self.pwm, float) else 0.0
+        if self.hlc is not None and isinstance(self.pwm, float):
+            amps = self._offer_a()  # 5 % PWM: the offer travels in ISO 15118-2 messages
         self._offers.note(self.env.now, amps)
         self._check_current()
 
@@ -354,6 +368,8 @@ class EvseManager(Module):
             self.lock.send("lock")
         self._event("AuthRequired")
         self._publish_energy_request()
+        if self.hlc is not None:
+            self.hlc.plugged()
 
     def _end_interrupted_session(self) -> None:
         """The session a previous process of this module was running ended with it (the
@@ -381,6 +397,8 @@ class EvseManager(Module):
             self._finish_transaction("EVDisconnected")
         if self._finishing is not None:
             self._complete_finish()  # the car is gone: nothing flows any more
+        if self.hlc is not None:
+            self.hlc.unplugged()
         self._event("SessionFinished")
         self.session_id = None
         self.token = None
@@ -405,6 +423,8 @@ class EvseManager(Module):
         self._remember()
         self._finishing = {"reason": reason, "id_token": self.token or "",
                            "charged": self.charged}
+        if self.hlc is not None and self._plugged():
+            self.hlc.charger_stop()  # the car is asked to stop (EVSENotification StopCharging)
         if not self.contactor_closed:
             self._complete_finish()
 
@@ -423,6 +443,8 @@ class EvseManager(Module):
         if self.faults.add(row):
             self.raise_error("evse", row.raises, message)
             self._event("Error", reason=row.raises)
+            if self.hlc is not None:
+                self.hlc.fault()
 
     def _release(self, row: FaultRow) -> None:
         if self.faults.remove(row):
@@ -440,6 +462,9 @@ class EvseManager(Module):
                 and not self.paused_by_evse and not self.faults)
 
     def _update(self) -> None:
+        if self.hlc is not None:
+            self._update_hlc()
+            return
         offering = (self._charging_wanted() and self._offer_a() >= MIN_CURRENT_A
                     and self.cp not in PILOT_ERROR_STATES)
         if not self.enabled:
@@ -466,6 +491,48 @@ class EvseManager(Module):
         else:
             self._set_contactor(power)
         self._publish_state()
+
+    def _update_hlc(self) -> None:
+        """The pilot and AC contactors under high-level communication: 5 % PWM while the HLC
+        session runs; AC_HLC contactors close when the car asked by PowerDelivery and is in
+        C/D behind a locked plug; a DC connector's board contactors stay open."""
+        assert self.hlc is not None
+        if not self.enabled:
+            self._set_pwm("F")
+        elif self.hlc.wants_pwm and not self.faults and self.cp not in PILOT_ERROR_STATES \
+                and self._plugged():
+            self._set_pwm(5.0)
+        else:
+            self._set_pwm(None)
+        locked = self.lock is None or self.locked
+        power = (self.charge_mode == "AC_HLC" and self.hlc.ac_power_wanted
+                 and self._charging_wanted() and self.cp in CHARGING_PILOT_STATES and locked)
+        self._set_contactor(power)
+        self._publish_state()
+
+    # --- what the HLC glue reports -------------------------------------------------------------
+    def hlc_pwm_changed(self) -> None:
+        self._update()
+
+    def hlc_power_changed(self) -> None:
+        self._update()
+
+    def hlc_failed(self, reason: str) -> None:
+        self.log("warning", f"high-level communication failed: {reason}")
+        if self.transaction:
+            self._finish_transaction("Other")
+        self._update()
+
+    def hlc_session_over(self, normal: bool, reason: str) -> None:
+        """The V2G session ended (SessionStop, or an error): the transaction with it."""
+        if self.transaction:
+            self._finish_transaction("Local" if normal else "Other")
+        self._update()
+
+    def dc_power_flowing(self, flowing: bool) -> None:
+        """DC: energy can flow (the current-demand loop with the output contactors closed)."""
+        if flowing != self.contactor_closed:
+            self._on_board_event({"event": "PowerOn" if flowing else "PowerOff"})
 
     def _watch_pwm_stop(self) -> None:
         if self._watchdog is not None:

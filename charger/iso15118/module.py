@@ -4,6 +4,11 @@ Each command of ``iso15118_charger`` is a call on :class:`~charger.iso15118.secc
 SECC event is published as the variable of the same name, and every V2G message as
 ``v2g_message`` (decoded, with its hex) for the timeline. With ``autocharge`` the car's
 EVCCID goes to the auth module as a token.
+
+In the simulated world (or behind a real modem reached through a ``plc_link``) the SECC serves
+over the PLC port's data frames (``charger.iso15118.plc``): when the connected SLAC module
+reports the data link up (``dlink_ready``) an IPv6 host answers SDP and accepts the car's TCP
+connection on this port; when the link goes down every connection on it ends.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ from typing import Any
 
 from charger.framework import Module, command
 from charger.framework.wallclock import WallClockEnvironment
+from charger.slac.endpoint import local_mac
 from charger.iso15118.discovery import SdpServer
 from charger.iso15118.engine import MessageRecord
 from charger.iso15118.link import Link
 from charger.iso15118.netif import link_local_address, scope_id
+from charger.iso15118.plc import PlcPort
 from charger.iso15118.secc import Secc, SeccConfig, SeccSession
 from charger.iso15118.tcp import TcpServer
 from charger.iso15118.timeouts import Timeouts
@@ -30,6 +37,19 @@ class Iso15118Charger(Module):
                        protocols=list(config["protocols"])),
             timeouts=Timeouts(config["timeout_profile"], scale=config["timeout_scale"]),
             hook=self._message, listener=self._event, rng=self.rng)
+        plc, slac = self.optional("plc"), self.optional("slac")
+        self.plc: PlcPort | None = None
+        if plc is not None and slac is not None:
+            self.plc = PlcPort(self.env, plc, config["port"],
+                               config["mac_address"] or local_mac(self.id), self.rng)
+            slac.subscribe("dlink_ready", self._on_dlink)
+
+    def _on_dlink(self, ready: bool) -> None:
+        assert self.plc is not None
+        if ready:
+            self.plc.up().listen(self.accept)
+        else:
+            self.plc.down("the data link went down (SLAC)")
 
     def ready(self) -> None:
         interface = self.config["interface"]

@@ -434,3 +434,37 @@ class PlcHost:
                 self._sdp_answer.succeed(SDPResponse.from_bytes(packet.payload))
         except V2GDecodeError:
             self.refused += 1
+
+
+class PlcPort:
+    """A module's IPv6 host on one port of a ``plc_link`` requirement (the bus side).
+
+    The host exists while the data link is up (SLAC's ``dlink_ready``): :meth:`up` makes a fresh
+    one, :meth:`down` ends every connection on it with the reason. Frames go out as the link's
+    ``send_frame`` command; received frames of this port that are not SLAC's go to the host.
+    """
+
+    def __init__(self, env: simpy.Environment, plc: Any, port: int, mac: str, rng: Any):
+        self.env, self.plc, self.port, self.mac, self.rng = env, plc, port, mac, rng
+        self.host: PlcHost | None = None
+        plc.subscribe("received", self._on_received)
+
+    def up(self) -> PlcHost:
+        self.down("the data link was set up again")
+        self.host = PlcHost(self.env, self.mac, self._send, self.rng)
+        return self.host
+
+    def down(self, reason: str) -> None:
+        host, self.host = self.host, None
+        if host is not None:
+            host.shut_down(reason)
+
+    def _send(self, raw: bytes) -> None:
+        self.plc.send("send_frame", port=self.port, frame=raw.hex())
+
+    def _on_received(self, value: dict) -> None:
+        if value["port"] != self.port or self.host is None:
+            return
+        frame = value["frame"]
+        if frame[24:28].upper() == f"{ETHERTYPE_IPV6:04X}":  # SLAC frames are the SLAC module's
+            self.host.receive(bytes.fromhex(frame))

@@ -4,6 +4,11 @@
 :meth:`Iso15118Ev.attach`, or, with ``interface`` configured, over SDP and IPv6 TCP. Each
 EVCC event is published as the variable of the same name, every V2G message as
 ``v2g_message``.
+
+On a PLC link (``plc`` and ``slac`` connected) the EVCC's IPv6 host comes up when the car's SLAC
+reports the data link (``dlink_ready``); ``start_session`` then finds the SECC by SDP over the
+modem's data frames and connects by TCP (``charger.iso15118.plc``). The car keeps the EVCC's
+view of the battery current with ``update_status``.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from typing import Any
 
 from charger.framework import Module, command
 from charger.framework.wallclock import WallClockEnvironment
+from charger.slac.endpoint import local_mac
 from charger.iso15118.discovery import SdpClient
 from charger.iso15118.engine import MessageRecord
 from charger.iso15118.link import Link
 from charger.iso15118.netif import InterfaceError, scope_id
+from charger.iso15118.plc import PlcHost, PlcPort
 from charger.iso15118.tcp import TcpLink, connect
 from charger.iso15118.timeouts import Timeouts
 from sim.car.evcc.boundary import EvccConfig
@@ -31,10 +38,24 @@ class Iso15118Ev(Module):
             EvccConfig(protocols=list(config["protocols"]),
                        fills_optional=config["fills_optional"],
                        loop_interval_s=config["loop_interval_s"],
-                       evcc_id=bytes.fromhex(config["evcc_id"])),
+                       evcc_id=bytes.fromhex(config["evcc_id"]),
+                       fault=config["fault"] or None, fault_message=config["fault_message"]),
             timeouts=Timeouts(config["timeout_profile"], scale=config["timeout_scale"]),
             hook=self._message, listener=self._event, rng=self.rng)
         self.link: Link | None = None
+        plc, slac = self.optional("plc"), self.optional("slac")
+        self.plc: PlcPort | None = None
+        if plc is not None and slac is not None:
+            mac = config["mac_address"] or local_mac(self.id)
+            self.plc = PlcPort(self.env, plc, config["port"], mac, self.rng)
+            slac.subscribe("dlink_ready", self._on_dlink)
+
+    def _on_dlink(self, ready: bool) -> None:
+        assert self.plc is not None
+        if ready:
+            self.plc.up()
+        else:
+            self.plc.down("the data link went down (SLAC)")
 
     def attach(self, link: Link) -> None:
         """The simulated PLC link is up: the next session runs over ``link``."""
@@ -68,6 +89,12 @@ class Iso15118Ev(Module):
             except InterfaceError as problem:
                 return {"started": False, "reason": str(problem)}
             return {"started": True}
+        if self.plc is not None:
+            if self.plc.host is None:
+                return {"started": False, "reason": "no data link to the charger (SLAC has not "
+                        "matched)"}
+            self.start(self._discover_on_plc(self.plc.host))
+            return {"started": True}
         if self.link is None or not self.link.is_open:
             return {"started": False, "reason": "no link to the charger (SLAC has not matched)"}
         self.evcc.connect(self.link)
@@ -88,6 +115,20 @@ class Iso15118Ev(Module):
             else:
                 self.publish("ev", "session_finished", error)
         connect(self.env, str(response.address), response.port, scope, connected)
+
+    def _discover_on_plc(self, host: PlcHost) -> Generator:
+        try:
+            address, port = yield from host.discover(self.evcc.timeouts)
+        except TimeoutError as problem:
+            self.publish("ev", "session_finished", f"SDP: {problem}")
+            return
+        host.connect(address, port, self.evcc.connect)
+
+    @command("ev", "update_status")
+    def update_status(self, status: dict) -> None:
+        """What the car's physics says now (battery voltage, SoC, targets, limits)."""
+        for name, value in status.items():
+            setattr(self.evcc.status, name, value)
 
     @command("ev", "stop_charging")
     def stop_charging(self) -> None:
