@@ -150,9 +150,11 @@ def build_world(scenario: Scenario, registry: ModuleRegistry,
         car_id = _free_id(station, f"car{car.connector}")
         doc = LineDict({"module": "SimCar", "config": car.doc})
         doc.line, doc.key_lines = line or 0, {"config": line or 0}
+        car_connections = {"ev_board": [f"{probe.ev_board[0]}.{probe.ev_board[1]}"]}
+        car_connections.update(_hlc_car(station, registry, connectors.evse[car.connector],
+                                        car_id, dict(car.config), scenario.path, doc))
         station.modules[car_id] = ModuleInstance(
-            car_id, "SimCar", dict(car.config),
-            {"ev_board": [f"{probe.ev_board[0]}.{probe.ev_board[1]}"]}, scenario.path, doc)
+            car_id, "SimCar", dict(car.config), car_connections, scenario.path, doc)
         connectors.car[car.connector] = car_id
         probes[car.connector] = ConnectorProbe(probe.connector, probe.board, probe.ev_board,
                                                probe.meter, (car_id, "car"))
@@ -180,6 +182,60 @@ def build_world(scenario: Scenario, registry: ModuleRegistry,
     if problems:
         raise ConfigError(problems)
     return world
+
+
+def _hlc_car(station: StationConfig, registry: ModuleRegistry, evse_id: str, car_id: str,
+             car_config: dict, path: str, doc: LineDict) -> dict[str, list[str]]:
+    """The car's side of high-level communication and DC, where the station and the profile
+    have them: its SLAC (SimEvSlac) and EVCC (Iso15118Ev) on the car's port of the connector's
+    PLC link, configured from the profile's ``hlc`` block, and the DC inlet of the connector's
+    power path. Returns SimCar's extra connections."""
+    from sim.car.profiles import car_profiles, hlc_behaviour
+
+    evse = station.modules[evse_id]
+    profile = car_profiles().get(car_config.get("profile") or
+                                 registry.get("SimCar").manifest.config["profile"]["default"])
+    if profile is None:
+        return {}
+    connections: dict[str, list[str]] = {}
+    if "dc" in profile:
+        for module_id, _impl in _connected(registry, evse, "power_supply_DC"):
+            inlet = _provided(registry, station.modules[module_id], "ev_dc_inlet")
+            if inlet:
+                connections["ev_dc"] = [f"{module_id}.{inlet[0]}"]
+    behaviour = hlc_behaviour(profile)
+    slacs = _connected(registry, evse, "slac")
+    if behaviour is None or not slacs:
+        return connections
+    slac = station.modules[slacs[0][0]]
+    links = _connected(registry, slac, "plc_link")
+    if not links:
+        return connections
+    link_id, evse_side = links[0]
+    ev_side = [impl for impl in _provided(registry, station.modules[link_id], "plc_link")
+               if impl != evse_side]
+    if not ev_side:
+        return connections
+    port = slac.config.get("port", 1)
+    plc = [f"{link_id}.{ev_side[0]}"]
+    slac_id, ev_id = _free_id(station, f"{car_id}_slac"), _free_id(station, f"{car_id}_evcc")
+    station.modules[slac_id] = ModuleInstance(slac_id, "SimEvSlac", {"port": port},
+                                              {"plc": plc}, path, doc)
+    protocols = [{"iso15118-2": "iso2", "din70121": "din"}[p] for p in behaviour.protocols]
+    evcc_config: dict = {"port": port, "protocols": protocols,
+                         "fills_optional": bool(behaviour.fills),
+                         "loop_interval_s": behaviour.loop_interval_s,
+                         "timeout_profile": behaviour.timeouts}
+    for fault, at in behaviour.faults:
+        if fault in ("silent", "out_of_sequence") and at:
+            # The EVCC's faults: silence before a request, or garbage in its place.
+            evcc_config["fault"] = "silent_before" if fault == "silent" else "garbage_before"
+            evcc_config["fault_message"] = f"{at}Req"
+    station.modules[ev_id] = ModuleInstance(ev_id, "Iso15118Ev", evcc_config,
+                                            {"plc": plc, "slac": [f"{slac_id}.main"]}, path, doc)
+    connections["slac"] = [f"{slac_id}.main"]
+    connections["hlc"] = [f"{ev_id}.ev"]
+    return connections
 
 
 def connector_problems(station: StationConfig, registry: ModuleRegistry,

@@ -5,6 +5,14 @@ the plug (the board's ``measurement``): it closes S2 (state C) when it wants pow
 offers at least 6 A, follows duty changes after ``reaction_time_s``, and draws
 ``min(PWM allowance, on-board charger limit, battery limit)`` once the contactors are closed.
 The battery limit tapers linearly from ``cv_start_soc_pct`` to zero at 100 %.
+
+A car whose profile has an ``hlc`` block and whose station connects its SLAC (``slac``) and
+EVCC (``hlc``) modules talks ISO 15118-2 / DIN SPEC 70121 (docs/hlc.md): on 5 % PWM it matches
+by SLAC, runs a V2G session, goes to C when the session wants power (DC: before the cable
+check; AC: after PowerDelivery Start), closes its DC contactors once the charger accepted
+PowerDelivery Start on a pre-charged inlet, and keeps the EVCC's view of the battery current.
+Its script's ``iso_*`` commands drive the same steps; without a script, plugging in runs
+``iso_wait_slac_matched;iso_start_v2g_session MODE;iso_wait_v2g_session_stopped``.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from charger.iec61851 import MIN_CURRENT_A, current_from_duty
 from sim.car.dc_charging import DcCarLimits
 from sim.car.profiles import PROFILE_KEYS, car_profiles, hlc_behaviour
 from sim.car.script import ScriptCommand, parse_script
+
+PWM_5PCT = (3.0, 7.0)  # duties that mean "digital communication required" (5 %, with slack)
 
 TAPER_FLOOR_A = 1.0  # the battery accepts at least this much until it is full
 
@@ -57,6 +67,26 @@ class SimCar(Module):
         self._reported_battery: tuple[float, float] | None = None
         if self.ev_dc is not None:
             self.ev_dc.subscribe("measurement", self._on_dc_measurement)
+        # High-level communication: the car's SLAC and EVCC modules, when the station has them.
+        self.slac = self.optional("slac")
+        self.v2g = self.optional("hlc")
+        self.hlc_car = self.hlc is not None and self.slac is not None and self.v2g is not None
+        self.matched = False
+        self.v2g_state = "idle"  # idle, starting, running, paused, finished
+        self.v2g_mode = ""
+        self.v2g_reason = ""
+        self.power_ready = False  # PowerDelivery(Start) accepted
+        self.hlc_c = False  # the session wants state C
+        self.hlc_allowed_a = 0.0  # AC: the charger's EVSEMaxCurrent
+        self.charger_stop = False  # the charger asked to stop (EVSENotification)
+        self._scripted = bool(self.config["script"])
+        self._conditions: list[tuple[Callable[[], bool], Any]] = []
+        self._reported_status: dict | None = None
+        if self.hlc_car:
+            assert self.slac is not None and self.v2g is not None
+            self.slac.subscribe("dlink_ready", self._on_dlink)
+            for event, handler in HLC_EVENTS.items():
+                self.v2g.subscribe(event, lambda value, h=handler: h(self, value))
 
     def ready(self) -> Generator:
         self._apply()
@@ -69,6 +99,7 @@ class SimCar(Module):
             self._integrate()
             self._apply()
             self._report_battery()
+            self._report_ev_status()
             self._publish_state()
 
     # --- scenario commands ---------------------------------------------------------------------
@@ -79,6 +110,11 @@ class SimCar(Module):
     @command("car", "unplug")
     def unplug(self) -> None:
         self.plugged = self.wants_power = False
+        if self.hlc_car and self.slac is not None:
+            self.slac.send("reset")
+            self._hlc_reset("idle")
+            self.matched = False
+            self._hlc_changed()
         self._apply()
 
     @command("car", "pause")
@@ -114,12 +150,21 @@ class SimCar(Module):
 
     @command("car", "execute_script")
     def execute_script(self, script: str) -> None:
-        self.start(self._run_script(parse_script(script)))  # a ScriptError fails the command
+        commands = parse_script(script)
+        self._scripted = True  # the script, not the car's own session, drives HLC now
+        self.start(self._run_script(commands))  # a ScriptError fails the command
 
     # --- behaviour -----------------------------------------------------------------------------
     def _plug(self, wants_power: bool) -> None:
         if not self.plugged:
             self.energy_wh = 0.0
+            if self.hlc_car and not self._scripted:
+                mode = self._default_mode()
+                if mode:  # no script: the car runs a whole session by itself
+                    self._scripted = True
+                    self.start(self._run_script(parse_script(
+                        f"iso_wait_slac_matched;iso_start_v2g_session {mode};"
+                        "iso_wait_v2g_session_stopped"), auto=True))
         self.plugged = True
         self.wants_power = wants_power
         self._apply()
@@ -136,6 +181,7 @@ class SimCar(Module):
         watchers, self._watchers = self._watchers, []
         for event in watchers:
             event.succeed()
+        self._hlc_changed()
 
     def _follow_duty(self, change: int, allowed_a: float) -> Generator:
         yield self.env.timeout(self.config["reaction_time_s"])
@@ -163,6 +209,12 @@ class SimCar(Module):
             cp = "A"
         elif self.error_e:
             cp = "E"
+        elif self.hlc_car and not self._basic_pwm():
+            # Under 5 % PWM the session decides: C while it wants power (DC cable check on).
+            charge = self.wants_power and self.hlc_c
+            cp = ("D" if self.ventilation else "C") if charge else "B"
+            if charge and relays and self.dc_measurement is None:
+                draw = round(min(self.hlc_allowed_a, self.limit_a, self.battery_limit_a()), 1)
         else:
             offered = self.fixed_a is not None or self.allowed_a >= MIN_CURRENT_A
             charge = self.wants_power and not self.full() and offered
@@ -252,11 +304,209 @@ class SimCar(Module):
             self._published = value
             self.publish("car", "ev_state", value)
 
+    # --- high-level communication --------------------------------------------------------------
+    def _basic_pwm(self) -> bool:
+        """The charger offers current by a nominal duty (basic charging, a fallback)."""
+        duty = self.measurement["pwm_duty_pct"] if self.measurement else None
+        return bool(duty) and duty > PWM_5PCT[1]
+
+    def _default_mode(self) -> str:
+        assert self.hlc is not None
+        for mode in self.hlc.energy_transfer_modes:
+            if mode.startswith("DC") == (self.ev_dc is not None):
+                return mode
+        return ""
+
+    def _on_dlink(self, ready: bool) -> None:
+        self.matched = ready
+        if not ready:
+            self._hlc_reset(self.v2g_state if self.v2g_state != "running" else "finished")
+        self._hlc_changed()
+
+    def _hlc_reset(self, v2g_state: str) -> None:
+        self.v2g_state = v2g_state
+        self.power_ready = self.hlc_c = False
+        self.hlc_allowed_a = 0.0
+        if self.ev_dc is not None:
+            self.set_dc_contactors(False)
+        self._apply()
+
+    def _on_session_started(self, _value: Any) -> None:
+        self.v2g_state = "running"
+        self.charger_stop = False
+        self._report_ev_status()
+        self._hlc_changed()
+
+    def _on_charge_parameters(self, limits: dict) -> None:
+        if self.dc_measurement is not None or self.v2g_mode.startswith("DC"):
+            self.hlc_c = True  # DC: state C before the cable check
+        else:
+            self.hlc_allowed_a = float(limits.get("EVSEMaxCurrent", 0.0))
+        self._apply()
+
+    def _on_power_delivery_started(self, _value: Any) -> None:
+        self.power_ready = True
+        self.hlc_c = True
+        if self.v2g_mode.startswith("DC") and not self._fault("no_contactor_close"):
+            self.set_dc_contactors(True)
+        self._apply()
+        self._hlc_changed()
+
+    def _on_power_delivery_stopped(self, _value: Any) -> None:
+        self.power_ready = self.hlc_c = False
+        if self.ev_dc is not None:
+            self.set_dc_contactors(False)
+        self._apply()
+        self._hlc_changed()
+
+    def _on_notification(self, notification: str) -> None:
+        if notification == "StopCharging":
+            self.charger_stop = True
+            self._hlc_changed()
+
+    def _on_session_over(self, state: str, reason: Any) -> None:
+        self.v2g_reason = str(reason)
+        self._hlc_reset(state)
+        self._hlc_changed()
+
+    def _fault(self, name: str) -> bool:
+        return self.hlc is not None and any(f == name for f, _ in self.hlc.faults)
+
+    def _report_ev_status(self) -> None:
+        """Keep the EVCC's view of the battery current (SoC, voltage, targets, limits)."""
+        if not self.hlc_car or self.v2g is None:
+            return
+        assert self.hlc is not None
+        target_soc = float(self.config["target_soc_pct"])
+        complete = self.soc >= min(target_soc, 100.0)
+        status: dict[str, Any] = {
+            "soc_pct": round(self.soc, 1) if "soc" in self.hlc.fills else 0.0,
+            "capacity_wh": float(self.battery_kwh) * 1000.0,
+            "energy_request_wh": round(max(0.0, target_soc - self.soc)
+                                       * float(self.battery_kwh) * 10.0, 1),
+            "charging_complete": complete}
+        if self.dc is not None and (self.ev_dc is not None or self.v2g_mode.startswith("DC")):
+            target_v, target_a = self.dc_request()
+            status.update(
+                battery_voltage_v=round(self.dc.pack.open_circuit_voltage(self.soc), 1),
+                target_voltage_v=round(target_v, 1), target_current_a=round(target_a, 1),
+                max_voltage_v=float(self.dc.max_voltage_v),
+                max_current_a=float(self.dc.max_current_a),
+                max_power_w=round(self.dc.max_power_w, 1))
+        else:
+            status.update(max_current_a=float(self.max_current_a))
+        if status != self._reported_status:
+            self._reported_status = status
+            self.v2g.send("update_status", status=status)
+
+    def _hlc_changed(self) -> None:
+        pending, self._conditions = self._conditions, []
+        for condition, event in pending:
+            if condition():
+                event.succeed()
+            else:
+                self._conditions.append((condition, event))
+
+    def _wait_until(self, condition: Callable[[], bool],
+                    within_s: float | None = None) -> Generator:
+        """Wait until ``condition`` holds (re-checked on every HLC event); whether it did."""
+        if condition():
+            return True
+        event = self.env.event()
+        self._conditions.append((condition, event))
+        if within_s is None:
+            yield event
+            return True
+        outcome = yield event | self.env.timeout(within_s)
+        return event in outcome
+
+    def _needs_hlc(self, name: str) -> bool:
+        if self.hlc_car:
+            return True
+        self.log("warning", f"script: {name} needs a car with high-level communication (an "
+                 "hlc profile and the SLAC and EVCC modules); skipped")
+        return False
+
+    def _step_iso_wait_slac_matched(self) -> Generator:
+        if not self._needs_hlc("iso_wait_slac_matched"):
+            return
+        self._plug(wants_power=True)
+        yield from self._wait_until(lambda: self.measurement is not None and PWM_5PCT[0]
+                                    <= (self.measurement["pwm_duty_pct"] or 0) <= PWM_5PCT[1])
+        if not self._fault("slac_no_match") and not self.matched:
+            assert self.slac is not None
+            self.slac.send("trigger_matching")
+        yield from self._wait_until(lambda: self.matched)
+
+    def _step_iso_start_v2g_session(self, mode: str, payment: str, departure: int,
+                                    energy: float) -> Generator:
+        if not self._needs_hlc("iso_start_v2g_session"):
+            return
+        assert self.v2g is not None
+        self.v2g_mode = mode
+        self.v2g_state = "starting"
+        self._report_ev_status()
+        answer = yield self.v2g.call("start_session", energy_transfer_mode=mode,
+                                     payment_option=payment, departure_time_s=departure,
+                                     energy_amount_wh=energy)
+        if not answer["started"]:
+            self.log("warning", f"script: no V2G session: {answer.get('reason', '')}")
+            self.v2g_state = "finished"
+            self._hlc_changed()
+
+    def _step_iso_wait_pwr_ready(self) -> Generator:
+        if self._needs_hlc("iso_wait_pwr_ready"):
+            yield from self._wait_until(lambda: self.power_ready)
+
+    def _step_iso_draw(self, amperes: float, phases: int) -> Generator:
+        self.draw_phases = int(phases)
+        self.limit_a = min(float(amperes), float(self.max_current_a))
+        self.wants_power = True
+        self._apply()
+        yield from ()
+
+    def _step_iso_stop(self) -> Generator:
+        if self._needs_hlc("iso_stop_charging"):
+            assert self.v2g is not None
+            self.v2g.send("stop_charging")
+        yield from ()
+
+    def _session_over(self) -> bool:
+        return self.v2g_state in ("finished", "paused", "idle")
+
+    def _step_iso_wait_for_stop(self, seconds: float) -> Generator:
+        if not self._needs_hlc("iso_wait_for_stop"):
+            return
+        yield from self._wait_until(lambda: self.charger_stop or self._session_over(), seconds)
+        if not self._session_over() and not self.charger_stop:
+            assert self.v2g is not None
+            self.v2g.send("stop_charging")
+
+    def _step_iso_wait_session_stopped(self) -> Generator:
+        if self._needs_hlc("iso_wait_v2g_session_stopped"):
+            yield from self._wait_until(self._session_over)
+
+    def _step_iso_pause(self) -> Generator:
+        if self._needs_hlc("iso_pause_charging"):
+            assert self.v2g is not None
+            self.v2g.send("pause_charging")
+        yield from ()
+
+    def _step_iso_wait_for_resume(self) -> Generator:
+        if not self._needs_hlc("iso_wait_for_resume"):
+            return
+        yield from self._wait_until(lambda: self.v2g_state == "paused" and self.matched)
+        yield from self._step_iso_start_v2g_session(self.v2g_mode or self._default_mode(),
+                                                    "ExternalPayment", 0, 0.0)
+        yield from self._wait_until(lambda: self.v2g_state in ("running", "finished"))
+
     # --- command strings -----------------------------------------------------------------------
-    def _run_script(self, commands: list[ScriptCommand]) -> Generator:
+    def _run_script(self, commands: list[ScriptCommand], auto: bool = False) -> Generator:
         for cmd in commands:
-            self.log("info", f"script: {cmd.text}")
+            self.log("info", f"{'session' if auto else 'script'}: {cmd.text}")
             yield from self._script_step(cmd)
+        if auto:
+            self._scripted = False
 
     def _script_step(self, cmd: ScriptCommand) -> Generator:
         # Every command of sim/car/script.py's SCRIPT_COMMANDS has one step here (a test
@@ -302,4 +552,25 @@ SCRIPT_STEPS: dict[str, Callable[..., Generator]] = {
     "diode_fail": lambda car: car._step(car.set_fault, "diode_fail", True),
     "rcd_current": lambda car, ma: car._step(car.set_rcd_current, ma, False),
     "set_soc": lambda car, pct: car._step(car.set_soc, pct),
+    "iso_wait_slac_matched": SimCar._step_iso_wait_slac_matched,
+    "iso_start_v2g_session": SimCar._step_iso_start_v2g_session,
+    "iso_wait_pwr_ready": SimCar._step_iso_wait_pwr_ready,
+    "iso_dc_power_on": lambda car: car._step(car.set_dc_contactors, True),
+    "iso_draw_power_regulated": SimCar._step_iso_draw,
+    "iso_stop_charging": SimCar._step_iso_stop,
+    "iso_wait_for_stop": SimCar._step_iso_wait_for_stop,
+    "iso_wait_v2g_session_stopped": SimCar._step_iso_wait_session_stopped,
+    "iso_pause_charging": SimCar._step_iso_pause,
+    "iso_wait_for_resume": SimCar._step_iso_wait_for_resume,
+}
+
+# The EVCC's events the car reacts to (iso15118_ev variables).
+HLC_EVENTS: dict[str, Callable[[SimCar, Any], None]] = {
+    "session_started": SimCar._on_session_started,
+    "charge_parameters": SimCar._on_charge_parameters,
+    "power_delivery_started": SimCar._on_power_delivery_started,
+    "power_delivery_stopped": SimCar._on_power_delivery_stopped,
+    "evse_notification": SimCar._on_notification,
+    "session_paused": lambda car, v: car._on_session_over("paused", v),
+    "session_finished": lambda car, v: car._on_session_over("finished", v),
 }
