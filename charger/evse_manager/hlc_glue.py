@@ -56,6 +56,8 @@ class HlcGlue:
         self.present: tuple[float, float] = (0.0, 0.0)
         self.capabilities: dict | None = None
         self.failure = ""
+        self._supply_mode: tuple[str, str] = ("Off", "")
+        self._supply_setpoint: tuple[float, float] | None = None
         self.slac.subscribe("dlink_ready", self._on_dlink)
         self.slac.subscribe("request_error_routine", lambda _v: self.feed("slac_failed"))
         for event in ("session_started", "selected_payment_option", "require_auth_eim",
@@ -289,10 +291,18 @@ class HlcGlue:
 
     # --- DC actions ------------------------------------------------------------------------
     def _supply(self, voltage_v: float, current_a: float, phase: str) -> None:
+        """Export at this voltage and current; only what changed is commanded (the
+        current-demand loop repeats the same target ten times a second)."""
         assert self.supply is not None
-        self.supply.send("set_mode", mode="Export", phase=phase)
-        self.supply.send("set_export_voltage_current", voltage_v=round(voltage_v, 1),
-                         current_a=round(max(0.0, current_a), 1))
+        if self._supply_mode != ("Export", phase):
+            self._supply_mode = ("Export", phase)
+            self._supply_setpoint = None
+            self.supply.send("set_mode", mode="Export", phase=phase)
+        setpoint = (round(voltage_v, 1), round(max(0.0, current_a), 1))
+        if setpoint != self._supply_setpoint:
+            self._supply_setpoint = setpoint
+            self.supply.send("set_export_voltage_current", voltage_v=setpoint[0],
+                             current_a=setpoint[1])
 
     def _cable_check_voltage(self) -> None:
         if self.ovp is not None:
@@ -332,6 +342,7 @@ class HlcGlue:
 
     def _supply_off(self) -> None:
         assert self.supply is not None
+        self._supply_mode, self._supply_setpoint = ("Off", ""), None
         self.supply.send("set_mode", mode="Off")
 
     def _start_isolation_check(self) -> None:

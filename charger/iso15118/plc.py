@@ -16,8 +16,9 @@ exactly as they would over a real modem:
   unknown connection.
 
 Loss on the simulated line (``PlcLink``'s ``loss``) therefore costs time, not bytes: a lost segment
-is sent again after the retransmission timeout (200 ms, Linux's minimum RTO), which a V2G message
-timeout may or may not survive (the charging loop's 250 ms rarely does), as with a real modem.
+is sent again after the retransmission timeout (300 ms: Linux's 200 ms minimum above a delayed
+ACK of 150 ms), which a V2G message timeout may or may not survive (the charging loop's 250 ms
+does not), as with a real modem.
 The header packing is hand-written with ``struct`` rather than scapy because it runs for every
 frame of a 30-minute session; the tests hold it to scapy's parser.
 """
@@ -42,9 +43,9 @@ ALL_NODES = ipaddress.IPv6Address("ff02::1")
 PROTO_TCP, PROTO_UDP = 6, 17
 HOP_LIMIT = 255
 MSS = 1220  # bytes of payload per segment (the IPv6 minimum MTU less headers)
-RTO_S = 0.2  # first retransmission timeout
+RTO_S = 0.3  # first retransmission timeout (above the delayed ACK and the round trip)
 MAX_RETRANSMISSIONS = 6
-DELAYED_ACK_S = 0.04
+DELAYED_ACK_S = 0.15  # within Linux's 40-200 ms: the car's next request usually carries it
 SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
 FIRST_EPHEMERAL_PORT = 49152  # ISO 15118-2: the SECC's port is in the dynamic range
 

@@ -108,8 +108,8 @@ class SlacEndpoint(Module):
         self.plc.send("send_frame", port=self.port, frame=raw.hex())
 
     def _on_received(self, value: dict) -> None:
-        if value["port"] != self.port:
-            return
+        if value["port"] != self.port or value["frame"][24:28].lower() != "88e1":
+            return  # data frames (IPv6 for ISO 15118) are another layer's
         try:
             frame = frames.parse_frame(bytes.fromhex(value["frame"]))
         except (SlacFrameError, ValueError) as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from charger.framework import Module, command
 from charger.framework.errors import Problem
+from charger.iso15118 import plc as data_frames
 from charger.slac import frames
 from sim.hal.plc_channel import EV, EVSE, ChannelSettings, Delivery, PlcChannel
 
@@ -67,7 +68,7 @@ class PlcLink(Module):
         deliveries = self.channel.carry(side, port, raw)  # a bad port fails the command
         if deliveries:
             self.start(self._deliver(deliveries))
-        decoded = frames.describe(raw)
+        decoded = _describe(raw)
         return {"message": decoded.get("message", "not SLAC"), "bytes": len(raw)}
 
     def _deliver(self, deliveries: list[Delivery]) -> Generator:
@@ -76,4 +77,19 @@ class PlcLink(Module):
             impl = "evse" if delivery.side == EVSE else "ev"
             self.publish(impl, "received", {"port": delivery.port,
                                             "frame": delivery.frame.hex(),
-                                            "decoded": frames.describe(delivery.frame)})
+                                            "decoded": _describe(delivery.frame)})
+
+
+def _describe(raw: bytes) -> dict:
+    """SLAC frames decoded by scapy; data frames (IPv6 carrying V2G) by their TCP/UDP header."""
+    if raw[12:14] == frames.ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big"):
+        return frames.describe(raw)
+    try:
+        _dst, packet = data_frames.parse_frame(raw)
+    except data_frames.DataFrameError as problem:
+        return {"error": str(problem)}
+    kind = "TCP" if packet.proto == data_frames.PROTO_TCP else "UDP"
+    return {"message": f"IPv6 {kind}", "src": str(packet.src), "dst": str(packet.dst),
+            "fields": {"sport": packet.src_port, "dport": packet.dst_port, "seq": packet.seq,
+                       "ack": packet.ack, "flags": packet.flags,
+                       "payload": packet.payload.hex().upper()}}
