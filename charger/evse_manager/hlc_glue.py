@@ -56,6 +56,8 @@ class HlcGlue:
         self.present: tuple[float, float] = (0.0, 0.0)
         self.capabilities: dict | None = None
         self.failure = ""
+        self.paused = False  # a session paused by the car (ISO 15118-2), to be joined again
+        self._ac_offer: float | None = None
         self._supply_mode: tuple[str, str] = ("Off", "")
         self._supply_setpoint: tuple[float, float] | None = None
         self.slac.subscribe("dlink_ready", self._on_dlink)
@@ -83,6 +85,7 @@ class HlcGlue:
     # --- what the manager reports ----------------------------------------------------------
     def plugged(self) -> None:
         self.failure = ""
+        self.paused = False
         self.auth_requested = self.ac_contactor_requested = False
         self.hlc = Run(HLC)
         self.dc = Run(DC)
@@ -115,6 +118,12 @@ class HlcGlue:
             self.feed_dc("supply_fault")
         if self.hlc.state not in ("Off", "Finished", "Failed"):
             self.secc.send("send_error", error="Malfunction")
+
+    def offer_ac_current(self, amps: float) -> None:
+        """AC_HLC: the current the car may draw goes to the SECC (EVSEMaxCurrent)."""
+        if amps != self._ac_offer:
+            self._ac_offer = amps
+            self.secc.send("update_ac_max_current", max_current=float(amps))
 
     @property
     def wants_pwm(self) -> bool:
@@ -192,8 +201,6 @@ class HlcGlue:
     def _charge_parameters(self, value: dict) -> None:
         self.ev_max_voltage_v = float(value.get("EVMaximumVoltageLimit")
                                       or value.get("EVMaxVoltage") or 0.0)
-        if not self.dc_mode:
-            self.secc.send("update_ac_max_current", max_current=float(self.m._offer_a()))
 
     def _start_cable_check(self, value: dict) -> None:
         self.cable_check_v = float(value["voltage_v"])
@@ -231,11 +238,15 @@ class HlcGlue:
         join it again with a new SessionSetup."""
         if self.dc.state not in ("Idle", "Finished", "Failed", "WeldingDetection"):
             self.feed_dc("session_stopped")
+        self.paused = True
         self.hlc = Run(HLC, state="WaitingForSessionSetup")
         self._timers["hlc"] += 1
         self._publish_phase()
 
     def _session_over(self, event: str, reason: Any) -> None:
+        if self.paused:  # the SECC ends the paused connection's session: the pause holds
+            self.paused = False
+            return
         if event == "session_finished" and self.hlc.state in ("Finished", "Failed"):
             return
         if event == "session_finished" and self.hlc.state in ("WaitingForSessionSetup",

@@ -308,7 +308,7 @@ class EvseManager(Module):
     # --- over-current ------------------------------------------------------------------------
     def _note_offer(self) -> None:
         amps = current_from_duty(self.pwm) if isinstance(self.pwm, float) else 0.0
-        if self.hlc is not None and isinstance(self.pwm, float):
+        if self.hlc is not None and isinstance(self.pwm, float) and self._plugged():
             amps = self._offer_a()  # 5 % PWM: the offer travels in ISO 15118-2 messages
         self._offers.note(self.env.now, amps)
         self._check_current()
@@ -504,6 +504,9 @@ class EvseManager(Module):
             self._set_pwm(5.0)
         else:
             self._set_pwm(None)
+        if self.charge_mode == "AC_HLC":
+            self._note_offer()  # the offer under 5 % PWM follows the energy manager's limit
+            self.hlc.offer_ac_current(self._offer_a())
         locked = self.lock is None or self.locked
         power = (self.charge_mode == "AC_HLC" and self.hlc.ac_power_wanted
                  and self._charging_wanted() and self.cp in CHARGING_PILOT_STATES and locked)

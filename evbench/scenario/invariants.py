@@ -32,6 +32,7 @@ DEFAULT_SETTLE_S = 5.0
 EPS = 1e-9
 MAX_LISTED = 3  # violations named in one verdict; the count says how many there were
 
+HLC_DUTY = (3.0, 7.0)  # a 5 % duty: the current is offered by ISO 15118-2 messages
 Violation = tuple[float, str]  # when it began (simulated s), and what happened
 
 
@@ -48,9 +49,12 @@ class Segment:
     voltage: tuple[float, float, float] = (0.0, 0.0, 0.0)
     transaction: bool = False
     locked: bool = False
+    hlc_limit_a: float = 0.0  # the EVSE manager's limit: the offer under 5 % PWM (ISO 15118-2)
 
     @property
     def offer_a(self) -> float:
+        if self.duty is not None and HLC_DUTY[0] <= self.duty <= HLC_DUTY[1]:
+            return self.hlc_limit_a  # digital communication: the offer is EVSEMaxCurrent
         return current_from_duty(self.duty)
 
     @property
@@ -177,6 +181,8 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
                 note(by_measurement[source], row.t, cp=value["cp_state"],
                      duty=value["pwm_duty_pct"], relays_closed=value["relays_closed"],
                      current=tuple(value["current_a"]), voltage=tuple(value["voltage_v"]))
+            elif row.name == "limits" and source in by_evse:
+                note(by_evse[source], row.t, hlc_limit_a=float(value["max_current_a"]))
             elif row.name == "locked" and source in by_lock:
                 note(by_lock[source], row.t, locked=bool(value))
             elif row.name == "powermeter" and source in by_meter:

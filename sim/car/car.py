@@ -365,6 +365,8 @@ class SimCar(Module):
             self._hlc_changed()
 
     def _on_session_over(self, state: str, reason: Any) -> None:
+        if state == "finished" and self.v2g_state == "paused":
+            return  # the paused session's connection ended; the session waits to be joined
         self.v2g_reason = str(reason)
         self._hlc_reset(state)
         self._hlc_changed()
