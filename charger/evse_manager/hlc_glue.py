@@ -204,6 +204,7 @@ class HlcGlue:
 
     def _start_cable_check(self, value: dict) -> None:
         self.cable_check_v = float(value["voltage_v"])
+        self.ev_target = (0.0, 0.0)
         self.feed_dc("cable_check_requested")
 
     def _ev_target(self, value: dict) -> None:
@@ -322,6 +323,8 @@ class HlcGlue:
         self._supply(self.cable_check_v, CABLE_CHECK_CURRENT_LIMIT_A, "CableCheck")
 
     def _precharge_voltage(self) -> None:
+        if self.ev_target[0] <= 0:
+            return  # the PreChargeReq's target follows the start_pre_charge event
         self._supply(self.ev_target[0], CABLE_CHECK_CURRENT_LIMIT_A, "PreCharge")
 
     def _follow_demand(self) -> None:
