@@ -56,6 +56,7 @@ class HlcGlue:
         self.present: tuple[float, float] = (0.0, 0.0)
         self.capabilities: dict | None = None
         self.failure = ""
+        self.basic_fallback = False  # AC_HLC: the car did not match; basic charging instead
         self.paused = False  # a session paused by the car (ISO 15118-2), to be joined again
         self._ac_offer: float | None = None
         self._supply_mode: tuple[str, str] = ("Off", "")
@@ -84,6 +85,7 @@ class HlcGlue:
 
     # --- what the manager reports ----------------------------------------------------------
     def plugged(self) -> None:
+        self.basic_fallback = False
         self.failure = ""
         self.paused = False
         self.auth_requested = self.ac_contactor_requested = False
@@ -412,6 +414,15 @@ class HlcGlue:
 
     def _report_failure(self) -> None:
         before = self.hlc.history[-2][2] if len(self.hlc.history) > 1 else "Off"
+        if before == "WaitingForSlac" and not self.dc_mode:
+            # IEC 61851-1 / ISO 15118-3: a car that does not match within TT_EVSE_SLAC_init
+            # speaks no HLC; an AC charger may offer basic charging (a nominal duty) instead.
+            self.basic_fallback = True
+            self.failure = "no SLAC within TT_EVSE_SLAC_init: basic charging"
+            self._publish_phase()
+            self.m.log("info", f"{self.m.id}: {self.failure}")
+            self.m.hlc_power_changed()
+            return
         self.failure = reason = self.failure or f"HLC failed in {before}"
         self._publish_phase()
         self.m.hlc_failed(reason)

@@ -308,7 +308,7 @@ class EvseManager(Module):
     # --- over-current ------------------------------------------------------------------------
     def _note_offer(self) -> None:
         amps = current_from_duty(self.pwm) if isinstance(self.pwm, float) else 0.0
-        if self.hlc is not None and isinstance(self.pwm, float) and self._plugged():
+        if self.hlc is not None and self.pwm == 5.0 and self._plugged():
             amps = self._offer_a()  # 5 % PWM: the offer travels in ISO 15118-2 messages
         self._offers.note(self.env.now, amps)
         self._check_current()
@@ -462,7 +462,7 @@ class EvseManager(Module):
                 and not self.paused_by_evse and not self.faults)
 
     def _update(self) -> None:
-        if self.hlc is not None:
+        if self.hlc is not None and not self.hlc.basic_fallback:
             self._update_hlc()
             return
         offering = (self._charging_wanted() and self._offer_a() >= MIN_CURRENT_A
