@@ -27,8 +27,9 @@ class ScriptCommandSpec:
 
     @property
     def usage(self) -> str:
-        if self.parse is not None:
-            return f"{self.name} {self.arguments[0][0]}"
+        if self.parse is not None:  # optional arguments: MODE[,PAYMENT][,DEPARTURE,EAMOUNT]
+            first, *rest = (name for name, _ in self.arguments)
+            return f"{self.name} {first}[,{rest[0]}][,{','.join(rest[1:])}]"
         names = ",".join(name for name, _ in self.arguments)
         return f"{self.name} {names}" if names else self.name
 
@@ -86,7 +87,8 @@ SCRIPT_COMMANDS: dict[str, ScriptCommandSpec] = {spec.name: spec for spec in (
                       else "state of charge must be 0-100 %"),
     ScriptCommandSpec("iso_wait_slac_matched", (), "plug in if needed, wait for 5 % PWM, "
                       "start SLAC and wait until the data link is up"),
-    ScriptCommandSpec("iso_start_v2g_session", (("MODE[,PAYMENT][,DEPARTURE,EAMOUNT]", str),),
+    ScriptCommandSpec("iso_start_v2g_session", (("MODE", str), ("PAYMENT", str),
+                                                ("DEPARTURE", int), ("EAMOUNT", float)),
                       "start a V2G session: MODE AC, DC or an EnergyTransferMode; PAYMENT "
                       "ExternalPayment or Contract; departure in s and energy amount in Wh",
                       parse=_v2g_session_args),
