@@ -62,6 +62,14 @@ def _board_event(wanted: str) -> Callable[[dict], Any]:
     return read
 
 
+def _dc_reading(key: str) -> Callable[[dict], Any]:
+    # A DC meter reports one total and no phases; an AC meter's rows leave DC signals alone.
+    def read(value: dict) -> Any:
+        reading = value.get(key, {})
+        return UNCHANGED if "L1" in reading or "total" not in reading else reading["total"]
+    return read
+
+
 def _phase(key: str, phase: str) -> Callable[[dict], Any]:
     return lambda value: value.get(key, {}).get(phase, 0.0)
 
@@ -97,6 +105,18 @@ SIGNALS: tuple[Signal, ...] = (
            panel="energy"),
     Signal("soc_pct", "%", "SoC", "the car's state of charge", "car", "ev_state",
            lambda v: v["soc_pct"], panel="soc"),
+    # DC charging: the DC meter on the cable side (no phases) and the car's request.
+    Signal("dc_voltage_v", "V", "DC voltage", "DC output voltage on the cable side (DC meter)",
+           "meter", "powermeter", _dc_reading("voltage_v"), decimals=1, initial=0.0,
+           panel="dc_voltage"),
+    Signal("dc_current_a", "A", "DC current", "DC output current (DC meter)", "meter",
+           "powermeter", _dc_reading("current_a"), decimals=1, initial=0.0, panel="dc_current"),
+    Signal("dc_target_voltage_v", "V", "target voltage", "the voltage the car asks for "
+           "(EVTargetVoltage) while DC power flows", "car", "ev_state",
+           lambda v: v.get("dc_target_voltage_v", math.nan), decimals=1, panel="dc_voltage"),
+    Signal("dc_target_current_a", "A", "target current", "the current the car asks for "
+           "(EVTargetCurrent) while DC power flows", "car", "ev_state",
+           lambda v: v.get("dc_target_current_a", math.nan), decimals=1, panel="dc_current"),
     Signal("grid_limit_a", "A", "grid limit", "current limit of the grid connection in force "
            "(0 in an outage)", "grid", "supply",
            lambda v: v["max_current_a"] if v["available"] else 0.0, panel="current"),

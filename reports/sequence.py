@@ -86,6 +86,19 @@ def _read_slac(value: dict) -> Reading | None:
                    detail)
 
 
+def _read_v2g(value: dict) -> Reading | None:
+    # Both the SECC and the EVCC publish v2g_message; the diagram draws the SECC's view (it
+    # receives requests and sends responses), so each message appears once.
+    name, direction = str(value.get("name", "")), value.get("direction")
+    if direction not in ("tx", "rx") or name.endswith("Req") != (direction == "rx"):
+        return None
+    detail = f"{value.get('protocol')} {name}: {value.get('hex', '')}"
+    if len(detail) > DETAIL_CHARS:
+        detail = detail[:DETAIL_CHARS] + " …"
+    failed = "FAILED" in json.dumps(value.get("message", {}))
+    return Reading(direction == "tx", name, detail, failed)
+
+
 MESSAGE_SOURCES: tuple[MessageSource, ...] = (
     MessageSource("OCPP", "var", "ocpp_message", "charge point", "CSMS", _read_ocpp,
                   "OCPP-J frames as the charge point sent (`tx`), received (`rx`) or dropped "
@@ -93,6 +106,9 @@ MESSAGE_SOURCES: tuple[MessageSource, ...] = (
     MessageSource("SLAC", "var", "received", "EVSE", "car", _read_slac,
                   "SLAC frames between cars and EVSEs as each host's PLC modem passed them up "
                   "(`plc_link`), one row per receiving port, so crosstalk shows"),
+    MessageSource("V2G", "var", "v2g_message", "SECC", "EVCC", _read_v2g,
+                  "ISO 15118-2 / DIN SPEC 70121 messages as the SECC received (requests) and "
+                  "sent (responses) them, with their EXI in hex (`iso15118_charger`)"),
 )
 
 

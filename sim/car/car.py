@@ -300,6 +300,11 @@ class SimCar(Module):
             state = "paused"
         value = {"state": state, "soc_pct": round(self.soc, 3),
                  "energy_wh": round(self.energy_wh, 3), "current_a": current}
+        if self.hlc_car and self.dc is not None and self.v2g_mode.startswith("DC") \
+                and self.power_ready:
+            target_v, target_a = self.dc_request()  # what the car asks of the charger
+            value.update(dc_target_voltage_v=round(target_v, 1),
+                         dc_target_current_a=round(target_a, 1))
         if value != self._published:
             self._published = value
             self.publish("car", "ev_state", value)

@@ -114,7 +114,7 @@ Feature: Faults
       | not a number      | sleep soon                              | arguments must be numbers               |
       | negative value    | sleep -1                                | must not be negative                    |
       | impossible charge | set_soc 120                             | state of charge must be 0-100 %         |
-      | needs HLC         | iso_wait_slac_matched                   | needs high-level communication          |
+      | bad V2G mode      | iso_start_v2g_session HVDC              | mode 'HVDC' is not one of               |
 
   # Product gap: a car's start-up script (world.cars[].script) is not checked by the scenario
   # loader, so a malformed one is accepted and only fails inside SimCar.ready() as a module
