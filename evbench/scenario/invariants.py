@@ -75,6 +75,9 @@ class ConnectorView:
     meter: list[tuple[float, float]] = field(default_factory=list)  # (t, register Wh)
     transactions: list[tuple[float, float]] = field(default_factory=list)  # [start, end)
     pwm_stop_timeout_s: float = DEFAULT_PWM_STOP_TIMEOUT_S
+    # DC: each closing of the car's contactors (battery onto the cable), with whether this
+    # session's cable check had passed and its pre-charge had been reached by then.
+    dc_closings: list[tuple[float, bool, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -113,12 +116,16 @@ class Wiring:
     pwm_stop_timeout_s: dict[int, float]
     energy_root: str | None = None  # "manager.site": the tree's limits as the manager reads it
     settle_s: float = DEFAULT_SETTLE_S
+    ev_dc: dict[int, str] = field(default_factory=dict)  # connector -> the car's DC inlet
+    secc: dict[int, str] = field(default_factory=dict)  # connector -> "secc.charger"
 
 
 def wiring_of(world) -> Wiring:
     """The sources of a built scenario world (evbench.scenario.world.World)."""
     station = world.station
     evse, measurement, lock, rcd, meter, timeouts = {}, {}, {}, {}, {}, {}
+    ev_dc: dict[int, str] = {}
+    secc: dict[int, str] = {}
     for probe in world.probes:
         c = probe.connector
         evse_id = world.connectors.evse.get(c)
@@ -135,13 +142,18 @@ def wiring_of(world) -> Wiring:
             if targets:
                 table[c] = _source(targets[0])
         timeouts[c] = float(inst.config.get("pwm_stop_timeout_s", DEFAULT_PWM_STOP_TIMEOUT_S))
+        if inst.connections.get("hlc"):
+            secc[c] = _source(inst.connections["hlc"][0])
+        car = world.connectors.car.get(c)
+        if car and station.modules[car].connections.get("ev_dc"):
+            ev_dc[c] = _source(station.modules[car].connections["ev_dc"][0])
     root, settle = None, DEFAULT_SETTLE_S
     for inst in station.modules.values():
         if inst.module == "EnergyManager" and inst.connections.get("root"):
             root = f"{inst.id}.site"
             settle = float(inst.config.get("settle_s", DEFAULT_SETTLE_S))
             break
-    return Wiring(evse, measurement, lock, rcd, meter, timeouts, root, settle)
+    return Wiring(evse, measurement, lock, rcd, meter, timeouts, root, settle, ev_dc, secc)
 
 
 def _source(target: tuple[str, str]) -> str:
@@ -159,6 +171,9 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
                                   c, DEFAULT_PWM_STOP_TIMEOUT_S))
              for c, e in wiring.evse.items()}
     state = {c: Segment(0.0) for c in views}
+    by_inlet = {s: c for c, s in wiring.ev_dc.items()}
+    cable_check_cmds = {f"{s}.cable_check_finished": c for c, s in wiring.secc.items()}
+    dc_facts = {c: {"checked": False, "precharged": False, "closed": False} for c in views}
     opened: dict[int, float] = {}
     trees: list[tuple[float, list[TreeNode]]] = []
 
@@ -181,6 +196,18 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
                 note(by_measurement[source], row.t, cp=value["cp_state"],
                      duty=value["pwm_duty_pct"], relays_closed=value["relays_closed"],
                      current=tuple(value["current_a"]), voltage=tuple(value["voltage_v"]))
+            elif row.name == "measurement" and source in by_inlet:
+                facts = dc_facts[by_inlet[source]]
+                if value["contactors_closed"] and not facts["closed"]:
+                    views[by_inlet[source]].dc_closings.append(
+                        (row.t, facts["checked"], facts["precharged"]))
+                facts["closed"] = bool(value["contactors_closed"])
+            elif row.name == "hlc_phase" and source in by_evse:
+                facts = dc_facts[by_evse[source]]
+                if value["dc"] in ("Idle", "CableCheck"):  # a new cable check begins
+                    facts["checked"] = facts["precharged"] = False
+                elif value["dc"] == "WaitingForPowerDelivery":
+                    facts["precharged"] = True
             elif row.name == "limits" and source in by_evse:
                 note(by_evse[source], row.t, hlc_limit_a=float(value["max_current_a"]))
             elif row.name == "locked" and source in by_lock:
@@ -203,6 +230,9 @@ def build_view(rows: Iterable[Row], wiring: Wiring, end: float) -> RunView:
                     trees[-1] = (row.t, nodes)
                 else:
                     trees.append((row.t, nodes))
+        elif row.kind == "cmd" and row.name in cable_check_cmds:
+            dc_facts[cable_check_cmds[row.name]]["checked"] = bool(
+                value.get("args", {}).get("status"))
         elif row.kind == "error_raised" and source in by_rcd:
             views[by_rcd[source]].rcd_trips.append(row.t)
     for c, t in opened.items():
@@ -411,6 +441,18 @@ def energy_tree_limits(view: RunView) -> list[Violation]:
     return found
 
 
+def dc_contactors_after_cable_check_and_precharge(view: RunView) -> list[Violation]:
+    found: list[Violation] = []
+    for c, cv in view.connectors.items():
+        for t, checked, precharged in cv.dc_closings:
+            missing = [what for what, done in (("a passed cable check", checked),
+                                               ("pre-charge", precharged)) if not done]
+            if missing:
+                found.append((t, f"connector {c}: the car's DC contactors closed at t={t:.3f} s "
+                              f"without {' and '.join(missing)}"))
+    return found
+
+
 @dataclass(frozen=True)
 class Invariant:
     name: str  # the key a scenario uses under ``invariants:``
@@ -462,6 +504,13 @@ INVARIANTS: tuple[Invariant, ...] = (
         "limit; an excursion may last at most the energy manager's settle_s plus the 3 s the "
         "charger has to cut off a car that does not follow",
         energy_tree_limits),
+    Invariant(
+        "dc_contactors_after_cable_check_and_precharge",
+        "the DC contactors connect the battery only after a passed cable check and pre-charge",
+        "each closing of the car's DC contactors (its inlet's measurement rows) against the "
+        "EVSE manager's cable_check_finished(true) command to the SECC and its DC sub-machine "
+        "reaching WaitingForPowerDelivery (pre-charged within 20 V) in the same cable check",
+        dc_contactors_after_cable_check_and_precharge),
 )
 INVARIANT_NAMES: tuple[str, ...] = tuple(i.name for i in INVARIANTS)
 KIND, KIND_OFF = "invariant", "invariant-off"
