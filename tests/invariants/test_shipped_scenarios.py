@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from charger.framework.registry import ModuleRegistry
+from evbench.scenario.invariants import INVARIANTS
 from evbench.scenario.loader import load_scenario
 from evbench.scenario.runner import ScenarioRun
 from tests.invariants.conftest import REPO
@@ -19,6 +20,6 @@ def test_the_shipped_scenario_keeps_every_invariant(path: Path,
                                                     registry: ModuleRegistry) -> None:
     result = ScenarioRun(load_scenario(path), registry=registry).run()
     invariants = [e for e in result.expectations if e.kind.startswith("invariant")]
-    assert len(invariants) == 6
+    assert len(invariants) == len(INVARIANTS)
     assert [(e.name, e.detail) for e in invariants if not e.passed] == []
     assert [e.name for e in invariants if e.kind == "invariant-off"] == []
