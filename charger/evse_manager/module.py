@@ -34,8 +34,8 @@ from typing import Any
 
 import simpy
 
-from charger.evse_manager.hlc_glue import HlcGlue
 from charger.evse_manager.faults import ActiveFaults, Clearing, FaultRow, SafeState, own, row_for
+from charger.evse_manager.hlc_glue import HlcGlue
 from charger.evse_manager.overcurrent import OfferHistory
 from charger.evse_manager.states import EvseState, Facts, StateMachine
 from charger.framework import CommandError, ErrorReport, Module, command

@@ -17,7 +17,6 @@ from typing import Any
 
 from charger.framework import Module, command
 from charger.framework.wallclock import WallClockEnvironment
-from charger.slac.endpoint import local_mac
 from charger.iso15118.discovery import SdpServer
 from charger.iso15118.engine import MessageRecord
 from charger.iso15118.link import Link
@@ -26,6 +25,7 @@ from charger.iso15118.plc import PlcPort
 from charger.iso15118.secc import Secc, SeccConfig, SeccSession
 from charger.iso15118.tcp import TcpServer
 from charger.iso15118.timeouts import Timeouts
+from charger.slac.endpoint import local_mac
 
 
 class Iso15118Charger(Module):

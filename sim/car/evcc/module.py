@@ -18,7 +18,6 @@ from typing import Any
 
 from charger.framework import Module, command
 from charger.framework.wallclock import WallClockEnvironment
-from charger.slac.endpoint import local_mac
 from charger.iso15118.discovery import SdpClient
 from charger.iso15118.engine import MessageRecord
 from charger.iso15118.link import Link
@@ -26,6 +25,7 @@ from charger.iso15118.netif import InterfaceError, scope_id
 from charger.iso15118.plc import PlcHost, PlcPort
 from charger.iso15118.tcp import TcpLink, connect
 from charger.iso15118.timeouts import Timeouts
+from charger.slac.endpoint import local_mac
 from sim.car.evcc.boundary import EvccConfig
 from sim.car.evcc.evcc import Evcc
 
