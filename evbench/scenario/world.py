@@ -190,6 +190,7 @@ def _hlc_car(station: StationConfig, registry: ModuleRegistry, evse_id: str, car
     have them: its SLAC (SimEvSlac) and EVCC (Iso15118Ev) on the car's port of the connector's
     PLC link, configured from the profile's ``hlc`` block, and the DC inlet of the connector's
     power path. Returns SimCar's extra connections."""
+    from charger.slac.endpoint import local_mac
     from sim.car.profiles import car_profiles, hlc_behaviour
 
     evse = station.modules[evse_id]
@@ -222,7 +223,9 @@ def _hlc_car(station: StationConfig, registry: ModuleRegistry, evse_id: str, car
     station.modules[slac_id] = ModuleInstance(slac_id, "SimEvSlac", {"port": port},
                                               {"plc": plc}, path, doc)
     protocols = [{"iso15118-2": "iso2", "din70121": "din"}[p] for p in behaviour.protocols]
-    evcc_config: dict = {"port": port, "protocols": protocols,
+    # Each car its own EVCCID (its MAC for ISO 15118-2), stable across runs.
+    evcc_id = local_mac(ev_id).replace(":", "").upper()
+    evcc_config: dict = {"port": port, "protocols": protocols, "evcc_id": evcc_id,
                          "fills_optional": bool(behaviour.fills),
                          "loop_interval_s": behaviour.loop_interval_s,
                          "timeout_profile": behaviour.timeouts}
