@@ -39,6 +39,7 @@ from charger.evse_manager.hlc_glue import HlcGlue
 from charger.evse_manager.overcurrent import OfferHistory
 from charger.evse_manager.states import EvseState, Facts, StateMachine
 from charger.framework import CommandError, ErrorReport, Module, command
+from charger.framework.errors import Problem
 from charger.iec61851 import (
     CHARGING_PILOT_STATES,
     MIN_CURRENT_A,
@@ -50,8 +51,26 @@ from charger.iec61851 import (
     unplug_seen,
 )
 
+# What each charge mode needs connected besides the board.
+MODE_NEEDS: dict[str, tuple[str, ...]] = {
+    "AC": (),
+    "AC_HLC": ("slac", "hlc"),
+    "DC": ("slac", "hlc", "power_supply", "dc_contactors", "imd"),
+}
+
 
 class EvseManager(Module):
+    @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[Problem]:
+        """A charge mode without the modules it needs is refused when the station loads."""
+        mode = instance.config.get("charge_mode", "AC")
+        missing = [name for name in MODE_NEEDS.get(mode, ()) if not instance.connections.get(name)]
+        if not missing:
+            return []
+        return [Problem(instance.path, instance.line("config", "charge_mode") or instance.line(),
+                        f"{instance.id}: charge_mode {mode} needs {', '.join(missing)} "
+                        "connected")]
+
     def init(self) -> None:
         self.connector = self.config["connector_id"]
         self.board = self.require("board")
