@@ -147,6 +147,10 @@ def build_world(scenario: Scenario, registry: ModuleRegistry,
                                     "a simulated board"))
             continue
         problems += document_problems(car.doc, car_schema, scenario.path)
+        if isinstance(car.doc, dict) and "hlc_faults" in car.doc:
+            from sim.car.profiles import HLC_FAULTS_SCHEMA
+            problems += document_problems(car.doc["hlc_faults"], HLC_FAULTS_SCHEMA,
+                                          scenario.path)
         car_id = _free_id(station, f"car{car.connector}")
         doc = LineDict({"module": "SimCar", "config": car.doc})
         doc.line, doc.key_lines = line or 0, {"config": line or 0}
@@ -229,7 +233,8 @@ def _hlc_car(station: StationConfig, registry: ModuleRegistry, evse_id: str, car
                          "fills_optional": bool(behaviour.fills),
                          "loop_interval_s": behaviour.loop_interval_s,
                          "timeout_profile": behaviour.timeouts}
-    for fault, at in behaviour.faults:
+    extra = tuple((f["fault"], f.get("at")) for f in car_config.get("hlc_faults", []))
+    for fault, at in behaviour.faults + extra:
         if fault in ("silent", "out_of_sequence") and at:
             # The EVCC's faults: silence before a request, or garbage in its place.
             evcc_config["fault"] = "silent_before" if fault == "silent" else "garbage_before"

@@ -377,7 +377,9 @@ class SimCar(Module):
         self._hlc_changed()
 
     def _fault(self, name: str) -> bool:
-        return self.hlc is not None and any(f == name for f, _ in self.hlc.faults)
+        extra = (f["fault"] for f in self.config["hlc_faults"])
+        return self.hlc is not None and (any(f == name for f, _ in self.hlc.faults)
+                                         or name in extra)
 
     def _report_ev_status(self) -> None:
         """Keep the EVCC's view of the battery current (SoC, voltage, targets, limits)."""

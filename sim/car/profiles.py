@@ -122,6 +122,8 @@ _HLC_SCHEMA = {
                            "at": {"enum": list(V2G_MESSAGES)}}}},
     },
 }
+# A scenario's car may add faults to its profile's (SimCar's hlc_faults): the same schema.
+HLC_FAULTS_SCHEMA = _HLC_SCHEMA["properties"]["faults"]
 _PROFILE_SCHEMA = {
     "type": "object",
     "required": ["description", *PROFILE_KEYS],
