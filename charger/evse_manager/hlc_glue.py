@@ -194,6 +194,8 @@ class HlcGlue:
     def _message(self, value: dict) -> None:
         if value["direction"] == "rx":
             self.feed("message")  # every request restarts the phase's sequence timer
+            if value["name"] == "CurrentDemandReq" and self.dc.state == "CurrentDemand":
+                self.feed_dc("current_demand")  # (its target is published only on change)
 
     def _require_auth(self, _value: Any) -> None:
         self.auth_requested = True
@@ -214,7 +216,7 @@ class HlcGlue:
         if self.dc.state == "PreCharge":
             self._precharge_voltage()
         elif self.dc.state == "CurrentDemand":
-            self.feed_dc("current_demand")
+            self._follow_demand()
 
     def _power_delivery_start(self, _value: Any) -> None:
         self.feed("power_delivery_start")
@@ -275,10 +277,12 @@ class HlcGlue:
             "power_w": value["max_export_power_w"]})
 
     def _on_supply_reading(self, value: dict) -> None:
-        self.present = (float(value["voltage_v"]), float(value["current_a"]))
-        self.secc.send("update_dc_present_values",
-                       present_voltage_current={"voltage_v": self.present[0],
-                                                "current_a": self.present[1]})
+        present = (float(value["voltage_v"]), float(value["current_a"]))
+        if present != self.present:  # the SECC keeps the last values it was given
+            self.present = present
+            self.secc.send("update_dc_present_values",
+                           present_voltage_current={"voltage_v": present[0],
+                                                    "current_a": present[1]})
         target = {"CableCheck": self.cable_check_v, "PreCharge": self.ev_target[0]}.get(
             self.dc.state)
         if target is not None:

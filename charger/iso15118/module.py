@@ -27,10 +27,14 @@ from charger.iso15118.tcp import TcpServer
 from charger.iso15118.timeouts import Timeouts
 from charger.slac.endpoint import local_mac
 
+# SECC events that come with every PreCharge/CurrentDemand request: published on change.
+REPEATED_EVERY_REQUEST = ("dc_ev_status", "dc_ev_target_voltage_current")
+
 
 class Iso15118Charger(Module):
     def init(self) -> None:
         config = self.config
+        self._last: dict[str, Any] = {}
         self.secc = Secc(
             self.env,
             SeccConfig(evse_id=config["evse_id"], energy_modes=list(config["energy_modes"]),
@@ -72,6 +76,14 @@ class Iso15118Charger(Module):
         return self.secc.serve(link)
 
     def _event(self, event: str, payload: Any) -> None:
+        if event in REPEATED_EVERY_REQUEST:
+            # The car repeats its status and target with every loop request (10 Hz): published
+            # when they change, the timeline keeps each request as its v2g_message anyway.
+            if self._last.get(event) == payload:
+                return
+            self._last[event] = payload
+        elif event == "session_started":
+            self._last.clear()
         self.publish("charger", event, payload)
         if event == "evcc_id" and self.config["autocharge"]:
             self.publish("token", "provided_token",

@@ -92,4 +92,4 @@ def _describe(raw: bytes) -> dict:
     return {"message": f"IPv6 {kind}", "src": str(packet.src), "dst": str(packet.dst),
             "fields": {"sport": packet.src_port, "dport": packet.dst_port, "seq": packet.seq,
                        "ack": packet.ack, "flags": packet.flags,
-                       "payload": packet.payload.hex().upper()}}
+                       "payload_bytes": len(packet.payload)}}

@@ -43,6 +43,7 @@ class Iso15118Ev(Module):
             timeouts=Timeouts(config["timeout_profile"], scale=config["timeout_scale"]),
             hook=self._message, listener=self._event, rng=self.rng)
         self.link: Link | None = None
+        self._last_present: Any = None
         plc, slac = self.optional("plc"), self.optional("slac")
         self.plc: PlcPort | None = None
         if plc is not None and slac is not None:
@@ -62,6 +63,10 @@ class Iso15118Ev(Module):
         self.link = link
 
     def _event(self, event: str, payload: Any) -> None:
+        if event == "present_values":  # every loop response (10 Hz): published on change
+            if payload == self._last_present:
+                return
+            self._last_present = payload
         self.publish("ev", event, payload)
 
     def _message(self, record: MessageRecord) -> None:
