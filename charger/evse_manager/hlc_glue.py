@@ -30,12 +30,8 @@ if TYPE_CHECKING:
 
 WELDING_POLL_S = 0.5  # how often the cable voltage is read during welding detection
 
-# The SECC's events (iso15118_charger variables) as the HLC machine's inputs.
-SECC_TO_HLC: dict[str, str] = {
-    "session_started": "session_setup",
-    "selected_payment_option": "payment_selected",
-    "session_finished": "session_stop",
-}
+# How the SECC's session_finished reason begins after a SessionStop (either side's stop).
+NORMAL_END = "stopped by"
 
 
 class HlcGlue:
@@ -249,24 +245,21 @@ class HlcGlue:
         self._publish_phase()
 
     def _session_over(self, event: str, reason: Any) -> None:
+        """The SECC's session ended: normally (SessionStop after a stop from either side), or
+        by a timeout, a lost connection or a FAILED response, which fails the HLC session."""
         if self.paused:  # the SECC ends the paused connection's session: the pause holds
             self.paused = False
             return
-        if event == "session_finished" and self.hlc.state in ("Finished", "Failed"):
+        if self.hlc.state in ("Off", "Finished", "Failed"):
             return
-        if event == "session_finished" and self.hlc.state in ("WaitingForSessionSetup",
-                                                              "WaitingForSlac"):
-            self.failure = self.failure or f"V2G: {reason}"
-            self.feed("link_lost")
-            return
-        self.feed(SECC_TO_HLC[event])
-        if self.hlc.state != "Finished" and event == "session_finished":
+        if str(reason).startswith(NORMAL_END):
+            self.feed("session_stop")
+        if self.hlc.state != "Finished":
             self.failure = self.failure or f"V2G: {reason}"
             self.feed("link_lost")
         if self.dc.state not in ("Idle", "Finished", "Failed", "WeldingDetection"):
             self.feed_dc("session_stopped")
-        if event == "session_finished":
-            self.m.hlc_session_over(self.hlc.state == "Finished", str(reason))
+        self.m.hlc_session_over(self.hlc.state == "Finished", str(reason))
 
     # --- the DC hardware -------------------------------------------------------------------
     def _on_capabilities(self, value: dict) -> None:
