@@ -20,7 +20,7 @@ from charger.dc_rules import (
     isolation_level,
     over_voltage_limit,
 )
-from charger.evse_manager.dc import DC
+from charger.evse_manager.dc import DC, SAFE_VOLTAGE_V
 from charger.evse_manager.hlc import HLC
 from charger.evse_manager.submachine import Input, Run, Step
 from charger.framework import CommandError, ErrorReport
@@ -388,6 +388,11 @@ class HlcGlue:
             self.imd.send("stop")
         before = self.dc.history[-2][2] if len(self.dc.history) > 1 else "Idle"
         self.failure = self.failure or f"DC: failed in {before}"
+        if before == "WeldingDetection":
+            # The cable stayed live after the output was switched off and opened: a contactor
+            # (the charger's or the car's) is welded. Held until the car is unplugged.
+            self.m.hlc_welding_failed(f"the cable stayed above {SAFE_VOLTAGE_V:g} V after "
+                                      "the DC contactors were opened (welded?)")
         if before in ("CableCheck", "IsolationCheck"):
             self.secc.send("cable_check_finished", status=False)
         else:

@@ -551,6 +551,11 @@ class EvseManager(Module):
             self._finish_transaction("Local" if normal else "Other")
         self._update()
 
+    def hlc_welding_failed(self, message: str) -> None:
+        """DC welding detection failed: the fault table's welding row (ContactorFault)."""
+        self._hold(own("ContactorFault"), message)
+        self._update()
+
     def dc_power_flowing(self, flowing: bool) -> None:
         """DC: energy can flow (the current-demand loop with the output contactors closed)."""
         if flowing != self.contactor_closed:
