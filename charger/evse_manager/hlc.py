@@ -21,10 +21,13 @@ match to SessionSetup, V2G_SECC_Sequence_Timeout 60 s between any two messages.
 from __future__ import annotations
 
 from charger.evse_manager.submachine import TIMEOUT, Machine, Phase, Rule
+from charger.iso15118.timeouts import TIMERS
+from charger.slac.timing import SLAC
 
-TT_EVSE_SLAC_INIT_S = 50.0
-COMMUNICATION_SETUP_S = 20.0
-SEQUENCE_TIMEOUT_S = 60.0
+# The standards' values, from the protocol packages' own tables (one place each).
+TT_EVSE_SLAC_INIT_S = SLAC["TT_EVSE_SLAC_init"].value
+COMMUNICATION_SETUP_S = TIMERS["communication_setup"].strict_s
+SEQUENCE_TIMEOUT_S = TIMERS["sequence"].strict_s
 
 FAILURE = ("pwm_off", "stop_power", "report_failure")
 
