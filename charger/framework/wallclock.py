@@ -49,6 +49,29 @@ class Pump(Protocol):
         """Called at least every HOUSEKEEPING_S: keep-alive, reconnection."""
 
 
+class SocketReader:
+    """Base of a pump whose socket the simulation thread only reads (a listening, datagram or
+    raw socket; what is sent goes to the socket directly): a subclass sets ``sock`` and
+    implements ``readable()``."""
+
+    sock: Any = None
+
+    def io(self) -> tuple[Any, bool]:
+        return self.sock, False
+
+    def writable(self) -> None:
+        pass
+
+    def housekeeping(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+        self.sock = None
+
+
 class WallClockEnvironment(simpy.rt.RealtimeEnvironment):
     """A real-time simpy environment (``factor`` wall seconds per simulated second) with a
     thread-safe inbox. ``factor=0.1`` runs ten times faster than real time."""

@@ -12,11 +12,10 @@ import contextlib
 import socket
 import struct
 from collections.abc import Generator
-from typing import Any
 
 import simpy
 
-from charger.framework.wallclock import WallClockEnvironment
+from charger.framework.wallclock import SocketReader, WallClockEnvironment
 from charger.iso15118.timeouts import SDP_MAX_REQUESTS, Timeouts
 from charger.v2g.errors import V2GDecodeError
 from charger.v2g.sdp import SDP_SERVER_PORT, SDPRequest, SDPResponse, Security, Transport
@@ -24,7 +23,7 @@ from charger.v2g.sdp import SDP_SERVER_PORT, SDPRequest, SDPResponse, Security, 
 ALL_NODES = "ff02::1"
 
 
-class SdpServer:
+class SdpServer(SocketReader):
     """Answers SDP requests on an interface with the SECC's address and TCP port."""
 
     def __init__(self, env: WallClockEnvironment, interface_index: int, address: str,
@@ -43,9 +42,6 @@ class SdpServer:
         self.sock: socket.socket | None = sock
         env.attach(self)
 
-    def io(self) -> tuple[Any, bool]:
-        return self.sock, False
-
     def readable(self) -> None:
         if self.sock is None:
             return
@@ -62,19 +58,9 @@ class SdpServer:
         with contextlib.suppress(OSError):
             self.sock.sendto(self.response.to_bytes(), source)
 
-    def writable(self) -> None:
-        pass
-
-    def housekeeping(self) -> None:
-        pass
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-        self.sock = None
 
 
-class SdpClient:
+class SdpClient(SocketReader):
     """Finds the SECC on an interface; :attr:`found` succeeds with the SDPResponse or fails
     with :class:`TimeoutError` after SDP_MAX_REQUESTS unanswered requests."""
 
@@ -107,9 +93,6 @@ class SdpClient:
             self.found.defused = True
         self.close()
 
-    def io(self) -> tuple[Any, bool]:
-        return self.sock, False
-
     def readable(self) -> None:
         if self.sock is None:
             return
@@ -123,13 +106,3 @@ class SdpClient:
             return
         self.env.post(lambda: self.found.triggered or self.found.succeed(response))
 
-    def writable(self) -> None:
-        pass
-
-    def housekeeping(self) -> None:
-        pass
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-        self.sock = None

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from charger.framework.wallclock import WallClockEnvironment
+from charger.framework.wallclock import SocketReader, WallClockEnvironment
 from charger.iso15118.link import Link
 
 RECEIVE_SIZE = 65536
@@ -131,7 +131,7 @@ def _sockaddr(address: str, port: int, scope: int) -> tuple[str, int, int, int]:
     return (address, port, 0, scope)
 
 
-class TcpServer:
+class TcpServer(SocketReader):
     """The SECC's listening socket on the interface's link-local address; each accepted
     connection is handed to ``on_connection(link)`` on the simulation thread. Without a
     ``port``, one of the dynamic ports is drawn (peers such as Josev refuse any other)."""
@@ -158,9 +158,6 @@ class TcpServer:
         self.port: int = self.sock.getsockname()[1]
         env.attach(self)
 
-    def io(self) -> tuple[Any, bool]:
-        return self.sock, False
-
     def readable(self) -> None:
         if self.sock is None:
             return
@@ -172,18 +169,6 @@ class TcpServer:
             return
         link = TcpLink(self.env, conn)
         self.env.post(lambda: self.on_connection(link))
-
-    def writable(self) -> None:
-        pass
-
-    def housekeeping(self) -> None:
-        pass
-
-    def close(self) -> None:
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.close()
-        self.sock = None
 
 
 def connect(env: WallClockEnvironment, address: str, port: int, scope: int,

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Iterator
 
 from charger.framework import Module, command
+from charger.framework.wallclock import SocketReader
 from charger.slac import frames
 
 ETH_P_HOMEPLUG_AV = frames.ETHERTYPE_HOMEPLUG_AV
@@ -105,26 +106,18 @@ class RawEthernetPort:
         self.sock.close()
 
 
-class _PortPump:
-    """Lets the wall-clock environment wait on a port's socket (see wallclock.Pump)."""
+class _PortPump(SocketReader):
+    """Lets the wall-clock environment wait on a port's socket (the port owns it)."""
 
     def __init__(self, port: RawEthernetPort, on_frames):
         self.port = port
+        self.sock = port.sock
         self.on_frames = on_frames
-
-    def io(self):
-        return self.port.sock, False
 
     def readable(self) -> None:
         received = self.port.receive()
         if received:
             self.on_frames(received)
-
-    def writable(self) -> None:
-        pass
-
-    def housekeeping(self) -> None:
-        pass
 
 
 def attach_port(env, port: RawEthernetPort, handle) -> None:
