@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from charger.api.actions import ACTIONS, Action, GridBody, LimitBody, SwipeBody
+from charger.api.bridge import ApiError
 from charger.framework.bus import CommandError
 
 if TYPE_CHECKING:
@@ -85,8 +86,6 @@ def create_app(api: "Api") -> FastAPI:
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorized)], responses=ERRORS)
 
     async def on_simulation(action: Any) -> Any:
-        from charger.api.module import ApiError
-
         try:
             return await asyncio.wrap_future(api.ask(action))
         except ApiError as error:

@@ -16,6 +16,14 @@ import simpy
 CLIENT_QUEUE = 1000  # items a slow WebSocket client may lag behind; older ones are dropped
 
 
+class ApiError(Exception):
+    """A request the station cannot serve: ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 def on_simulation(env: Any, action: Callable[[], Any]) -> Future:
     """Run ``action()`` on the simulation thread; the future gets its result, or, when it
     returns a simpy event (a command's reply), that event's value or failure."""

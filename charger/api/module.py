@@ -12,20 +12,12 @@ from concurrent.futures import Future
 from typing import Any
 
 from charger.api.actions import ACTION_NAMES
-from charger.api.bridge import StreamHub, on_simulation
+from charger.api.bridge import ApiError, StreamHub, on_simulation
 from charger.api.view import ConnectorView, StationView
 from charger.framework import ErrorReport, Module
 from charger.framework.errors import Problem
 
 POSITIONAL = ("powermeter", "car")  # the i-th of these belongs to the i-th EVSE manager
-
-
-class ApiError(Exception):
-    """A request the station cannot serve: ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 class Api(Module):
