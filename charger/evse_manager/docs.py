@@ -8,21 +8,14 @@ when the committed page differs.
 
 from __future__ import annotations
 
-import argparse
-import re
 from collections.abc import Callable
-from pathlib import Path
 
 from charger.evse_manager.dc import DC
 from charger.evse_manager.faults import FAULTS
 from charger.evse_manager.hlc import HLC
 from charger.evse_manager.states import TRANSITIONS, EvseState
 from charger.evse_manager.submachine import Machine
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+from charger.framework.docpages import GeneratedTables, markdown_table
 
 
 def transitions_table() -> str:
@@ -32,12 +25,12 @@ def transitions_table() -> str:
             return "any but " + ", ".join(f"`{s}`" for s in missing)
         return ", ".join(f"`{s}`" for s in row_sources)
 
-    return _table(("from", "when", "to"), [
+    return markdown_table(("from", "when", "to"), [
         (sources(row.sources), row.guard.name, f"`{row.target}`") for row in TRANSITIONS])
 
 
 def faults_table() -> str:
-    return _table(("error", "raises", "safe state", "cleared when", "why"), [
+    return markdown_table(("error", "raises", "safe state", "cleared when", "why"), [
         (f"`{row.source_type}`", f"`{row.raises}`", row.safe_state.name.lower(),
          str(row.clears), row.why) for row in FAULTS])
 
@@ -50,7 +43,7 @@ def _machine_table(machine: Machine) -> str:
         timeout = "" if phase.timeout_s is None else f"{phase.timeout_s:g} s"
         rows.append((f"`{phase.name}`", phase.summary, timeout,
                      ", ".join(f"`{a}`" for a in phase.entry), "; ".join(exits)))
-    return _table(("state", "meaning", "timeout", "on entry", "leaves on"), rows)
+    return markdown_table(("state", "meaning", "timeout", "on entry", "leaves on"), rows)
 
 
 TABLES: dict[str, Callable[[], str]] = {
@@ -61,21 +54,12 @@ TABLES: dict[str, Callable[[], str]] = {
 }
 
 
-def rewrite(text: str) -> str:
-    for name, render in TABLES.items():
-        pattern = re.compile(rf"(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)",
-                             re.S)
-        text = pattern.sub(lambda m, r=render: m.group(1) + r() + "\n" + m.group(2), text)
-    return text
+PAGE = GeneratedTables("table", TABLES)
+rewrite = PAGE.rewrite
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", type=Path, nargs="+", default=[])
-    args = parser.parse_args(argv)
-    for page in args.write:
-        page.write_text(rewrite(page.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return PAGE.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
