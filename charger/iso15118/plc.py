@@ -173,6 +173,7 @@ class PlcTcpLink(Link):
         self.retransmissions = 0
         self._timer = 0  # generation of the pending retransmission timer
         self._ack_pending = False
+        self._ack_timer = 0  # generation of the pending delayed ACK's timer
         self.on_established: Callable[[PlcTcpLink], None] = lambda _link: None
         self.fin_received = False
 
@@ -228,12 +229,18 @@ class PlcTcpLink(Link):
         self._arm_retransmission(waited_s * 2)
 
     def _schedule_ack(self) -> None:
+        """Acknowledge within DELAYED_ACK_S of the first segment not yet acknowledged, unless
+        data carries the ACK first. The timer is of that segment: one a piggybacked ACK made
+        needless must not fire for a later segment, which has its own delay (else the answer
+        to every request, arriving before the previous request's timer, drew a pure ACK)."""
         if self._ack_pending:
             return
         self._ack_pending = True
+        self._ack_timer += 1
+        generation = self._ack_timer
 
         def fire(_event: Any) -> None:
-            if self._ack_pending:  # no data went out meanwhile to carry it
+            if self._ack_pending and generation == self._ack_timer:  # nothing carried it
                 self._transmit(self.snd_nxt, ACK, b"")
 
         self.env.timeout(DELAYED_ACK_S).callbacks.append(fire)

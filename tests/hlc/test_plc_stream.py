@@ -126,3 +126,34 @@ def test_the_stream_is_reliable_and_in_order_on_a_lossy_line(seed, loss, chunks)
     if "sdp" in outcome or "closed" in outcome:
         return  # gave up as TCP does after its retransmissions; never delivered out of order
     assert data == b"".join(chunks)
+
+
+def test_a_request_response_loop_faster_than_the_delayed_ack_sends_no_pure_acks():
+    """Each side's data carries its ACK when it follows within the delayed-ACK time; a timer a
+    piggybacked ACK made needless does not fire for a later segment."""
+    env = simpy.Environment()
+    evse, car, frames_sent = wire(env, 0.0)
+    links = {}
+
+    def on_accept(link):
+        links["evse"] = link
+        link.on_receive = link.send  # the SECC answers every request at once
+
+    evse.listen(on_accept)
+
+    def client():
+        address, port = yield from car.discover(Timeouts("strict"))
+        connected = env.event()
+        car.connect(address, port, lambda link: connected.succeed(link))
+        links["car"] = yield connected
+        yield env.timeout(1)
+        frames_sent.clear()
+        for _ in range(50):  # a request every 100 ms, each answered within 2 ms
+            links["car"].send(b"request")
+            yield env.timeout(0.1)
+
+    env.process(client())
+    env.run(until=6)
+    pure_acks = [f for f in frames_sent if len(parse_frame(f)[1].payload) == 0]
+    assert len(frames_sent) == 100
+    assert pure_acks == []
