@@ -157,6 +157,20 @@ class Bus(ABC):
              timeout: float | None = None) -> simpy.Event:
         """Call a command; the event succeeds with the result or fails with CommandError."""
 
+    def notify(self, origin: str, module_id: str, impl_id: str, cmd: str, args: dict,
+               on_error: Callable[[CommandError], None]) -> None:
+        """Call a command whose result nobody waits for (a frame handed to a modem, say);
+        ``on_error`` hears a failure. By default a :meth:`call` whose result is dropped; a bus
+        may carry it one way, without the result's message."""
+        event = self.call(origin, module_id, impl_id, cmd, args)
+
+        def check(done: simpy.Event) -> None:
+            if not done.ok:
+                done.defused = True
+                on_error(done.value)
+
+        event.callbacks.append(check)
+
     @abstractmethod
     def publish(self, module_id: str, impl_id: str, var: str, value: Any,
                 telemetry: bool = False) -> None:

@@ -67,6 +67,14 @@ class InProcessBus(Bus):
             self.env.timeout(timeout).callbacks.append(expire)
         return result
 
+    def notify(self, origin: str, module_id: str, impl_id: str, cmd: str, args: dict,
+               on_error: Callable[[CommandError], None]) -> None:
+        """One way: the command's row (without a call id, since no result refers to it), the
+        handler at this instant after what is queued, no result event or row."""
+        self._tap("cmd", origin, f"{module_id}.{impl_id}.{cmd}", {"args": args})
+        self._deliver(lambda _event: self._serve_call(module_id, impl_id, cmd, args, origin,
+                                                      self._handlers, _ignore, on_error))
+
     def publish(self, module_id: str, impl_id: str, var: str, value: Any,
                 telemetry: bool = False) -> None:
         self._tap("var", f"{module_id}.{impl_id}", var, value)
@@ -90,3 +98,7 @@ class InProcessBus(Bus):
     def subscribe_errors(self, module_id: str, impl_id: str,
                          callback: Callable[[ErrorReport], None]) -> None:
         self._error_subscribers[(module_id, impl_id)].append(callback)
+
+
+def _ignore(_result: Any) -> None:
+    """The result of a one-way command."""

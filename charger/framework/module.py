@@ -93,6 +93,19 @@ class Requirement:
         event.callbacks.append(check)
         return event
 
+    def notify(self, cmd: str, **args: Any) -> None:
+        """Call a command one way: no result comes back (on the in-process bus not even as a
+        timeline row); a failure is logged, as with :meth:`send`."""
+        if cmd not in self.interface.cmds:
+            raise ModuleDefinitionError(f"{self._owner.id}: interface {self.interface.name} "
+                                        f"has no command {cmd!r}")
+
+        def failed(error: CommandError) -> None:
+            self._owner.log("warning", f"{self.module_id}.{self.impl_id}.{cmd} failed: {error}")
+
+        self._owner._ctx.bus.notify(self._owner.id, self.module_id, self.impl_id, cmd, args,
+                                    failed)
+
     def subscribe(self, var: str, callback: Callable[[Any], None]) -> None:
         """Run ``callback(value)`` for every value of variable ``var``."""
         if var not in self.interface.vars:

@@ -29,6 +29,7 @@ import ipaddress
 import struct
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import simpy
@@ -76,12 +77,28 @@ def mac_of(address: ipaddress.IPv6Address) -> bytes:
 
 
 def _checksum(data: bytes) -> int:
+    """The Internet checksum. The one's complement sum of the 16-bit words is the whole as one
+    number modulo 0xFFFF (2**16 is 1 modulo 0xFFFF), except that a sum of words that is a
+    nonzero multiple of 0xFFFF folds to 0xFFFF, not 0."""
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f">{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
+    number = int.from_bytes(data, "big")
+    total = number % 0xFFFF
+    if total == 0 and number:
+        total = 0xFFFF
     return ~total & 0xFFFF
+
+
+@lru_cache(maxsize=256)
+def _address(packed: bytes) -> ipaddress.IPv6Address:
+    """The address of 16 bytes, made once: a line carries frames between a few hosts."""
+    return ipaddress.IPv6Address(packed)
+
+
+@lru_cache(maxsize=256)
+def address_text(address: ipaddress.IPv6Address) -> str:
+    """An address as text (compressed), formatted once per address."""
+    return str(address)
 
 
 def _pseudo(src: bytes, dst: bytes, length: int, proto: int) -> bytes:
@@ -137,7 +154,7 @@ def parse_frame(raw: bytes) -> tuple[bytes, Packet]:
         raise DataFrameError(f"IPv6 payload length {length} beyond the frame")
     if _checksum(_pseudo(src, dst, length, proto) + segment) != 0:
         raise DataFrameError("bad checksum")
-    source, destination = ipaddress.IPv6Address(src), ipaddress.IPv6Address(dst)
+    source, destination = _address(src), _address(dst)
     if proto == PROTO_TCP and length >= _TCP.size:
         sport, dport, seq, ack, offset, flags, *_ = _TCP.unpack_from(segment)
         data_at = (offset >> 4) * 4
@@ -468,7 +485,9 @@ class PlcPort:
             host.shut_down(reason)
 
     def _send(self, raw: bytes) -> None:
-        self.plc.send("send_frame", port=self.port, frame=raw.hex())
+        # One way: the frame's row is its command (and the peer's ``received``); the modem's
+        # answer says nothing a host acts on.
+        self.plc.notify("send_frame", port=self.port, frame=raw.hex())
 
     def _on_received(self, value: dict) -> None:
         if value["port"] != self.port or self.host is None:

@@ -23,6 +23,7 @@ sockets.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from charger.slac import frames
 from charger.slac.frames import SlacFrameError
 
 EV, EVSE = "ev", "evse"
+_HOMEPLUG = frames.ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
 OTHER_SIDE = {EV: EVSE, EVSE: EV}
 
 
@@ -68,6 +70,7 @@ class PlcChannel:
                                * abs(ev - evse) for ev in range(1, n + 1)
                                for evse in range(1, n + 1)}
         self.host_macs: dict[tuple[str, int], str] = {}  # learnt from what each host sends
+        self._host_mac_bytes: dict[tuple[str, int], bytes] = {}  # the same, as sent
         self.keys: dict[tuple[str, int], bytes] = {}  # the NMK each modem was given
         self._nonce = 0
 
@@ -84,18 +87,21 @@ class PlcChannel:
     def carry(self, side: str, port: int, raw: bytes) -> list[Delivery]:
         """What happens to a frame that host ``(side, port)`` hands its modem."""
         self._check_port(port)
-        try:
-            frame = frames.parse_frame(raw)
-        except SlacFrameError:
-            frame = None  # not SLAC: the line carries it all the same
+        management = raw[12:14] == _HOMEPLUG
+        frame = None  # not SLAC (data, or garbage): the line carries it all the same
+        if management:
+            with contextlib.suppress(SlacFrameError):
+                frame = frames.parse_frame(raw)
         if len(raw) >= 12:
-            self.host_macs[(side, port)] = _mac(raw[6:12])
+            source = raw[6:12]
+            if self._host_mac_bytes.get((side, port)) != source:
+                self._host_mac_bytes[(side, port)] = source
+                self.host_macs[(side, port)] = _mac(source)
         if frame is not None and frame.name == "CM_SET_KEY.REQ":
             return [self._confirm_key(side, port, frame)]
         deliveries = []
         other = OTHER_SIDE[side]
         key = self.keys.get((side, port))
-        management = raw[12:14] == frames.ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
         for peer in range(1, self.settings.connectors + 1):
             ev_port, evse_port = (port, peer) if side == EV else (peer, port)
             attenuation = self.attenuation_db[(ev_port, evse_port)]

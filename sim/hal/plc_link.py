@@ -9,7 +9,6 @@ publishes each with its decoded form, so the timeline shows every SLAC frame rea
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 from charger.framework import Module, command
@@ -66,18 +65,20 @@ class PlcLink(Module):
     def _send(self, side: str, port: int, frame: str) -> dict:
         raw = bytes.fromhex(frame)
         deliveries = self.channel.carry(side, port, raw)  # a bad port fails the command
+        decoded = _describe(raw)  # once for the result and every delivery of the frame itself
         if deliveries:
-            self.start(self._deliver(deliveries))
-        decoded = _describe(raw)
+            self.env.timeout(self.config["latency_s"]).callbacks.append(
+                self._guard(lambda _event: self._deliver(deliveries, raw, frame, decoded)))
         return {"message": decoded.get("message", "not SLAC"), "bytes": len(raw)}
 
-    def _deliver(self, deliveries: list[Delivery]) -> Generator:
-        yield self.env.timeout(self.config["latency_s"])
+    def _deliver(self, deliveries: list[Delivery], raw: bytes, frame: str,
+                 decoded: dict) -> None:
         for delivery in deliveries:
             impl = "evse" if delivery.side == EVSE else "ev"
-            self.publish(impl, "received", {"port": delivery.port,
-                                            "frame": delivery.frame.hex(),
-                                            "decoded": _describe(delivery.frame)})
+            mine = delivery.frame is raw  # else a frame of the modem's own (SLAC)
+            self.publish(impl, "received", {
+                "port": delivery.port, "frame": frame if mine else delivery.frame.hex(),
+                "decoded": decoded if mine else _describe(delivery.frame)})
 
 
 def _describe(raw: bytes) -> dict:
@@ -89,7 +90,8 @@ def _describe(raw: bytes) -> dict:
     except data_frames.DataFrameError as problem:
         return {"error": str(problem)}
     kind = "TCP" if packet.proto == data_frames.PROTO_TCP else "UDP"
-    return {"message": f"IPv6 {kind}", "src": str(packet.src), "dst": str(packet.dst),
+    return {"message": f"IPv6 {kind}", "src": data_frames.address_text(packet.src),
+            "dst": data_frames.address_text(packet.dst),
             "fields": {"sport": packet.src_port, "dport": packet.dst_port, "seq": packet.seq,
                        "ack": packet.ack, "flags": packet.flags,
                        "payload_bytes": len(packet.payload)}}

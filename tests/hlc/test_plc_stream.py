@@ -157,3 +157,13 @@ def test_a_request_response_loop_faster_than_the_delayed_ack_sends_no_pure_acks(
     pure_acks = [f for f in frames_sent if len(parse_frame(f)[1].payload) == 0]
     assert len(frames_sent) == 100
     assert pure_acks == []
+
+
+@given(st.binary(max_size=300))
+def test_the_checksum_is_the_folded_ones_complement_sum_of_the_words(data):
+    from charger.iso15118.plc import _checksum
+    padded = data + b"\0" * (len(data) % 2)
+    total = sum(int.from_bytes(padded[i:i + 2], "big") for i in range(0, len(padded), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    assert _checksum(data) == ~total & 0xFFFF
