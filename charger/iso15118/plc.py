@@ -288,6 +288,8 @@ class PlcTcpLink(Link):
             self._transmit(self.snd_nxt, ACK, b"")  # out of order or repeated: say where we are
             return
         self.rcv_nxt = (self.rcv_nxt + length) % 2**32
+        if not packet.flags & FIN:
+            self._schedule_ack()  # before the payload's reader, whose answer may carry the ACK
         if packet.payload and self.is_open:
             self.on_receive(packet.payload)
         if packet.flags & FIN:
@@ -299,8 +301,6 @@ class PlcTcpLink(Link):
                     self._send_segment(FIN | ACK, b"")
                     self.on_close("closed by the peer")
                 self._forget_when_acked()
-        else:
-            self._schedule_ack()
 
     def _acknowledged(self, ack: int) -> None:
         if not self.unacked or not _after(ack, self.snd_una):
