@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import simpy
 
 from charger.framework.bus import Bus
+from charger.framework.values import FrozenValue
 from reports.model import EVENT_COLUMNS, SIGNAL_COLUMNS, SIGNALS, UNCHANGED
 
 if TYPE_CHECKING:
@@ -66,6 +67,17 @@ _SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
                           else "NaN" if value != value
                           else "Infinity" if value > 0 else "-Infinity"),
 }
+
+
+def _frozen_text(value: FrozenValue) -> str:
+    """A FrozenValue's text, made the first time (it is published again unchanged)."""
+    if value.memo is None:
+        value.memo = "".join(_C_CANONICAL(value, 0)) if _C_CANONICAL is not None \
+            else _CANONICAL.encode(value)
+    return value.memo
+
+
+_SCALAR_TEXT[FrozenValue] = _frozen_text
 
 
 def to_json(value: Any) -> str:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
+from charger.framework.values import FrozenValue
 from charger.iso15118.link import Link
 from charger.iso15118.protocols import BY_NAMESPACE, V2GProtocol
 from charger.iso15118.timeouts import Timeouts
@@ -44,6 +45,23 @@ class MessageRecord:
     name: str  # e.g. "SessionSetupReq", "supportedAppProtocolReq", or "Invalid"
     message: dict  # the decoded infoset dict (for "Invalid": the reason)
     hex: str  # the EXI payload, uppercase hex
+    # The bus value of a message recorded before as it is (read-only, shared), else None.
+    value: FrozenValue | None = field(default=None, compare=False, repr=False)
+
+    def as_value(self) -> dict:
+        """The ``v2g_message`` variable's value."""
+        if self.value is not None:
+            return self.value
+        return {"direction": self.direction, "protocol": self.protocol, "name": self.name,
+                "message": self.message, "hex": self.hex}
+
+
+# What the record of a message is made of depends on its direction, protocol, name and bytes
+# alone (the infoset of the bytes; the sender's message encodes to them and decodes back to the
+# same infoset): the charging loop repeats the same few hundred messages, so each is made into
+# its record once. Bounded: emptied when full.
+_RECORDS: dict[tuple[str, str, str, bytes], FrozenValue] = {}
+MAX_RECORDS = 4096
 
 MessageHook = Callable[[MessageRecord], None]
 Listener = Callable[[str, Any], None]
@@ -218,8 +236,17 @@ class Engine:
                 namespace: str | None = None) -> None:
         if self.hook is None:
             return
-        self.hook(MessageRecord(self.env.now, direction, namespace or self.namespace, name,
-                                exi.to_dict(message), payload.hex().upper()))
+        protocol = namespace or self.namespace
+        key = (direction, protocol, name, bytes(payload))
+        value = _RECORDS.get(key)
+        if value is None:
+            if len(_RECORDS) >= MAX_RECORDS:
+                _RECORDS.clear()
+            value = _RECORDS[key] = FrozenValue(
+                direction=direction, protocol=protocol, name=name, message=exi.to_dict(message),
+                hex=payload.hex().upper())
+        self.hook(MessageRecord(self.env.now, direction, protocol, name, value["message"],
+                                value["hex"], value))
 
     def _record_invalid(self, payload: bytes, reason: str) -> None:
         if self.hook is not None:

@@ -90,9 +90,7 @@ class Iso15118Charger(Module):
                          {"id_token": payload.replace(":", ""), "type": "Autocharge"})
 
     def _message(self, record: MessageRecord) -> None:
-        self.publish("charger", "v2g_message", {
-            "direction": record.direction, "protocol": record.protocol, "name": record.name,
-            "message": record.message, "hex": record.hex})
+        self.publish("charger", "v2g_message", record.as_value())
 
     # --- iso15118_charger -------------------------------------------------------------------
     @command("charger", "authorization_response")

@@ -137,3 +137,28 @@ def test_two_modules_charge_over_the_bus(tmp_path: Path) -> None:
     car_messages = [r.value["name"] for r in recorder.rows
                     if r.source.startswith("car") and r.name.endswith("v2g_message")]
     assert "CurrentDemandReq" in car_messages and car_messages[-1] == "SessionStopRes"
+
+
+def test_a_repeated_message_is_recorded_from_one_shared_value_that_reads_as_its_bytes():
+    """The loop repeats the same messages: each (direction, protocol, name, bytes) is made into
+    its record once; every record still says what its own bytes decode to."""
+    from charger.v2g import exi
+    from tests.v2g_session.doubles import make_run
+
+    run = make_run("DC_extended")
+    run.connect()
+    run.run(until=40)
+    loop = [r for r in run.records if r.name == "CurrentDemandReq"]
+    assert len(loop) > 20
+    for record in run.records + run.ev_records:
+        value = record.as_value()
+        assert value == {"direction": record.direction, "protocol": record.protocol,
+                         "name": record.name, "message": record.message, "hex": record.hex}
+        if record.name != "Invalid":
+            decoded = exi.decode(record.protocol, bytes.fromhex(record.hex))
+            assert exi.to_dict(decoded) == record.message
+    by_bytes: dict = {}
+    for record in loop:
+        by_bytes.setdefault(record.hex, []).append(record.as_value())
+    repeated = [values for values in by_bytes.values() if len(values) > 1]
+    assert repeated and all(v is values[0] for values in repeated for v in values)

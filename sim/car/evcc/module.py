@@ -70,9 +70,7 @@ class Iso15118Ev(Module):
         self.publish("ev", event, payload)
 
     def _message(self, record: MessageRecord) -> None:
-        self.publish("ev", "v2g_message", {
-            "direction": record.direction, "protocol": record.protocol, "name": record.name,
-            "message": record.message, "hex": record.hex})
+        self.publish("ev", "v2g_message", record.as_value())
 
     @command("ev", "start_session")
     def start_session(self, energy_transfer_mode: str, payment_option: str = "ExternalPayment",
