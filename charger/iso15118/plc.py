@@ -47,6 +47,7 @@ MSS = 1220  # bytes of payload per segment (the IPv6 minimum MTU less headers)
 RTO_S = 0.3  # first retransmission timeout (above the delayed ACK and the round trip)
 MAX_RETRANSMISSIONS = 6
 DELAYED_ACK_S = 0.15  # within Linux's 40-200 ms: the car's next request usually carries it
+_IPV6_HEX = f"{ETHERTYPE_IPV6:04X}"
 SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
 FIRST_EPHEMERAL_PORT = 49152  # ISO 15118-2: the SECC's port is in the dynamic range
 
@@ -139,7 +140,15 @@ def build_frame(src_mac: bytes, packet: Packet) -> bytes:
 
 
 def parse_frame(raw: bytes) -> tuple[bytes, Packet]:
-    """(destination MAC, packet) of a frame, or DataFrameError saying why not."""
+    """(destination MAC, packet) of a frame, or DataFrameError saying why not.
+
+    Shared by every caller that parses the same bytes (the line describes a frame for the
+    timeline, then the host reads it); a Packet does not change."""
+    return _parse_frame(bytes(raw))
+
+
+@lru_cache(maxsize=64)
+def _parse_frame(raw: bytes) -> tuple[bytes, Packet]:
     if len(raw) < _ETH.size + _IP6.size:
         raise DataFrameError(f"{len(raw)} bytes is too short for IPv6")
     dst_mac, _src_mac, ethertype = _ETH.unpack_from(raw)
@@ -493,5 +502,5 @@ class PlcPort:
         if value["port"] != self.port or self.host is None:
             return
         frame = value["frame"]
-        if frame[24:28].upper() == f"{ETHERTYPE_IPV6:04X}":  # SLAC frames are the SLAC module's
+        if frame[24:28].upper() == _IPV6_HEX:  # SLAC frames are the SLAC module's
             self.host.receive(bytes.fromhex(frame))
