@@ -138,6 +138,7 @@ class Module:
         self.config: dict = ctx.config
         self.rng = random.Random(f"{ctx.seed}:{ctx.module_id}")
         self.exceptions: list[str] = []
+        self._var_specs: dict[tuple[str, str], Any] = {}
         self._requirements: dict[str, list[Requirement]] = {}
         for req_name, targets in ctx.connections.items():
             interface = ctx.schemas.interface(self.manifest.requires[req_name].interface)
@@ -175,9 +176,12 @@ class Module:
 
     # --- own variables and errors ----------------------------------------------------------
     def publish(self, impl: str, var: str, value: Any) -> None:
-        spec = self._interface(impl).vars.get(var)
+        spec = self._var_specs.get((impl, var))
         if spec is None:
-            raise ModuleDefinitionError(f"{self.id}.{impl} has no variable {var!r}")
+            spec = self._interface(impl).vars.get(var)
+            if spec is None:
+                raise ModuleDefinitionError(f"{self.id}.{impl} has no variable {var!r}")
+            self._var_specs[(impl, var)] = spec  # looked up once (some publish at 10 Hz)
         problem = spec.check(value)
         if problem:
             raise ModuleDefinitionError(f"{self.id}.{impl}.{var}: value violates its schema: "
