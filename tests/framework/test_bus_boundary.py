@@ -235,3 +235,28 @@ def test_test_modules_are_found_with_their_manifests(registry: ModuleRegistry) -
     probe = registry.get("Probe")
     assert set(probe.manifest.provides) == {"validator", "tokens", "control"}
     assert registry.get("Probe") is probe  # loaded once per registry
+
+
+def test_a_one_way_call_runs_the_handler_and_records_only_the_command(station: Any) -> None:
+    from charger.framework.bus import Bus
+
+    errors: list[CommandError] = []
+    board = station.station.modules["board1"]
+    station.bus.notify("test", "board1", "board", "pwm_on", {"duty_cycle_pct": 40},
+                       errors.append)
+    station.bus.notify("test", "board1", "board", "pwm_on", {"duty_cycle_pct": "x"},
+                       errors.append)
+    station.advance(0.1)
+    assert board.pilot == 40.0
+    assert [e.type for e in errors] == [CommandErrorType.SCHEMA_VIOLATION]
+    sent = station.rows("cmd", "board1.board.pwm_on")
+    assert [r.value for r in sent] == [{"args": {"duty_cycle_pct": 40}},
+                                       {"args": {"duty_cycle_pct": "x"}}]
+    assert station.rows("result", "board1.board.pwm_on") == []
+    # A bus without a one-way path (MQTT) makes it a call whose result is dropped.
+    Bus.notify(station.bus, "test", "board1", "board", "pwm_on", {"duty_cycle_pct": 30},
+               errors.append)
+    Bus.notify(station.bus, "test", "board1", "board", "pwm_on", {}, errors.append)
+    station.advance(0.1)
+    assert board.pilot == 30.0
+    assert [e.type for e in errors] == [CommandErrorType.SCHEMA_VIOLATION] * 2
