@@ -7,6 +7,17 @@ deadline, and carries out the actions each step returns, through the tables belo
 per action the machines declare; a test holds them together). Everything that concerns the
 pilot, the transaction and the faults stays the manager's: the glue asks it through a few
 methods (``hlc_pwm_changed``, ``hlc_power_changed``, ``hlc_failed``, ``dc_power_flowing``).
+
+Everything one report causes (a SessionStop ends the V2G session, which stops the PWM, which
+ends the transaction) is applied inside the manager's ``settling()``: the session state moves
+once, on the whole outcome.
+
+The charger's own pause (``charger_pause``, the manager's ``pause_charging``) goes through the
+standards' means: on DC the output current is held at 0 A and the maximum current and power
+limits the SECC reports drop to 0 (DIN SPEC 70121 and ISO 15118-2: CurrentDemandRes; the car
+sees EVSECurrentLimitAchieved); on AC_HLC the offer (EVSEMaxCurrent) drops to 0 A. On ISO
+15118-2 the SECC also asks for a ReNegotiation (EVSENotification), so the car fetches the new
+limits and schedule (PMax 0) by ChargeParameterDiscovery; the resume restores them the same way.
 """
 
 from __future__ import annotations
@@ -54,6 +65,9 @@ class HlcGlue:
         self.failure = ""
         self.basic_fallback = False  # AC_HLC: the car did not match; basic charging instead
         self.paused = False  # a session paused by the car (ISO 15118-2), to be joined again
+        self.car_paused = False  # ... and not joined yet (the manager's ChargingPausedEV)
+        self.charger_paused = False  # the charger pauses (no current, limits 0)
+        self.demand_seen = False  # a CurrentDemandReq since PowerDelivery Start: car closed
         self._ac_offer: float | None = None
         self._supply_mode: tuple[str, str] = ("Off", "")
         self._supply_setpoint: tuple[float, float] | None = None
@@ -83,7 +97,7 @@ class HlcGlue:
     def plugged(self) -> None:
         self.basic_fallback = False
         self.failure = ""
-        self.paused = False
+        self.paused = self.car_paused = self.demand_seen = False
         self.auth_requested = self.ac_contactor_requested = False
         self.hlc = Run(HLC)
         self.dc = Run(DC)
@@ -91,6 +105,7 @@ class HlcGlue:
         self.feed("car_plugged")
 
     def unplugged(self) -> None:
+        self.car_paused = self.charger_paused = False
         self.slac.send("leave_bcd")
         self.feed("car_unplugged")
         if self.dc.state not in ("Idle", "Finished", "Failed"):
@@ -117,6 +132,24 @@ class HlcGlue:
         if self.hlc.state not in ("Off", "Finished", "Failed"):
             self.secc.send("send_error", error="Malfunction")
 
+    def charger_pause(self, paused: bool) -> None:
+        """The charger pauses or resumes (module docstring): the car is told by the limits,
+        and on ISO 15118-2 by a ReNegotiation; DC energy stops or flows again at once."""
+        if paused == self.charger_paused:
+            return
+        self.charger_paused = paused
+        if self.dc_mode:
+            self._send_dc_limits()
+            if self.dc.state == "CurrentDemand":
+                self._follow_demand()
+        if self.hlc.state not in ("Off", "Finished", "Failed"):
+            self.secc.send("request_renegotiation")
+
+    @property
+    def car_ending(self) -> bool:
+        """The car's PowerDelivery Stop was seen and its SessionStop was not yet."""
+        return self.hlc.state == "Stopping"
+
     def offer_ac_current(self, amps: float) -> None:
         """AC_HLC: the current the car may draw goes to the SECC (EVSEMaxCurrent)."""
         if amps != self._ac_offer:
@@ -139,6 +172,10 @@ class HlcGlue:
         return self._feed("dc", self.dc, event, value)
 
     def _feed(self, name: str, run: Run, event: str, value: Any) -> Step:
+        with self.m.settling():
+            return self._feed_settling(name, run, event, value)
+
+    def _feed_settling(self, name: str, run: Run, event: str, value: Any) -> Step:
         before = run.state
         step = run.feed(Input(event, value), self.env.now)
         if step.accepted:
@@ -160,7 +197,10 @@ class HlcGlue:
         def expire(_event: Any) -> None:
             if generation != self._timers[name]:
                 return
-            state = run.state
+            with self.m.settling():
+                expired(run.state)
+
+        def expired(state: str) -> None:
             step = run.expire(self.env.now)
             if step is not None and step.accepted:
                 self.failure = self.failure or f"{name}: timeout in {state}"
@@ -185,12 +225,20 @@ class HlcGlue:
             self.feed("link_lost")
 
     def _secc_handler(self, event: str) -> Callable[[Any], None]:
-        return lambda value: SECC_HANDLERS[event](self, value)
+        def handle(value: Any) -> None:
+            with self.m.settling():
+                SECC_HANDLERS[event](self, value)
+        return handle
 
     def _message(self, value: dict) -> None:
         if value["direction"] == "rx":
             self.feed("message")  # every request restarts the phase's sequence timer
             if value["name"] == "CurrentDemandReq" and self.dc.state == "CurrentDemand":
+                # The car sends CurrentDemandReq with its contactors closed (ISO 15118-2,
+                # DIN SPEC 70121: closed after PowerDeliveryRes Start); energy can flow from
+                # the first one that asks for current.
+                if _target_current(value.get("message")) > 0:
+                    self.demand_seen = True
                 self.feed_dc("current_demand")  # (its target is published only on change)
 
     def _require_auth(self, _value: Any) -> None:
@@ -216,7 +264,8 @@ class HlcGlue:
 
     def _power_delivery_start(self, _value: Any) -> None:
         self.feed("power_delivery_start")
-        if self.dc_mode:
+        if self.dc_mode and self.dc.state == "WaitingForPowerDelivery":
+            self.demand_seen = False  # until the car's first CurrentDemandReq with current
             self.feed_dc("power_delivery_start")
 
     def _dc_open(self, _value: Any) -> None:
@@ -232,6 +281,7 @@ class HlcGlue:
     def _session_started(self, _value: Any) -> None:
         if self.dc.state in ("Finished", "Failed"):
             self.dc = Run(DC)  # a paused session joined again: a new cable check follows
+        self.car_paused = False
         self.feed("session_setup")
 
     def _session_paused(self, _value: Any) -> None:
@@ -239,10 +289,11 @@ class HlcGlue:
         join it again with a new SessionSetup."""
         if self.dc.state not in ("Idle", "Finished", "Failed", "WeldingDetection"):
             self.feed_dc("session_stopped")
-        self.paused = True
+        self.paused = self.car_paused = True
         self.hlc = Run(HLC, state="WaitingForSessionSetup")
         self._timers["hlc"] += 1
         self._publish_phase()
+        self.m.hlc_paused_by_ev()
 
     def _session_over(self, event: str, reason: Any) -> None:
         """The SECC's session ended: normally (SessionStop after a stop from either side), or
@@ -264,10 +315,17 @@ class HlcGlue:
     # --- the DC hardware -------------------------------------------------------------------
     def _on_capabilities(self, value: dict) -> None:
         self.capabilities = value
+        self._send_dc_limits()
+
+    def _send_dc_limits(self) -> None:
+        """The supply's limits to the SECC; while the charger pauses no current, no power."""
+        if self.capabilities is None:
+            return
+        value, paused = self.capabilities, self.charger_paused
         self.secc.send("update_dc_maximum_limits", maximum_limits={
             "voltage_v": value["max_export_voltage_v"],
-            "current_a": value["max_export_current_a"],
-            "power_w": value["max_export_power_w"]})
+            "current_a": 0.0 if paused else value["max_export_current_a"],
+            "power_w": 0.0 if paused else value["max_export_power_w"]})
 
     def _on_supply_reading(self, value: dict) -> None:
         present = (float(value["voltage_v"]), float(value["current_a"]))
@@ -295,7 +353,8 @@ class HlcGlue:
             self.feed_dc("isolation_fault")
 
     def _on_contactors(self, value: dict) -> None:
-        self.m.dc_power_flowing(bool(value["closed"]) and self.dc.state == "CurrentDemand")
+        with self.m.settling():
+            self.m.dc_power_flowing(bool(value["closed"]) and self._energy_can_flow())
 
     def _on_dc_error(self, report: ErrorReport) -> None:
         self.m._on_error(report)  # the fault table decides; the manager calls fault()
@@ -330,9 +389,17 @@ class HlcGlue:
         voltage, current = self.ev_target
         if self.capabilities is not None:
             current = min(current, self.capabilities["max_export_current_a"])
+        if self.charger_paused:
+            current = 0.0
         self._supply(voltage, current, "Charging")
-        if self.contactors_closed:
-            self.m.dc_power_flowing(True)
+        self.m.dc_power_flowing(self._energy_can_flow())
+
+    def _energy_can_flow(self) -> bool:
+        """DC energy can flow: the current-demand loop with both sides' contactors closed
+        (the charger's feedback; the car's, known from its first CurrentDemandReq), a current
+        demanded and the charger not pausing."""
+        return (self.dc.state == "CurrentDemand" and self.contactors_closed and self.demand_seen
+                and self._supply_setpoint is not None and self._supply_setpoint[1] > 0)
 
     @property
     def contactors_closed(self) -> bool:
@@ -428,6 +495,16 @@ class HlcGlue:
         self.failure = reason = self.failure or f"HLC failed in {before}"
         self._publish_phase()
         self.m.hlc_failed(reason)
+
+
+def _target_current(message: Any) -> float:
+    """EVTargetCurrent of a decoded CurrentDemandReq (0 when it has none)."""
+    try:
+        body = message["V2G_Message"]["Body"]["CurrentDemandReq"]
+        target = body["EVTargetCurrent"]
+        return float(target["Value"]) * 10.0 ** int(target["Multiplier"])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
 
 
 HLC_ACTIONS: dict[str, Callable[[HlcGlue], None]] = {

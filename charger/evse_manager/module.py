@@ -29,7 +29,8 @@ Safety rules this module keeps (the run invariants judge them, docs/invariants.m
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simpy
@@ -95,6 +96,7 @@ class EvseManager(Module):
         self.faults = ActiveFaults()
         self.machine = StateMachine()
         self._published_state: EvseState | None = None
+        self._settling = 0  # > 0: one event's consequences are being applied; publish after
         self.limit_a = 0.0 if self.config["energy_managed"] else self.config["max_current_a"]
         self.pwm: float | str | None = None  # duty %, "F", or None for a constant +12 V
         self.contactor_wanted = False
@@ -186,20 +188,27 @@ class EvseManager(Module):
 
     @command("evse", "pause_charging")
     def pause_charging(self) -> bool:
-        # HLC: a pause is the car's (ISO 15118-2 SessionStop Pause), not the charger's.
-        if not self.transaction or self.paused_by_evse or self.hlc is not None:
+        """The charger pauses: basic charging withdraws the PWM; under HLC the car is told
+        (hlc_glue: no current, and on ISO 15118-2 a ReNegotiation to the new limits)."""
+        if not self.transaction or self.paused_by_evse:
             return False
-        self.paused_by_evse = True
-        self._event("ChargingPausedEVSE", reason="Requested")
-        self._update()
+        with self.settling():
+            self.paused_by_evse = True
+            self._event("ChargingPausedEVSE", reason="Requested")
+            self._update()
+            if self.hlc is not None:
+                self.hlc.charger_pause(True)
         return True
 
     @command("evse", "resume_charging")
     def resume_charging(self) -> bool:
         if not self.transaction or not self.paused_by_evse:
             return False
-        self.paused_by_evse = False
-        self._update()
+        with self.settling():
+            self.paused_by_evse = False
+            self._update()
+            if self.hlc is not None:
+                self.hlc.charger_pause(False)
         return True
 
     @command("evse", "stop_transaction")
@@ -263,7 +272,8 @@ class EvseManager(Module):
             self.contactor_closed = False
             if self._finishing is not None:
                 self._complete_finish()
-            elif self.transaction and self._plugged() and not self.stopped:
+            elif self.transaction and self._plugged() and not self.stopped \
+                    and not self._hlc_decides():
                 if self.paused_by_evse or self.pwm is None:
                     pass  # the pause was announced when the PWM stopped
                 elif self.cp == "B":
@@ -328,7 +338,7 @@ class EvseManager(Module):
     def _note_offer(self) -> None:
         amps = current_from_duty(self.pwm) if isinstance(self.pwm, float) else 0.0
         if self.hlc is not None and self.pwm == 5.0 and self._plugged():
-            amps = self._offer_a()  # 5 % PWM: the offer travels in ISO 15118-2 messages
+            amps = self._hlc_offer_a()  # 5 % PWM: the offer travels in ISO 15118-2 messages
         self._offers.note(self.env.now, amps)
         self._check_current()
 
@@ -525,12 +535,28 @@ class EvseManager(Module):
             self._set_pwm(None)
         if self.charge_mode == "AC_HLC":
             self._note_offer()  # the offer under 5 % PWM follows the energy manager's limit
-            self.hlc.offer_ac_current(self._offer_a())
+            self.hlc.offer_ac_current(self._hlc_offer_a())
         locked = self.lock is None or self.locked
         power = (self.charge_mode == "AC_HLC" and self.hlc.ac_power_wanted
                  and self._charging_wanted() and self.cp in CHARGING_PILOT_STATES and locked)
-        self._set_contactor(power)
+        if (self.contactor_closed and self.contactor_wanted and self.paused_by_evse and locked
+                and self.hlc.ac_power_wanted and not self.faults and not self.stopped
+                and self.cp in CHARGING_PILOT_STATES):
+            # AC_HLC, paused by the charger: the car was offered 0 A (and, on ISO 15118-2,
+            # asked to renegotiate); as after a withdrawn PWM it has pwm_stop_timeout_s to stop
+            # drawing before the contactors open.
+            self._watch_pwm_stop()
+        else:
+            self._set_contactor(power)
         self._publish_state()
+
+    def _hlc_offer_a(self) -> float:
+        """The current offered in ISO 15118-2 messages (AC_HLC): none while the charger pauses."""
+        return 0.0 if self.paused_by_evse else self._offer_a()
+
+    def _hlc_decides(self) -> bool:
+        """High-level communication (not the pilot) decides the session's pauses and end."""
+        return self.hlc is not None and not self.hlc.basic_fallback
 
     # --- what the HLC glue reports -------------------------------------------------------------
     def hlc_pwm_changed(self) -> None:
@@ -549,6 +575,12 @@ class EvseManager(Module):
         """The V2G session ended (SessionStop, or an error): the transaction with it."""
         if self.transaction:
             self._finish_transaction("Local" if normal else "Other")
+        self._update()
+
+    def hlc_paused_by_ev(self) -> None:
+        """ISO 15118-2 SessionStop Pause: the car paused; the transaction goes on."""
+        if self.transaction and self.charged:
+            self._event("ChargingPausedEV")
         self._update()
 
     def hlc_welding_failed(self, message: str) -> None:
@@ -570,12 +602,18 @@ class EvseManager(Module):
             yield self.env.timeout(self.config["pwm_stop_timeout_s"])
             if generation == self._contactor_decisions and self.contactor_wanted:
                 self._watchdog = None
-                self.log("warning", "car stayed in C after the PWM stopped; opening contactors")
+                self.log("warning", "car stayed in C after the PWM stopped (or, HLC, the "
+                         "charger paused); opening contactors")
                 self._set_contactor(False)
 
         self._watchdog = self.start(watchdog())
 
     def _set_contactor(self, closed: bool) -> None:
+        if closed and self._watchdog is not None:
+            # Charging is wanted again before the car had to stop (a pause resumed in time):
+            # the pending opening is called off.
+            self._contactor_decisions += 1
+            self._watchdog = None
         if closed != self.contactor_wanted:
             self._contactor_decisions += 1  # supersedes a pending watchdog
             self._watchdog = None
@@ -651,15 +689,34 @@ class EvseManager(Module):
 
     def facts(self) -> Facts:
         """What the session knows now, for the state machine."""
+        hlc = self._hlc_decides()
         return Facts(
             enabled=self.enabled, faulted=bool(self.faults), plugged=self._plugged(),
             reserved=self.reservation is not None, transaction=self.transaction,
             stopped=self.stopped, contactors_closed=self.contactor_closed, charged=self.charged,
             paused_by_evse=self.paused_by_evse, pwm_offered=isinstance(self.pwm, float),
-            car_in_b=self.cp == "B")
+            car_in_b=self.cp == "B", hlc=hlc,
+            hlc_ending=hlc and self.hlc is not None and self.hlc.car_ending,
+            hlc_paused_by_ev=hlc and self.hlc is not None and self.hlc.car_paused)
+
+    @contextmanager
+    def settling(self) -> Iterator[None]:
+        """Apply all consequences of one event before the state moves: a stop the HLC glue
+        reports in several steps (SessionStop ends the V2G session, which stops the PWM, which
+        ends the transaction) is one transition, not a walk through the states each
+        half-applied step would suggest."""
+        self._settling += 1
+        try:
+            yield
+        finally:
+            self._settling -= 1
+            if not self._settling:
+                self._publish_state()
 
     def _publish_state(self) -> None:
         """Move the held state along the transition table, and publish it when it changed."""
+        if self._settling:
+            return  # settling() publishes once the event is applied
         self.machine.update(self.facts())
         if self.machine.state != self._published_state:
             self._published_state = self.machine.state

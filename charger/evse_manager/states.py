@@ -8,6 +8,13 @@ transitions the table declares can happen; docs/evse-manager.md renders the tabl
 
 The order of rows matters only where guards of one source overlap: "disabled" before "faulted"
 before anything the session does.
+
+Under high-level communication (``Facts.hlc``: AC_HLC or DC, not the basic-charging fallback)
+the pilot says nothing about pauses: the PWM is the 5 % of digital communication and the car
+goes to B at every PowerDelivery Stop. The car's pause is its SessionStop Pause, the charger's
+is its own request, and between the car's PowerDelivery Stop and its SessionStop (welding
+detection on DC) the session is still ending its charge: SessionStop then says whether it
+finishes or pauses.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ class Facts:
     paused_by_evse: bool = False
     pwm_offered: bool = False  # a PWM duty is on (x2)
     car_in_b: bool = False  # the car's pilot network is in B (it does not ask for power)
+    hlc: bool = False  # high-level communication decides pauses and ends (not the pilot)
+    hlc_ending: bool = False  # HLC: the car's PowerDelivery Stop seen, its SessionStop not yet
+    hlc_paused_by_ev: bool = False  # HLC: the car paused the session (SessionStop Pause)
 
 
 @dataclass(frozen=True)
@@ -54,8 +64,19 @@ class Guard:
 
 
 def _evse_paused(f: Facts) -> bool:
-    # The charger paused, or withdrew the PWM after the car had charged (energy limit).
-    return f.paused_by_evse or (f.charged and not f.pwm_offered)
+    # The charger paused, or (basic charging) withdrew the PWM after the car had charged.
+    return f.paused_by_evse or (not f.hlc and f.charged and not f.pwm_offered)
+
+
+def _ev_paused(f: Facts) -> bool:
+    # The car paused after charging: back in B (basic charging), SessionStop Pause (HLC).
+    return f.charged and (f.hlc_paused_by_ev if f.hlc else f.car_in_b)
+
+
+def _charging(f: Facts) -> bool:
+    # Energy can flow, or (HLC) the car is ending its charge: PowerDelivery Stop answered,
+    # SessionStop (Terminate: Finished; Pause: ChargingPausedEV) still to come.
+    return f.contactors_closed or (f.hlc and f.hlc_ending and f.charged and not f.paused_by_evse)
 
 
 DISABLED = Guard("disabled", lambda f: not f.enabled)
@@ -70,12 +91,15 @@ AUTHORIZED = Guard("transaction started", lambda f: f.transaction)
 DEAUTHORIZED = Guard("no transaction", lambda f: not f.transaction)
 STOPPED = Guard("transaction stopped", lambda f: f.stopped)
 NOT_STOPPED = Guard("no stopped transaction (a session begun again)", lambda f: not f.stopped)
-CLOSED = Guard("contactors report closed", lambda f: f.contactors_closed)
-OPEN = Guard("contactors report open", lambda f: not f.contactors_closed)
-EVSE_PAUSED = Guard("charger paused, or PWM withdrawn after charging", _evse_paused)
+CLOSED = Guard("contactors report closed, or (HLC) the car is ending its charge "
+               "(PowerDelivery Stop seen, SessionStop not yet)", _charging)
+OPEN = Guard("contactors report open, and (HLC) no charge being ended", lambda f: not _charging(f))
+EVSE_PAUSED = Guard("charger paused, or (basic charging) PWM withdrawn after charging",
+                    _evse_paused)
 EVSE_RESUMED = Guard("charger no longer pausing", lambda f: not _evse_paused(f))
-EV_PAUSED = Guard("car back in B after charging", lambda f: f.charged and f.car_in_b)
-EV_RESUMED = Guard("car no longer in B after charging", lambda f: not (f.charged and f.car_in_b))
+EV_PAUSED = Guard("car paused after charging: back in B (basic charging), SessionStop Pause "
+                  "(HLC)", _ev_paused)
+EV_RESUMED = Guard("car no longer pausing", lambda f: not _ev_paused(f))
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,11 @@ def _expected(f: Facts) -> EvseState:
         return EvseState.WAITING_FOR_AUTHENTICATION
     if f.contactors_closed:
         return EvseState.CHARGING
-    if f.paused_by_evse or (f.charged and not f.pwm_offered):
+    if f.hlc and f.hlc_ending and f.charged and not f.paused_by_evse:
+        return EvseState.CHARGING  # the car's SessionStop decides: finished or paused
+    if f.paused_by_evse or (f.charged and not f.pwm_offered and not f.hlc):
         return EvseState.CHARGING_PAUSED_EVSE
-    if f.charged and f.car_in_b:
+    if f.charged and (f.hlc_paused_by_ev if f.hlc else f.car_in_b):
         return EvseState.CHARGING_PAUSED_EV
     return EvseState.PREPARE_CHARGING
 
