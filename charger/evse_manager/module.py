@@ -92,6 +92,7 @@ class EvseManager(Module):
         self.transaction = False
         self.charged = False  # contactors were closed in this transaction
         self.paused_by_evse = False
+        self.limit_paused = False  # HLC: paused because the offer fell below 6 A (energy limit)
         self.stopped = False  # transaction stopped, waiting for unplug
         self.faults = ActiveFaults()
         self.machine = StateMachine()
@@ -197,7 +198,7 @@ class EvseManager(Module):
             self._event("ChargingPausedEVSE", reason="Requested")
             self._update()
             if self.hlc is not None:
-                self.hlc.charger_pause(True)
+                self.hlc.charger_pause(self._hlc_pausing())
         return True
 
     @command("evse", "resume_charging")
@@ -208,7 +209,7 @@ class EvseManager(Module):
             self.paused_by_evse = False
             self._update()
             if self.hlc is not None:
-                self.hlc.charger_pause(False)
+                self.hlc.charger_pause(self._hlc_pausing())
         return True
 
     @command("evse", "stop_transaction")
@@ -432,6 +433,7 @@ class EvseManager(Module):
         self.session_id = None
         self.token = None
         self.transaction = self.charged = self.paused_by_evse = self.stopped = False
+        self.limit_paused = False
         if self.lock:
             # From the unlock command on, the plug is not held, whatever the last report said:
             # only a report after the next lock command counts (a quick re-plug must wait).
@@ -526,6 +528,14 @@ class EvseManager(Module):
         session runs; AC_HLC contactors close when the car asked by PowerDelivery and is in
         C/D behind a locked plug; a DC connector's board contactors stay open."""
         assert self.hlc is not None
+        limited = self.transaction and not self.stopped and self._offer_a() < MIN_CURRENT_A
+        if limited != self.limit_paused:
+            # The energy manager's limit (or an external cap) fell below 6 A, or came back:
+            # the charger pauses or resumes as on a request.
+            self.limit_paused = limited
+            if limited and not self.paused_by_evse:
+                self._event("ChargingPausedEVSE", reason="EnergyLimit")
+            self.hlc.charger_pause(self._hlc_pausing())
         if not self.enabled:
             self._set_pwm("F")
         elif self.hlc.wants_pwm and not self.faults and self.cp not in PILOT_ERROR_STATES \
@@ -538,8 +548,9 @@ class EvseManager(Module):
             self.hlc.offer_ac_current(self._hlc_offer_a())
         locked = self.lock is None or self.locked
         power = (self.charge_mode == "AC_HLC" and self.hlc.ac_power_wanted
-                 and self._charging_wanted() and self.cp in CHARGING_PILOT_STATES and locked)
-        if (self.contactor_closed and self.contactor_wanted and self.paused_by_evse and locked
+                 and self._charging_wanted() and not self.limit_paused
+                 and self.cp in CHARGING_PILOT_STATES and locked)
+        if (self.contactor_closed and self.contactor_wanted and self._hlc_pausing() and locked
                 and self.hlc.ac_power_wanted and not self.faults and not self.stopped
                 and self.cp in CHARGING_PILOT_STATES):
             # AC_HLC, paused by the charger: the car was offered 0 A (and, on ISO 15118-2,
@@ -552,7 +563,11 @@ class EvseManager(Module):
 
     def _hlc_offer_a(self) -> float:
         """The current offered in ISO 15118-2 messages (AC_HLC): none while the charger pauses."""
-        return 0.0 if self.paused_by_evse else self._offer_a()
+        return 0.0 if self._hlc_pausing() else self._offer_a()
+
+    def _hlc_pausing(self) -> bool:
+        """HLC: the charger pauses, on request or because its offer is below 6 A."""
+        return self.paused_by_evse or self.limit_paused
 
     def _hlc_decides(self) -> bool:
         """High-level communication (not the pilot) decides the session's pauses and end."""
@@ -694,7 +709,8 @@ class EvseManager(Module):
             enabled=self.enabled, faulted=bool(self.faults), plugged=self._plugged(),
             reserved=self.reservation is not None, transaction=self.transaction,
             stopped=self.stopped, contactors_closed=self.contactor_closed, charged=self.charged,
-            paused_by_evse=self.paused_by_evse, pwm_offered=isinstance(self.pwm, float),
+            paused_by_evse=self.paused_by_evse or self.limit_paused,
+            pwm_offered=isinstance(self.pwm, float),
             car_in_b=self.cp == "B", hlc=hlc,
             hlc_ending=hlc and self.hlc is not None and self.hlc.car_ending,
             hlc_paused_by_ev=hlc and self.hlc is not None and self.hlc.car_paused)
