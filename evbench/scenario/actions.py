@@ -178,7 +178,9 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
            "tell the energy manager when the car on the connector leaves, how much it still "
            "needs and (optional `max_current_a`) the most it draws per phase; the optimiser "
            "schedules by it", "energy", _car_plan),
-    Action("charger_pause", {}, (), "the charger pauses (PWM off)", "evse",
+    Action("charger_pause", {}, (),
+           "the charger pauses (basic charging: PWM off; HLC: no current, the car told by its "
+           "limits and, on ISO 15118-2, a ReNegotiation)", "evse",
            _evse("pause_charging")),
     Action("charger_resume", {}, (), "the charger resumes", "evse", _evse("resume_charging")),
     Action("stop_transaction",
