@@ -396,10 +396,11 @@ class HlcGlue:
 
     def _energy_can_flow(self) -> bool:
         """DC energy can flow: the current-demand loop with both sides' contactors closed
-        (the charger's feedback; the car's, known from its first CurrentDemandReq), a current
-        demanded and the charger not pausing."""
+        (the charger's feedback; the car's, known from its first CurrentDemandReq that asked
+        for current) and the charger not pausing. A car that later asks for 0 A (at its
+        target, before its PowerDelivery Stop) pauses nothing: the loop goes on."""
         return (self.dc.state == "CurrentDemand" and self.contactors_closed and self.demand_seen
-                and self._supply_setpoint is not None and self._supply_setpoint[1] > 0)
+                and not self.charger_paused)
 
     @property
     def contactors_closed(self) -> bool:

@@ -69,6 +69,43 @@ def test_charging_starts_when_dc_energy_can_flow(dc_session) -> None:
     assert started == first_demand  # the car's first request for current, contactors closed
 
 
+def test_a_car_at_its_target_asks_0_a_then_stops_without_detours(tmp_path: Path) -> None:
+    # The order the car's end comes in (a CurrentDemandReq for 0 A, then PowerDelivery Stop)
+    # must not matter: the 0 A request pauses nothing.
+    path = tmp_path / "full.yaml"
+    path.write_text(f"""scenario: a car charges to its target
+station: {STATIONS / 'dc-1-connector.yaml'}
+duration: 2 min
+world:
+  cars:
+    - connector: 1
+      profile: polestar-2-lr
+      soc_pct: 79.6
+      target_soc_pct: 80
+      script: "sleep 1;iso_wait_slac_matched;iso_start_v2g_session DC;iso_wait_pwr_ready;\
+iso_wait_for_stop 600;iso_wait_v2g_session_stopped;sleep 2;unplug"
+steps:
+  - at: 5 s
+    do: swipe
+    token: AABBCCDD
+expect:
+  - happens: {{session: ChargingStarted}}
+  - happens: {{var: session_finished, source: secc1.charger, value: "stopped by the car"}}
+""", encoding="utf-8")
+    result = run_scenario(path)
+    assert not _failures(result)
+    requests = [(t, v["name"], v["message"]["V2G_Message"]["Body"][v["name"]])
+                for t, v in _rows(result, "v2g_message", "secc1.charger")
+                if v["direction"] == "rx" and v["name"] in ("CurrentDemandReq",
+                                                            "PowerDeliveryReq")]
+    stop = [t for t, name, body in requests if name == "PowerDeliveryReq"][-1]
+    zero = [t for t, name, body in requests
+            if name == "CurrentDemandReq" and body["EVTargetCurrent"]["Value"] == 0]
+    assert zero and zero[-1] < stop  # the case under test happened
+    assert _states(result) == ["Idle", "WaitingForAuthentication", "PrepareCharging",
+                               "Charging", "Finished", "Idle"]
+
+
 def test_a_car_s_pause_goes_straight_to_charging_paused_ev() -> None:
     result = run_scenario(SCENARIOS / "dc_pause_resume.yaml")
     assert not _failures(result)
