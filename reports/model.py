@@ -41,6 +41,9 @@ class Signal:
     values: str = ""  # for docs: the values, when they are not plain numbers in ``unit``
     panel: str = ""  # the report plot it is drawn in (reports.figures.PANELS); "" = its own
     phase: str = ""  # "L1".."L3" for a per-phase current, which the energy tree's sums add up
+    # How fast the signal rises after a message (per second, until the next message), or None:
+    # a signal whose source reports only its changes and their slope, not every sample.
+    slope: Callable[[dict], float] | None = None
 
     @property
     def panel_key(self) -> str:
@@ -68,6 +71,12 @@ def _dc_reading(key: str) -> Callable[[dict], Any]:
         reading = value.get(key, {})
         return UNCHANGED if "L1" in reading or "total" not in reading else reading["total"]
     return read
+
+
+def _ac_energy_slope(value: dict) -> float:
+    # An AC meter that reports every change of current: its energy rises at the reported power.
+    power = value.get("power_w", {})
+    return power["total"] / 3600.0 if "L1" in power else 0.0
 
 
 def _phase(key: str, phase: str) -> Callable[[dict], Any]:
@@ -102,9 +111,9 @@ SIGNALS: tuple[Signal, ...] = (
            lambda v: v["power_w"]["total"], decimals=1, initial=0.0, panel="power"),
     Signal("energy_wh", "Wh", "energy", "energy delivered so far (meter)", "meter",
            "powermeter", lambda v: v["energy_wh_import"]["total"], initial=0.0,
-           panel="energy"),
+           panel="energy", slope=_ac_energy_slope),
     Signal("soc_pct", "%", "SoC", "the car's state of charge", "car", "ev_state",
-           lambda v: v["soc_pct"], panel="soc"),
+           lambda v: v["soc_pct"], panel="soc", slope=lambda v: v.get("soc_rate_pct_s", 0.0)),
     # DC charging: the DC meter on the cable side (no phases) and the car's request.
     Signal("dc_voltage_v", "V", "DC voltage", "DC output voltage on the cable side (DC meter)",
            "meter", "powermeter", _dc_reading("voltage_v"), decimals=1, initial=0.0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
@@ -193,9 +193,15 @@ class _LateTimeout(simpy.events.Event):
 
 
 class SignalSampler:
-    """Keeps the latest published value of each signal and samples them all at an interval.
+    """Keeps every published value of each signal as it changes, and renders the samples.
 
     What each signal is and where it comes from is the signal table (reports.model.SIGNALS).
+    Signals are piecewise: each holds the latest value published before a sample (the sample
+    comes after everything else of its instant), and a signal with a slope (state of charge,
+    the simulated board's meter energy) rises from that value at the slope its message gave.
+    The samples every ``interval_s`` (signals.csv, the plots) are rendered from this record
+    when the run ends (:meth:`finish`), not taken by a ticking process; a step waiting for a
+    signal condition is checked on each sample time while it waits (``on_sample``).
     """
 
     def __init__(self, env: simpy.Environment, bus: Bus, probes: list[ConnectorProbe],
@@ -203,73 +209,160 @@ class SignalSampler:
                  max_rows: int | None = None):
         self.env = env
         self.interval_s = interval_s
-        self.rows: list[tuple] = []
+        self.rows: list[tuple] = []  # rendered by finish()
         # Like the recorder's: at the cap no more samples are kept and ``limit.reached`` fires.
         self.limit = RowLimit(env, "signal record", max_rows or MAX_SIGNAL_ROWS)
         self.latest: dict[int, dict[str, Any]] = {}
         self.site: dict[str, Any] = {s.name: s.initial for s in SIGNALS if s.source == "grid"}
-        self.last_sample: list[tuple] = []  # the rows the latest sample added
+        self.last_sample: list[tuple] = []  # the rows of the latest live sample (on_sample)
+        # Every change: (t, connector or None for the site, signal, value, slope per second).
+        self.changes: list[tuple[float, int | None, str, Any, float]] = []
+        self._sloped: dict[tuple[int | None, str], tuple[float, float]] = {}  # (since, slope)
         self._watchers: list[Callable[[], None]] = []
+        self._ticking = False
         for probe in probes:
             latest = self.latest[probe.connector] = {
                 s.name: s.initial for s in SIGNALS if s.source != "grid"}
+            # The simulated board's meter reports every change of current, so its energy
+            # rises at the reported power until the next reading.
+            simulated = probe.meter is not None and probe.ev_board is not None \
+                and probe.meter[0] == probe.ev_board[0]
             for part in {s.source for s in SIGNALS if s.source != "grid"}:
                 where = getattr(probe, part)
                 if where is not None:
-                    self._subscribe(bus, where, part, latest)
+                    self._subscribe(bus, where, part, latest, probe.connector,
+                                    slopes=part != "meter" or simulated)
+        self._initial = {c: dict(values) for c, values in self.latest.items()}
+        self._initial_site = dict(self.site)
         if grid:
-            self._subscribe(bus, grid, "grid", self.site)
+            self._subscribe(bus, grid, "grid", self.site, None, slopes=True)
 
     @property
     def grid_limit_a(self) -> float:
         return self.site.get("grid_limit_a", math.nan)
 
-    def start(self) -> simpy.Process:
-        return self.env.process(self._run())
+    def start(self) -> simpy.Event | None:
+        """Watch the record's size: the first sample over the cap ends the run there."""
+        per_sample = len(self.latest)
+        if not per_sample:
+            return None
+        samples = self.limit.max_rows // per_sample  # the samples within the cap
+        # The first sample over the cap: stop the run there.
+        over = _LateTimeout(self.env, samples * self.interval_s)
+        over.callbacks.append(lambda _e: self.limit.admits((samples + 1) * per_sample,
+                                                           float(self.env.now)))
+        return over
 
     def on_sample(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher`` on each sample time from now on (``last_sample`` holds the rows)."""
         self._watchers.append(watcher)
+        if not self._ticking:
+            self._ticking = True
+            self.env.process(self._tick())
 
     def off_sample(self, watcher: Callable[[], None]) -> None:
         self._watchers.remove(watcher)
 
-    def sample(self) -> None:
-        t = float(self.env.now)
-        self.last_sample = []
-        if not self.limit.admits(len(self.rows) + len(self.latest), t):
+    def _tick(self) -> Generator:
+        """Live samples while a step waits for a signal condition, on the same grid as the
+        rendered ones (0, one interval, two intervals, ... accumulated as the clock does)."""
+        t = 0.0
+        while self._watchers:
+            while t < self.env.now:
+                t += self.interval_s
+            yield _LateTimeout(self.env, t - self.env.now)
+            if self.limit.reached.triggered:
+                break
+            now = float(self.env.now)
+            self.last_sample = [self._row(now, c, self.latest[c], self.site)
+                                for c in sorted(self.latest)]
+            for watcher in tuple(self._watchers):
+                watcher()
+            t += self.interval_s
+        self._ticking = False
+
+    def _row(self, t: float, connector: int, values: dict, site: dict) -> tuple:
+        merged = {**values, **site}
+        for (key, name), (since, slope) in self._sloped.items():
+            if key is None or key == connector:
+                merged[name] = round(merged[name] + slope * (t - since), _DECIMALS[name])
+        return (t, connector, *_READ_SIGNALS(merged))
+
+    def finish(self) -> None:
+        """Render the samples from the recorded changes: one every ``interval_s`` from 0 up to
+        now, and one now (where the run ended)."""
+        end = float(self.env.now)
+        per_sample = len(self.latest)
+        self.rows = rows = []
+        if not per_sample:
             return
-        site, read = self.site, _READ_SIGNALS
-        for connector in sorted(self.latest):
-            row = (t, connector, *read({**self.latest[connector], **site}))
-            self.rows.append(row)
-            self.last_sample.append(row)
-        for watcher in tuple(self._watchers):
-            watcher()
+        values = {c: dict(v) for c, v in self._initial.items()}
+        site = dict(self._initial_site)
+        sloped: dict[tuple[int | None, str], tuple[float, float, float]] = {}
+        changes, n = self.changes, len(self.changes)
+        i = 0
+        connectors = sorted(values)
+        max_rows = self.limit.max_rows
+
+        def sample(t: float) -> bool:
+            nonlocal i
+            while i < n and changes[i][0] <= t:
+                ct, key, name, value, slope = changes[i]
+                (site if key is None else values[key])[name] = value
+                if slope:
+                    sloped[key, name] = (ct, value, slope)
+                else:
+                    sloped.pop((key, name), None)
+                i += 1
+            if len(rows) + per_sample > max_rows:
+                self.limit.admits(len(rows) + per_sample, t)
+                return False
+            for c in connectors:
+                merged = {**values[c], **site}
+                for (key, name), (since, value, slope) in sloped.items():
+                    if key is None or key == c:
+                        merged[name] = round(value + slope * (t - since), _DECIMALS[name])
+                rows.append((t, c, *_READ_SIGNALS(merged)))
+            return True
+
+        t = 0.0
+        while t < end:  # the sample times as the clock adds them up
+            if not sample(t):
+                return
+            t += self.interval_s
+        if sample(end):
+            self.last_sample = rows[-per_sample:]
 
     def frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame(self.rows, columns=list(SIGNAL_COLUMNS))
 
-    def _run(self):
-        # The first sample is at the start; counting rows instead would wait 0 s forever on a
-        # station without connectors, whose samples add no row.
-        delay = 0.0
-        while True:
-            yield _LateTimeout(self.env, delay)
-            self.sample()
-            delay = self.interval_s
-
     # --- what each source contributes ----------------------------------------------------------
-    @staticmethod
-    def _subscribe(bus: Bus, where: tuple[str, str], source: str, into: dict) -> None:
+    def _subscribe(self, bus: Bus, where: tuple[str, str], source: str, into: dict,
+                   key: int | None, slopes: bool) -> None:
         signals = [s for s in SIGNALS if s.source == source]
+        env, changes, sloped = self.env, self.changes, self._sloped
         for var in dict.fromkeys(s.var for s in signals):
-            readers = [(s.name, s.read) for s in signals if s.var == var]
+            readers = [(s.name, s.read, s.slope if slopes else None)
+                       for s in signals if s.var == var]
 
             def update(value: dict, readers: list = readers) -> None:
-                for name, read in readers:
+                now = env.now
+                for name, read, slope_of in readers:
                     new = read(value)
-                    if new is not UNCHANGED:
-                        into[name] = new
+                    if new is UNCHANGED:
+                        continue
+                    slope = slope_of(value) if slope_of is not None else 0.0
+                    if slope:
+                        sloped[key, name] = (now, slope)
+                    elif (key, name) in sloped:
+                        del sloped[key, name]
+                    elif new == into[name] or (new != new and into[name] != into[name]):
+                        continue  # nothing changed (NaN stays NaN)
+                    into[name] = new
+                    changes.append((now, key, name, new, slope))
             bus.subscribe(*where, var, update)
+
+
+_DECIMALS = {s.name: s.decimals for s in SIGNALS}

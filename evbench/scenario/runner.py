@@ -83,8 +83,7 @@ class ScenarioRun:
             self.env.process(self._steps())
             self.env.process(self._deadline())
             self.env.run(until=self.finished)
-            if not self.sampler.rows or self.sampler.rows[-1][0] != self.env.now:
-                self.sampler.sample()
+            self.sampler.finish()
         finally:
             self.assembly.stop()
         return self._result(time.perf_counter() - wall_start)

@@ -6,6 +6,17 @@ offers at least 6 A, follows duty changes after ``reaction_time_s``, and draws
 ``min(PWM allowance, on-board charger limit, battery limit)`` once the contactors are closed.
 The battery limit tapers linearly from ``cv_start_soc_pct`` to zero at 100 %.
 
+Physics on events (``physics: events``, the default): the on-board charger sets its current in
+steps of 0.1 A, so between events (a measurement, a duty or limit change, a command) an AC car
+draws a constant current and its state of charge rises linearly. The car integrates energy and
+state of charge exactly from one event to the next and schedules the next point where the
+battery changes what it draws: the taper step where the acceptance limit drops below the
+current draw (less half a step), or the target state of charge. Its ``ev_state`` then carries
+``soc_rate_pct_s``, the slope of the state of charge until its next report, from which the
+report draws state of charge between events. ``physics: ticks`` wakes the battery management
+every ``bms_interval_s`` instead (the former model, kept to compare against); a car on a DC
+inlet always ticks (its pack voltage and the DC current follow the state of charge).
+
 A car whose profile has an ``hlc`` block and whose station connects its SLAC (``slac``) and
 EVCC (``hlc``) modules talks ISO 15118-2 / DIN SPEC 70121 (docs/hlc.md): on 5 % PWM it matches
 by SLAC, runs a V2G session, goes to C when the session wants power (DC: before the cable
@@ -30,6 +41,11 @@ from sim.car.script import ScriptCommand, parse_script
 PWM_5PCT = (3.0, 7.0)  # duties that mean "digital communication required" (5 %, with slack)
 
 TAPER_FLOOR_A = 1.0  # the battery accepts at least this much until it is full
+DRAW_STEP_A = 0.1  # the on-board charger's current resolution (draws are rounded to it)
+# Events: the earliest a scheduled battery event follows the previous one. A wake-up aimed at a
+# threshold can land a rounding error short of it; the next one then comes this much later
+# rather than at the same instant again.
+MIN_EVENT_STEP_S = 1e-6
 
 
 class SimCar(Module):
@@ -57,6 +73,7 @@ class SimCar(Module):
         self._draw = (-1.0, 0)
         self._published: dict | None = None
         self._watchers: list = []  # events waiting for the next measurement
+        self._kick: Any = None  # physics on events: wakes the battery management now
         self.board.subscribe("measurement", self._on_measurement)
         # DC: the profile's pack and curve, and the DC inlet when the station connects one.
         self.dc = DcCarLimits.from_profile({**profile, "battery_kwh": self.battery_kwh}) \
@@ -88,19 +105,69 @@ class SimCar(Module):
             for event, handler in HLC_EVENTS.items():
                 self.v2g.subscribe(event, lambda value, h=handler: h(self, value))
 
+    @property
+    def on_events(self) -> bool:
+        """Whether the battery management works on events (otherwise: every bms_interval_s)."""
+        return self.config["physics"] == "events" and self.ev_dc is None
+
     def ready(self) -> Generator:
         self._apply()
         self._report_battery()
         self._publish_state()
         if self.config["script"]:
             self.start(self._run_script(parse_script(self.config["script"])))
+        if self.on_events:
+            yield from self._run_on_events()
         while True:
             yield self.env.timeout(self.config["bms_interval_s"])
-            self._integrate()
-            self._apply()
-            self._report_battery()
-            self._report_ev_status()
-            self._publish_state()
+            self._bms_update()
+
+    def _bms_update(self) -> None:
+        self._integrate()
+        self._apply()
+        self._report_battery()
+        self._report_ev_status()
+        self._publish_state()
+
+    def _run_on_events(self) -> Generator:
+        """The battery management wakes on every event that concerns the car (``_changed``)
+        and when the battery next changes what the car draws (``next_battery_event_s``)."""
+        while True:
+            self._kick = self.env.event()
+            due = self.next_battery_event_s()
+            if due is None:
+                yield self._kick
+            else:
+                yield self._kick | self.env.timeout(due)
+            self._bms_update()
+
+    def _changed(self) -> None:
+        """Something the battery management depends on changed: it looks again now."""
+        kick = self._kick
+        if kick is not None and not kick.triggered:
+            kick.succeed()
+
+    def next_battery_event_s(self) -> float | None:
+        """Seconds until the battery changes what the car draws at the present (constant) AC
+        current: the taper step where the acceptance limit falls below the draw less half a
+        step (the draw is rounded to DRAW_STEP_A), or the target state of charge; None while
+        no AC current flows."""
+        rate = self._ac_soc_rate()
+        draw = self._draw[0]
+        if rate <= 0.0 or draw <= 0.0:
+            return None
+        full_soc = min(float(self.config["target_soc_pct"]), 100.0)
+        if self.soc >= full_soc:
+            return MIN_EVENT_STEP_S  # full: the draw stops at the next look
+        soc = full_soc
+        basic = not (self.hlc_car and not self._basic_pwm())
+        if not (basic and self.fixed_a is not None):  # a fixed draw ignores the taper
+            below = draw - DRAW_STEP_A / 2 - 1e-9  # the acceptance that rounds to a lower step
+            if below >= TAPER_FLOOR_A:
+                cv_start = float(self.cv_start_soc_pct)
+                max_a = float(self.max_current_a)
+                soc = min(soc, 100.0 - below * max(100.0 - cv_start, 1e-9) / max_a)
+        return max((soc - self.soc) / rate, MIN_EVENT_STEP_S)
 
     # --- scenario commands ---------------------------------------------------------------------
     @command("car", "plug_in")
@@ -147,6 +214,7 @@ class SimCar(Module):
         self.soc = float(soc_pct)
         self._apply()
         self._publish_state()
+        self._changed()
 
     @command("car", "execute_script")
     def execute_script(self, script: str) -> None:
@@ -182,6 +250,7 @@ class SimCar(Module):
         for event in watchers:
             event.succeed()
         self._hlc_changed()
+        self._changed()
 
     def _follow_duty(self, change: int, allowed_a: float) -> Generator:
         yield self.env.timeout(self.config["reaction_time_s"])
@@ -228,9 +297,11 @@ class SimCar(Module):
         if cp != self._cp:
             self._cp = cp
             self.board.send("set_cp_state", cp_state=cp)
+            self._changed()
         if (draw, self.draw_phases) != self._draw:
             self._draw = (draw, self.draw_phases)
             self.board.send("set_ac_draw", current_a=draw, phases=self.draw_phases)
+            self._changed()
 
     # --- DC ------------------------------------------------------------------------------------
     def _on_dc_measurement(self, measurement: dict) -> None:
@@ -282,6 +353,14 @@ class SimCar(Module):
                 self.soc = min(100.0, self.soc + stored / (float(self.battery_kwh) * 10.0))
         self._since = now
 
+    def _ac_soc_rate(self) -> float:
+        """% of state of charge per second at the present AC measurement (0 when full)."""
+        if not self.measurement or self.soc >= 100.0:
+            return 0.0
+        power_w = sum(v * i for v, i in zip(self.measurement["voltage_v"],
+                                            self.measurement["current_a"]))
+        return power_w * float(self.efficiency) / 3600.0 / (float(self.battery_kwh) * 10.0)
+
     def _publish_state(self) -> None:
         current = self.measurement["current_a"][0] if self.measurement else 0.0
         if not current and self.dc_measurement:
@@ -300,6 +379,9 @@ class SimCar(Module):
             state = "paused"
         value = {"state": state, "soc_pct": round(self.soc, 3),
                  "energy_wh": round(self.energy_wh, 3), "current_a": current}
+        rate = self._ac_soc_rate() if self.on_events else 0.0
+        if rate > 0.0:
+            value["soc_rate_pct_s"] = float(f"{rate:.9g}")
         if self.hlc_car and self.dc is not None and self.v2g_mode.startswith("DC") \
                 and self.power_ready:
             target_v, target_a = self.dc_request()  # what the car asks of the charger

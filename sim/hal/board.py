@@ -2,8 +2,12 @@
 
 The physics (pilot levels, current, RCD, meter) is the pure model ``sim.hal.plug.Plug``, which
 the bench board emulator shares; this module puts it on the bus. The meter publishes a reading
-on every change of current as well as every ``meter_interval_s``, before the board reports the
-change that caused it: whoever reads the meter at an event sees the exact register.
+on every change of power (of current, or of the supply's voltage while current flows) as well as
+every ``meter_interval_s``, before the board reports the change that caused it: whoever reads
+the meter at an event sees the exact register, and between two readings the power is the
+earlier one's, so the register rises linearly from it (the report draws energy that way).
+``meter_interval_s`` is 1 s by default; a fleet scenario may set 60 s (``module_config``): the
+readings at changes keep every figure exact, only fewer periodic rows are recorded.
 
 The board is powered by the supply it switches: when the grid fails it loses power, as a real
 board does: its contactors drop out, its pilot generator stops (0 V) and it reports
@@ -61,6 +65,7 @@ class SimBoard(Module):
         self.meter_silent = False
         self.lock_position = False  # locked
         self.lock_errors: set[str] = set()
+        self._metered_power: list[float] = [0.0, 0.0, 0.0]  # at the last reading
         self.grid.subscribe("supply", self._on_supply)
 
     def ready(self) -> Generator:
@@ -223,7 +228,7 @@ class SimBoard(Module):
     def _refresh(self) -> None:
         """Recompute everything that follows from the switches, and report what changed."""
         settled = self.plug.settle(self.env.now)
-        if settled.current_changed:
+        if settled.current_changed or self._power() != self._metered_power:
             self._publish_meter()  # before the event that explains it: readers see it exact
         if settled.detected is not None:
             self.publish("board", "event", {"event": settled.detected})
@@ -243,8 +248,12 @@ class SimBoard(Module):
             raise CommandError(CommandErrorType.TIMEOUT, "the meter does not answer")
         return self._publish_meter()
 
+    def _power(self) -> list[float]:
+        return [v * i for v, i in zip(self.plug.voltage, self.plug.current)]
+
     def _publish_meter(self) -> dict:
         reading = self.plug.meter_reading(self.env.now, self.config["meter_id"])
+        self._metered_power = self._power()
         if not self.meter_silent:
             self.publish("meter", "powermeter", reading)
         return reading

@@ -74,16 +74,43 @@ def test_current_tapers_after_cv_start_and_the_car_stops_at_its_target(
     assert soc_at_stop >= 60.0
 
 
-def test_energy_into_the_battery_matches_the_meter(plug: PlugFactory) -> None:
-    p = plug("relay_close_delay_s: 0",
-             car="profile: suv-3ph-22kw, soc_pct: 20, battery_kwh: 50, efficiency: 0.9")
+@pytest.mark.parametrize("physics", ["events", "ticks"])
+def test_energy_into_the_battery_matches_the_meter(plug: PlugFactory, physics: str) -> None:
+    p = plug("relay_close_delay_s: 0", car="profile: suv-3ph-22kw, soc_pct: 20, "
+             f"battery_kwh: 50, efficiency: 0.9, physics: {physics}")
     _start_charging(p, offer_a=16.0)
     p.advance(600.0)
     meter = p.rows("var", "powermeter")[-1].value["energy_wh_import"]["total"]
-    car = _states(p)[-1][1]
+    t, car = _states(p)[-1]
+    # On events the car reports changes only, with the slope of its state of charge since.
+    rise = car.get("soc_rate_pct_s", 0.0) * (p.env.now - t)
+    assert (physics == "events") == (rise > 0.0)
+    energy = car["energy_wh"] + rise * 500.0  # 50 kWh: 500 Wh a percent
     assert meter > 1500.0
-    assert car["energy_wh"] == pytest.approx(0.9 * meter, rel=0.01)
-    assert car["soc_pct"] == pytest.approx(20.0 + car["energy_wh"] / 500.0, abs=0.01)
+    assert energy == pytest.approx(0.9 * meter, rel=0.01)
+    assert car["soc_pct"] + rise == pytest.approx(20.0 + energy / 500.0, abs=0.01)
+
+
+def test_on_events_each_taper_step_comes_when_the_acceptance_reaches_it(
+        plug: PlugFactory) -> None:
+    """No tick: the car draws a constant current and steps down by 0.1 A exactly when the
+    battery's acceptance falls below the draw less half a step, and stops exactly at its
+    target; its state is reported at those events only."""
+    p = plug(car=TAPER_CAR + ", physics: events")
+    _start_charging(p, offer_a=32.0)
+    p.advance(300.0)
+    states = _states(p)
+    steps = [(t, s["soc_pct"], s["current_a"]) for t, s in states if s["state"] == "charging"]
+    changes = [step for before, step in zip(steps, steps[1:]) if step[2] != before[2]]
+    tapering = [(t, soc, amps) for t, soc, amps in changes if amps < 16.0]
+    assert len(tapering) >= 20
+    for (_, _, before), (_, soc, amps) in zip(tapering, tapering[1:]):
+        assert amps == pytest.approx(before - 0.1)
+        # the acceptance 16 A * (100 - soc) / 50 has just fallen below before - 0.05 A
+        assert 16.0 * (100.0 - soc) / 50.0 == pytest.approx(before - 0.05, abs=0.002)
+    full = next((t, s) for t, s in states if s["state"] == "full")
+    assert full[1]["soc_pct"] == pytest.approx(60.0, abs=0.001)
+    assert len(states) < 3 * len(changes) < 300  # not one report a second
 
 
 @pytest.mark.parametrize("reaction", [0.5, 2.5, 5.0])
