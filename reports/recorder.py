@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import simpy
 
 from charger.framework.bus import Bus
@@ -209,7 +210,7 @@ class SignalSampler:
                  max_rows: int | None = None):
         self.env = env
         self.interval_s = interval_s
-        self.rows: list[tuple] = []  # rendered by finish()
+        self._columns: dict[str, list] = {}  # rendered by finish(), by column
         # Like the recorder's: at the cap no more samples are kept and ``limit.reached`` fires.
         self.limit = RowLimit(env, "signal record", max_rows or MAX_SIGNAL_ROWS)
         self.latest: dict[int, dict[str, Any]] = {}
@@ -290,53 +291,70 @@ class SignalSampler:
 
     def finish(self) -> None:
         """Render the samples from the recorded changes: one every ``interval_s`` from 0 up to
-        now, and one now (where the run ended)."""
+        now, and one now (where the run ended); column by column, each a run of constant or
+        linearly rising pieces between changes."""
         end = float(self.env.now)
-        per_sample = len(self.latest)
-        self.rows = rows = []
+        connectors = sorted(self.latest)
+        per_sample = len(connectors)
+        self._columns = {}
+        self.last_sample = []
         if not per_sample:
             return
-        values = {c: dict(v) for c, v in self._initial.items()}
-        site = dict(self._initial_site)
-        sloped: dict[tuple[int | None, str], tuple[float, float, float]] = {}
-        changes, n = self.changes, len(self.changes)
-        i = 0
-        connectors = sorted(values)
-        max_rows = self.limit.max_rows
-
-        def sample(t: float) -> bool:
-            nonlocal i
-            while i < n and changes[i][0] <= t:
-                ct, key, name, value, slope = changes[i]
-                (site if key is None else values[key])[name] = value
-                if slope:
-                    sloped[key, name] = (ct, value, slope)
-                else:
-                    sloped.pop((key, name), None)
-                i += 1
-            if len(rows) + per_sample > max_rows:
-                self.limit.admits(len(rows) + per_sample, t)
-                return False
-            for c in connectors:
-                merged = {**values[c], **site}
-                for (key, name), (since, value, slope) in sloped.items():
-                    if key is None or key == c:
-                        merged[name] = round(value + slope * (t - since), _DECIMALS[name])
-                rows.append((t, c, *_READ_SIGNALS(merged)))
-            return True
-
+        times: list[float] = []
         t = 0.0
         while t < end:  # the sample times as the clock adds them up
-            if not sample(t):
-                return
+            times.append(t)
             t += self.interval_s
-        if sample(end):
-            self.last_sample = rows[-per_sample:]
+        times.append(end)
+        within = self.limit.max_rows // per_sample  # samples within the cap
+        if len(times) > within:
+            self.limit.admits((within + 1) * per_sample, times[within])
+            del times[within:]
+        # Each signal's changes, per connector (None: the site's, on every connector).
+        pieces: dict[tuple[int | None, str], list[tuple[float, Any, float]]] = {}
+        for ct, key, name, value, slope in self.changes:
+            pieces.setdefault((key, name), []).append((ct, value, slope))
+        at = np.array(times)
+        per_connector = []
+        for c in connectors:
+            initial = {**self._initial[c], **self._initial_site}
+            columns = []
+            for signal in SIGNALS:
+                key = None if signal.source == "grid" else c
+                columns.append(_render(at, initial[signal.name],
+                                       pieces.get((key, signal.name), ()), signal.decimals))
+            per_connector.append(columns)
+        if per_sample == 1:
+            merged = per_connector[0]
+            self._columns = {"t": times, "connector": connectors * len(times)}
+        else:  # rows go sample by sample, connector by connector within a sample
+            merged = [[v for values in zip(*(cols[j] for cols in per_connector)) for v in values]
+                      for j in range(len(SIGNALS))]
+            self._columns = {"t": [t for t in times for _ in connectors],
+                             "connector": connectors * len(times)}
+        for signal, column in zip(SIGNALS, merged):
+            self._columns[signal.name] = column
+        total = len(self._columns["t"])
+        self.last_sample = [tuple(self._columns[c][i] for c in SIGNAL_COLUMNS)
+                            for i in range(total - per_sample, total)] if times else []
+
+    @property
+    def row_count(self) -> int:
+        return len(self._columns["t"]) if self._columns else 0
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The rendered samples as rows (t, connector, signals...), in SIGNAL_COLUMNS order."""
+        if not self._columns:
+            return []
+        return list(zip(*(self._columns[c] for c in SIGNAL_COLUMNS)))
 
     def frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=list(SIGNAL_COLUMNS))
+        if not self._columns:
+            return pd.DataFrame([], columns=list(SIGNAL_COLUMNS))
+        return pd.DataFrame({c: self._columns[c] for c in SIGNAL_COLUMNS})
 
     # --- what each source contributes ----------------------------------------------------------
     def _subscribe(self, bus: Bus, where: tuple[str, str], source: str, into: dict,
@@ -366,3 +384,29 @@ class SignalSampler:
 
 
 _DECIMALS = {s.name: s.decimals for s in SIGNALS}
+
+
+def _render(times: np.ndarray, initial: Any, changes: Sequence[tuple[float, Any, float]],
+            decimals: int) -> list:
+    """One signal's samples at ``times`` from its changes (time, value, slope per second): a
+    sample holds the latest change at or before it, risen by its slope since (rounded to the
+    signal's decimals)."""
+    out: list = []
+    value, since, slope = initial, 0.0, 0.0
+    k, n = 0, len(times)
+    starts = np.searchsorted(times, [c[0] for c in changes], side="left").tolist() \
+        if len(changes) else []
+    for upto, (ct, new, new_slope) in zip(starts, changes):
+        if upto > k:  # the samples before this change
+            if slope:
+                out.extend(np.round(value + slope * (times[k:upto] - since), decimals).tolist())
+            else:
+                out.extend([value] * (upto - k))
+            k = upto
+        value, since, slope = new, ct, new_slope
+    if n > k:
+        if slope:
+            out.extend(np.round(value + slope * (times[k:] - since), decimals).tolist())
+        else:
+            out.extend([value] * (n - k))
+    return out
