@@ -6,9 +6,12 @@ events`` (constant current between events, the next taper step or full battery s
 exactly). The two must agree:
 
 - the same verdict for every expectation;
-- the same sequences of EVSE manager states, session events, board events (pilot states,
-  contactors) and car states, each change at most one BMS interval (1 s) apart: a ticking car
-  notices a taper step or its target state of charge at its next tick, up to 1 s late;
+- the same sequence of EVSE manager states, of session events, of board events (pilot states,
+  contactors) and of car states, each change at most STATE_SHIFT_S apart: a ticking car
+  reports its state and notices a taper step at its next tick, up to 1 s late, and reaches its
+  target state of charge earlier by the drift of those late steps (a car on events also reports
+  the states it passes through within a tick, such as ``plugged`` for the 30 ms the contactors
+  take to close; those are left out of the comparison);
 - signals.csv with the same sample times; each sample equals (states, contactor) or lies within
   the range (numbers) of the ticking run's samples up to one BMS interval either side, widened
   by TOLERANCE: half a taper step of current per phase, its power, and for the integrals (state
@@ -20,6 +23,7 @@ The DC scenarios are left out: a car on a DC inlet ticks in both modes.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -32,6 +36,11 @@ from reports.model import SIGNALS, RunResult
 
 REPO = Path(__file__).resolve().parents[2]
 BMS_INTERVAL_S = 1.0
+# How far apart a change of state may come: a tick late, and when it follows the state of
+# charge (the target reached, a step waiting for soc_pct), the drift of the ticking car, which
+# draws each taper step up to a tick too long and so reaches its target seconds earlier.
+STATE_SHIFT_S = 5.0
+END_SHIFT_S = STATE_SHIFT_S
 TOLERANCE = {"current_l1_a": 0.05, "current_l2_a": 0.05, "current_l3_a": 0.05,
              "power_w": 0.05 * 3 * 253.0, "soc_pct": 0.02}
 ENERGY_SHARE, ENERGY_WH = 0.0005, 0.5
@@ -66,16 +75,21 @@ def _states(result: RunResult) -> list[tuple[float, str, str, str]]:
     for row in result.events.itertuples(index=False):
         if (row.kind, row.name) not in STATE_VARS:
             continue
-        value = row.value
-        state = value if isinstance(value, str) else str(
-            value.get("event", value.get("state", value)) if isinstance(value, dict) else value)
-        if row.name == "ev_state":  # its other fields change with every update
-            state = str(value.get("state"))
+        value = json.loads(row.value)  # the timeline's values are JSON text
+        # ev_state: only its state (its other fields change with every update)
+        state = str(value.get("event", value.get("state")) if isinstance(value, dict) else value)
         if last.get((row.source, row.name)) == state and row.name in ("ev_state", "state"):
             continue
         last[row.source, row.name] = state
         out.append((float(row.t), row.source, row.name, state))
     return out
+
+
+def _lasting(states: list[tuple[float, str]], at_least_s: float) -> list[tuple[float, str]]:
+    """The states that lasted at least ``at_least_s`` (the last one always), run together."""
+    kept = [(t, state) for (t, state), after in zip(states, [*states[1:], None])
+            if after is None or after[0] - t >= at_least_s]
+    return [s for i, s in enumerate(kept) if i == 0 or s[1] != kept[i - 1][1]]
 
 
 def _window(series: pd.Series, steps: int) -> tuple[pd.Series, pd.Series]:
@@ -87,9 +101,15 @@ def _window(series: pd.Series, steps: int) -> tuple[pd.Series, pd.Series]:
 def compare_signals(ticks: pd.DataFrame, events: pd.DataFrame, interval_s: float) -> list[str]:
     """What differs between the two runs' samples beyond the tolerance (empty: nothing)."""
     problems: list[str] = []
-    if len(ticks) != len(events) or not (ticks["t"].to_numpy() == events["t"].to_numpy()).all():
-        return [f"sample times differ ({len(ticks)} vs {len(events)} samples)"]
     steps = max(1, math.ceil(BMS_INTERVAL_S / interval_s - 1e-9))
+    # A run that ends on a condition may end up to END_SHIFT_S apart: compare the samples both
+    # have (the same times), the last ones (where the run ended) aside.
+    common = ticks[["t", "connector"]].merge(events[["t", "connector"]], how="inner")
+    extra = max(len(ticks), len(events)) - len(common)
+    if extra > (END_SHIFT_S / interval_s + 1) * max(1, ticks["connector"].nunique()):
+        return [f"sample times differ ({len(ticks)} vs {len(events)} samples)"]
+    ticks = ticks.merge(common, how="inner")
+    events = events.merge(common, how="inner")
     for connector, one in ticks.groupby("connector"):
         other = events[events["connector"] == connector]
         final_energy = float(one["energy_wh"].max() or 0.0)
@@ -116,15 +136,21 @@ def compare_signals(ticks: pd.DataFrame, events: pd.DataFrame, interval_s: float
     return problems
 
 
+@pytest.mark.slow  # every shipped AC scenario twice: minutes on a shared machine
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_events_give_what_ticks_gave(path: Path) -> None:
     ticks, events = _run(path, "ticks"), _run(path, "events")
     assert [(e.name, e.passed) for e in events.expectations] == \
         [(e.name, e.passed) for e in ticks.expectations]
     one, two = _states(ticks), _states(events)
-    assert [s[1:] for s in two] == [s[1:] for s in one]
-    late = [(a, b) for a, b in zip(one, two) if abs(a[0] - b[0]) > BMS_INTERVAL_S + 1e-6]
-    assert not late, late[:3]
+    for variable in sorted({s[1:3] for s in one} | {s[1:3] for s in two}):
+        a = [(t, state) for t, *var, state in one if tuple(var) == variable]
+        b = [(t, state) for t, *var, state in two if tuple(var) == variable]
+        if variable[1] == "ev_state":  # a ticking car reports its state once a tick
+            b = _lasting(b, BMS_INTERVAL_S)
+        assert [s for _, s in b] == [s for _, s in a], variable
+        late = [(x, y) for x, y in zip(a, b) if abs(x[0] - y[0]) > STATE_SHIFT_S]
+        assert not late, (variable, late[:3])
     interval = load_scenario(path).sample_interval_s
     assert compare_signals(ticks.signals, events.signals, interval) == []
 
