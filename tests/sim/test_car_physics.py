@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from charger.iec61851 import duty_from_current
 
@@ -150,3 +152,32 @@ def test_the_car_never_draws_more_than_offered_or_its_own_limit(plug: PlugFactor
     p.charger("pwm_on", duty_cycle_pct=duty_from_current(13.3))
     p.advance(2.0)
     assert p.measurement()["current_a"] == [13.3, 0.0, 0.0]
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(soc=st.floats(70.0, 95.0), cv_start=st.floats(60.0, 95.0),
+       max_a=st.sampled_from([10.0, 16.0, 32.0]), kwh=st.floats(2.0, 10.0),
+       target=st.floats(80.0, 100.0))
+def test_events_take_in_what_ticks_take_in_less_the_ticks_late_steps(
+        plug: PlugFactory, soc: float, cv_start: float, max_a: float, kwh: float,
+        target: float) -> None:
+    """For any car, the battery on events takes in the energy the ticking battery takes in,
+    less what the ticking one draws by noticing each taper step and its target up to a tick
+    late: at most one tick of one step per step, and one tick of full current at the end."""
+    assume(target >= soc + 1.0)  # a car that wants charge
+    car = (f"profile: sedan-3ph-11kw, soc_pct: {soc}, cv_start_soc_pct: {cv_start}, "
+           f"max_current_a: {max_a}, battery_kwh: {kwh}, target_soc_pct: {target}, "
+           "efficiency: 1, reaction_time_s: 0.5")
+    taken = {}
+    for physics in ("ticks", "events"):
+        p = plug(car=f"{car}, physics: {physics}")
+        _start_charging(p, offer_a=32.0)
+        p.advance(900.0)
+        t, state = _states(p)[-1]
+        rise = state.get("soc_rate_pct_s", 0.0) * (p.env.now - t)
+        taken[physics] = (state["soc_pct"] + rise - soc) * kwh * 10.0  # Wh
+        steps = len({amps for _, amps in _draws(p)})
+    volts_phases = 230.0 * 3
+    bound = steps * 0.1 * volts_phases / 3600.0 + max_a * volts_phases / 3600.0 + 0.05
+    assert taken["events"] - 0.05 <= taken["ticks"] <= taken["events"] + bound
