@@ -8,7 +8,14 @@ overrides a handful of blocking methods; the base class keeps everything else:
   device: :meth:`Device._read`) or runs request/reply exchanges (a polled device:
   :meth:`Device._exchange`), and hands what it got to the simulation through the wall-clock
   environment's ``post``: a blocking pyserial or pymodbus call never holds up the modules;
-- :meth:`Device.request` returns a simpy event that a module yields, with a timeout;
+- :meth:`Device.request` returns a simpy event that a module yields, with a timeout; a request
+  that fails while nobody waits for it is dropped quietly (whoever yields it later still gets
+  the exception);
+- :attr:`Device.opened` succeeds once the link is first open, and ``on_open`` listeners hear
+  every (re)opening: a module waits for it before its first request, or sends its state again;
+- :meth:`Device.shared` gives every backend in one simulation that names the same link (two
+  connectors' power modules on one CAN channel) the same device: the link opens once, with the
+  first user's start, and closes with the last user's stop;
 - the device is *answering* while frames or replies come; it is *lost* after
   ``silence_timeout_s`` (simulated seconds) without one, or when its link fails. Listeners hear
   both, and the backend module raises its interface's declared communication error;
@@ -24,7 +31,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import simpy
 
@@ -86,6 +93,9 @@ class ProbeResult:
         return f"MISSING  {self.name} at {self.address}: {self.reason}"
 
 
+D = TypeVar("D", bound="Device")
+
+
 @dataclass
 class _Pending:
     frame: Any
@@ -134,6 +144,7 @@ class Device:
     streaming: ClassVar[bool] = True
     silence_timeout_s: ClassVar[float | None] = None  # stream devices: lost after this silence
     backoff: ClassVar[Backoff] = Backoff()
+    _shared_devices: ClassVar[dict[tuple, Device]] = {}
 
     def __init__(self, env: Any, name: str, address: str):
         self.env = env  # a WallClockEnvironment (None for probe() alone)
@@ -152,6 +163,29 @@ class Device:
         self._open_now = threading.Event()  # the I/O thread has the link open
         self._threads: list[threading.Thread] = []
         self._started_at = 0.0
+        self._open_listeners: list[Callable[[], None]] = []
+        # The link opened (the first time); None without a simulation (probe()).
+        self.opened: simpy.Event | None = env.event() if env is not None else None
+        self.users = 0  # shared(): the backends using this device
+        self._share_key: tuple | None = None
+
+    @classmethod
+    def shared(cls: type[D], env: Any, key: Any, make: Callable[[], D],
+               check: Callable[[D], None] | None = None) -> D:
+        """The device of link ``key`` in this simulation: made by ``make()`` for the first
+        user, the same one for the others (``check(device)`` may refuse a user whose settings
+        contradict it, raising DeviceError). Each user calls :meth:`start` and :meth:`stop`; the
+        link opens with the first start and closes with the last stop."""
+        full_key = (id(env), cls.__name__, key)
+        device = Device._shared_devices.get(full_key)
+        if device is None or device.env is not env:  # (an ended simulation's id, reused)
+            device = make()
+            device._share_key = full_key
+            Device._shared_devices[full_key] = device
+        elif check is not None:
+            check(device)  # type: ignore[arg-type]
+        device.users += 1
+        return device  # type: ignore[return-value]
 
     # --- what a backend overrides (blocking; called on I/O threads) ---------------------------
     def _open(self) -> None:
@@ -195,9 +229,16 @@ class Device:
         """``callback(reason)`` for every piece of data refused."""
         self._garbage_listeners.append(callback)
 
+    def on_open(self, callback: Callable[[], None]) -> None:
+        """``callback()`` each time the link has (re)opened."""
+        self._open_listeners.append(callback)
+
     # --- running --------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the I/O thread (it opens the link) and the silence watchdog."""
+        """Start the I/O thread (it opens the link) and the silence watchdog; a shared device
+        starts with its first user."""
+        if self._threads:
+            return
         self._started_at = self.env.now
         target = self._stream_loop if self.streaming else self._job_loop
         thread = threading.Thread(target=target, name=f"device-{self.name}", daemon=True)
@@ -212,7 +253,12 @@ class Device:
             self.env.process(self._watch_silence())
 
     def stop(self) -> None:
-        """Stop the threads and close the link."""
+        """Stop the threads and close the link; a shared device with its last user."""
+        if self._share_key is not None:
+            self.users -= 1
+            if self.users > 0:
+                return
+            Device._shared_devices.pop(self._share_key, None)
         self._stop.set()
         self._jobs.put(None)
         for thread in self._threads:
@@ -238,8 +284,9 @@ class Device:
             if not event.triggered:
                 if pending in self._pending:
                     self._pending.remove(pending)
-                event.fail(DeviceTimeout(f"{self.name} at {self.address}: no reply within "
-                                         f"{timeout_s:g} s to {self.describe(frame)}"))
+                _fail_quietly(event, DeviceTimeout(
+                    f"{self.name} at {self.address}: no reply within {timeout_s:g} s to "
+                    f"{self.describe(frame)}"))
         self.env.timeout(timeout_s).callbacks.append(expire)
         return event
 
@@ -273,6 +320,7 @@ class Device:
                 continue
             delays = self.backoff.delays()
             self._open_now.set()
+            self.env.post(self._link_opened)
             reason = "stopped"
             try:
                 while not self._stop.is_set():
@@ -307,6 +355,7 @@ class Device:
                 if not opened:
                     self._open()
                     opened = True
+                    self.env.post(self._link_opened)
                 reply = self._exchange(frame)
             except (DeviceError, OSError) as exc:
                 reason = _reason(exc)
@@ -328,6 +377,12 @@ class Device:
         self.env.post(lambda: self._set_answering(answering, reason))
 
     # --- on the simulation thread ---------------------------------------------------------------
+    def _link_opened(self) -> None:
+        if self.opened is not None and not self.opened.triggered:
+            self.opened.succeed()
+        for callback in self._open_listeners:
+            callback()
+
     def _deliver(self, frames: list[Any], reply_to: _Pending | None = None) -> None:
         for frame in frames:
             if isinstance(frame, BadFrame):
@@ -353,7 +408,7 @@ class Device:
         if pending in self._pending:
             self._pending.remove(pending)
         if not pending.event.triggered:
-            pending.event.fail(DeviceLost(f"{self.name} at {self.address}: {reason}"))
+            _fail_quietly(pending.event, DeviceLost(f"{self.name} at {self.address}: {reason}"))
 
     def _set_answering(self, answering: bool, reason: str) -> None:
         if answering == self.answering and (answering or self.lost_reason is not None):
@@ -373,6 +428,14 @@ class Device:
             if silent >= self.silence_timeout_s and (self.answering or self.lost_reason is None):
                 self._set_answering(False, f"nothing heard for {silent:.1f} s "
                                     f"(keep-alive lost)")
+
+
+def _fail_quietly(event: simpy.Event, exc: DeviceError) -> None:
+    """Fail a request's event. A process waiting for it, or yielding it later, gets ``exc``;
+    if none ever does (a request sent with others, its sender gone), simpy must not stop on an
+    unhandled failure, so the event is defused."""
+    event.fail(exc)
+    event.defused = True
 
 
 def _reason(exc: BaseException) -> str:

@@ -49,6 +49,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "InfyPowerSupply": "hil.can.module:InfyPowerSupply",
     "WinlinePowerSupply": "hil.can.module:WinlinePowerSupply",
     "DbcPowerSupply": "hil.can.module:DbcPowerSupply",
+    "EmulatedDcLoad": "hil.can.load:EmulatedDcLoad",
 }
 
 

@@ -11,6 +11,11 @@ parts:
     emulate: {load_ocv_v: 400, load_resistance_ohm: 0.5}
 ```
 
+``emulate`` settings: the emulated modules' fixed load (``load_ocv_v``, a battery's open-circuit
+voltage, ``null`` for none; ``load_resistance_ohm``) until an ``emulated_dc_load`` part tells
+them the simulated car's (``hil/can/load.py``), and each module's rating (``max_voltage_v``,
+``min_voltage_v``, ``max_current_a``, ``max_power_w``; what it reports as its capabilities).
+
 ``rig check`` asks every module for its output; ``rig emulate`` makes a socat pty pair for an
 slcan channel (the emulated modules on ``CHANNEL.emulator``) or joins the named channel of any
 other python-can interface.
@@ -18,6 +23,7 @@ other python-can interface.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from hil.backends import Backend
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from hil.rig import Part, Rig
 
 EMULATOR_SUFFIX = ".emulator"
+RATINGS = ("max_voltage_v", "min_voltage_v", "max_current_a", "max_power_w")
 
 def _mapping(name: str, config: dict) -> Mapping:
     vendor = by_backend(name).mapping
@@ -69,7 +76,9 @@ def _emulate(name: str):
         rack = PowerModuleRack(
             host.env, vendor or ModuleCodec(_mapping(name, c)), channel,
             list(c.get("modules", [0])), interface=interface,
-            settings=vendor_settings(vendor),
+            settings=dataclasses.replace(vendor_settings(vendor),
+                                         **{k: float(settings[k]) for k in RATINGS
+                                            if k in settings}),
             load_ocv_v=settings.get("load_ocv_v", 400.0),
             load_resistance_ohm=settings.get("load_resistance_ohm", 0.5))
         host.add(rack, part.id)

@@ -4,15 +4,15 @@ understands. Every power module on the channel is reached through this one devic
 I/O threads read and write the bus, and a reply is matched to its request by the codec.
 
 Backends in one process that name the same channel (two connectors whose modules share a bus)
-share one device (:meth:`CanChannel.shared`): an slcan port opens once. Each listens to every
-frame and keeps those of its own modules."""
+share one device (:meth:`CanChannel.shared`, the device layer's shared link): an slcan port opens
+once. Each listens to every frame and keeps those of its own modules."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import can
 
@@ -26,7 +26,6 @@ MAX_FRAMES_PER_READ = 64  # hand a burst over in one post, but keep reads short
 class CanChannel(Device):
     streaming = True
     silence_timeout_s = None  # modules are watched one by one by the backend
-    _open_channels: ClassVar[dict[tuple, CanChannel]] = {}
 
     def __init__(self, env: Any, name: str, codec: ModuleCodec, channel: str,
                  interface: str = "slcan", bitrate: int = BITRATE, **bus_options: Any):
@@ -38,41 +37,24 @@ class CanChannel(Device):
         self.bus_options = bus_options
         self.bus_errors = 0  # error frames seen
         self.probe_addresses: list[int] = [0]  # the modules rig check asks
-        self.users = 0  # backends sharing it (shared())
-        self._key: tuple | None = None
         self._bus: can.BusABC | None = None
-        self.opened = env.event() if env is not None else None  # the first open succeeded
 
     @classmethod
     def shared(cls, env: Any, name: str, codec: ModuleCodec, channel: str,
                interface: str = "slcan", bitrate: int = BITRATE,
                **bus_options: Any) -> CanChannel:
         """The device of this channel in this simulation, made by the first backend asking."""
-        key = (id(env), interface, channel)
-        device = cls._open_channels.get(key)
-        if device is None:
-            device = cls(env, name, codec, channel, interface, bitrate, **bus_options)
-            device._key = key
-            cls._open_channels[key] = device
-        elif device.codec.mapping.path != codec.mapping.path or device.bitrate != bitrate:
-            raise DeviceUnavailable(
-                f"{name}: {interface}:{channel} is already used by {device.name} with "
-                f"{Path(device.codec.mapping.path).name} at {device.bitrate} bit/s; backends "
-                "sharing a channel must speak the same protocol at the same bit rate")
-        device.users += 1
-        return device
+        def same_protocol(device: CanChannel) -> None:
+            if device.codec.mapping.path != codec.mapping.path or device.bitrate != bitrate:
+                raise DeviceUnavailable(
+                    f"{name}: {interface}:{channel} is already used by {device.name} with "
+                    f"{Path(device.codec.mapping.path).name} at {device.bitrate} bit/s; backends "
+                    "sharing a channel must speak the same protocol at the same bit rate")
 
-    def start(self) -> None:
-        if not self._threads:  # a shared channel starts once
-            super().start()
-
-    def stop(self) -> None:
-        self.users -= 1
-        if self.users > 0:
-            return
-        if self._key is not None:
-            self._open_channels.pop(self._key, None)
-        super().stop()
+        return super().shared(
+            env, (interface, channel),
+            lambda: cls(env, name, codec, channel, interface, bitrate, **bus_options),
+            same_protocol)
 
     # --- the backend's part of Device -----------------------------------------------------------
     def _open(self) -> None:
@@ -81,10 +63,6 @@ class CanChannel(Device):
                                 bitrate=self.bitrate, **self.bus_options)
         except (can.CanError, OSError, ValueError, ImportError) as exc:
             raise DeviceUnavailable(f"cannot open {self.address}: {_short(exc)}") from None
-        if self.opened is not None:
-            # The base tells the simulation only of frames and failures; a backend waits for
-            # this before its first request, so that it is not refused as "link not open".
-            self.env.post(lambda: self.opened.triggered or self.opened.succeed())
 
     def _close(self) -> None:
         bus, self._bus = self._bus, None

@@ -131,6 +131,23 @@ class PowerModuleRack:
         battery.internal_resistance_ohm = resistance_ohm
         self._apply()
 
+    def set_circuit(self, *, contactors_closed: bool, battery_connected: bool,
+                    open_circuit_voltage_v: float, internal_resistance_ohm: float,
+                    insulation_ohm: float, cable_resistance_ohm: float,
+                    output: int = 0) -> None:
+        """What an output feeds, in full (an emulated bench's simulated circuit tells it,
+        ``hil/can/load.py``): the contactors between it and the cable, the car's battery behind
+        its own contactors, the insulation and the cable."""
+        self._advance()
+        path = self.outputs[output].path
+        path.contactors.commanded_closed = path.contactors.closed = contactors_closed
+        path.battery.contactors_closed = battery_connected
+        path.battery.open_circuit_voltage_v = open_circuit_voltage_v
+        path.battery.internal_resistance_ohm = internal_resistance_ohm
+        path.insulation_ohm = insulation_ohm
+        path.cable_resistance_ohm = cable_resistance_ohm
+        self._apply()
+
     def set_fault(self, address: int, fault: str, active: bool = True) -> None:
         """A module reports ``fault`` (a FAULTS name) and keeps its output off while it lasts."""
         if fault not in FAULTS:

@@ -183,11 +183,9 @@ class CanPowerSupply(Module):
                                f"{self.id}: " + "; ".join(failures))
 
     def _request(self, frame: Any) -> Any:
-        """A request event whose failure the caller handles when it gets to it (several are
-        sent before the first is awaited)."""
-        event = self.device.request(frame, self.config["command_timeout_s"])
-        event.defused = True
-        return event
+        """A request event; several are sent before the first is awaited, and one that fails
+        before its turn keeps its failure for then (the device layer defuses it)."""
+        return self.device.request(frame, self.config["command_timeout_s"])
 
     def _wait_for_current_to_fall(self) -> Generator:
         deadline = self.env.now + self.config["off_timeout_s"]

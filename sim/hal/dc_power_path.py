@@ -20,6 +20,7 @@ from typing import Any
 
 from charger.framework import Module, command
 from charger.framework.errors import Problem
+from sim.hal.dc_external_supply import ReadbackPowerPath, external_supply
 from sim.hal.dc_faults import DC_FAULTS
 from sim.hal.dc_physics import DcPowerPath, RampRates, Supply, SupplyLimits
 
@@ -48,8 +49,11 @@ class SimDcPowerPath(Module):
                               cfg["min_current_a"], cfg["max_power_w"])
         rates = RampRates(cfg["ramp_fast_v_per_s"], cfg["ramp_slow_v_per_s"],
                           cfg["ramp_slow_band_v"], cfg["current_ramp_a_per_s"])
-        self.path = DcPowerPath(Supply(limits, rates), insulation_ohm=cfg["insulation_ohm"],
-                                cable_resistance_ohm=cfg["cable_resistance_ohm"])
+        # With an external supply (a bench's power modules) the circuit runs on its readback.
+        self.external = external_supply(self)
+        path = DcPowerPath if self.external is None else ReadbackPowerPath
+        self.path = path(Supply(limits, rates), insulation_ohm=cfg["insulation_ohm"],
+                         cable_resistance_ohm=cfg["cable_resistance_ohm"])
         self.faults: set[str] = set()
         self._raised: set[tuple[str, str]] = set()
         self._since = 0.0
@@ -63,15 +67,16 @@ class SimDcPowerPath(Module):
 
     def ready(self) -> Generator:
         limits = self.path.supply.limits
-        self.publish("power_supply", "capabilities", {
-            "max_export_voltage_v": limits.max_voltage_v,
-            "min_export_voltage_v": limits.min_voltage_v,
-            "max_export_current_a": limits.max_current_a,
-            "min_export_current_a": limits.min_current_a,
-            "max_export_power_w": limits.max_power_w,
-            "current_regulation_tolerance_a": self.config["current_regulation_tolerance_a"],
-            "peak_current_ripple_a": self.config["peak_current_ripple_a"],
-            "bidirectional": False})
+        if self.external is None:  # else once the external supply has published its own
+            self.publish("power_supply", "capabilities", {
+                "max_export_voltage_v": limits.max_voltage_v,
+                "min_export_voltage_v": limits.min_voltage_v,
+                "max_export_current_a": limits.max_current_a,
+                "min_export_current_a": limits.min_current_a,
+                "max_export_power_w": limits.max_power_w,
+                "current_regulation_tolerance_a": self.config["current_regulation_tolerance_a"],
+                "peak_current_ripple_a": self.config["peak_current_ripple_a"],
+                "bidirectional": False})
         self._publish_mode()
         self._publish_contactors()
         self._publish_ev()
@@ -123,32 +128,36 @@ class SimDcPowerPath(Module):
         if self.path.ovp.tripped and not tripped_before:
             self._on_over_voltage()
         self._publish_ev(only_if_moved=True)
+        if self.external is not None:
+            self.external.follow()
         if not self._kick.triggered:
             self._kick.succeed()
         self._kick = self.env.event()
 
     # --- power supply --------------------------------------------------------------------------
     @command("power_supply", "set_mode")
-    def set_mode(self, mode: str, phase: str) -> None:
+    def set_mode(self, mode: str, phase: str) -> Generator | None:
         self._advance()
         self.path.supply.exporting = mode == "Export"
         self._changed()
         self._publish_mode()
         self._publish_telemetry()
         self._meter_reading()
+        return None if self.external is None else self.external.set_mode(phase)
 
     @command("power_supply", "set_export_voltage_current")
-    def set_export_voltage_current(self, voltage_v: float, current_a: float) -> None:
+    def set_export_voltage_current(self, voltage_v: float, current_a: float) -> Generator | None:
         self._advance()
         taken = self.path.supply.set_target(voltage_v, current_a)
         if taken != (voltage_v, current_a):
             self.log("warning", f"set_export_voltage_current {voltage_v:g} V {current_a:g} A "
                      f"beyond the capabilities: {taken[0]:g} V {taken[1]:g} A taken")
         self._changed()
+        return None if self.external is None else self.external.set_export_voltage_current(*taken)
 
     def _mode(self) -> str:
         supply = self.path.supply
-        if supply.faulted:
+        if supply.faulted or (self.external is not None and self.external.faulted):
             return "Fault"
         return "Export" if supply.exporting else "Off"
 
@@ -161,7 +170,8 @@ class SimDcPowerPath(Module):
     def _publish_telemetry(self) -> None:
         path = self.path
         self._published_reading = (path.output_voltage_v, path.supply.current_a)
-        if "supply_communication" not in self.faults:
+        if "supply_communication" not in self.faults and \
+                (self.external is None or self.external.capabilities_known):
             self.publish("power_supply", "voltage_current", {
                 "voltage_v": round(path.output_voltage_v, 2),
                 "current_a": round(path.supply.current_a, 3),
@@ -237,6 +247,8 @@ class SimDcPowerPath(Module):
 
     def _on_over_voltage(self) -> None:
         # The hardware has already inhibited the output; the contactors open after their time.
+        if self.external is not None:
+            self.external.follow()
         self._publish_contactors()
         self._move_contactors()
         self._set_error("ovp", "OverVoltage", True,

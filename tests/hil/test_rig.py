@@ -165,11 +165,12 @@ def test_shipped_ac_scenarios_pass_on_the_emulated_rig(tmp_path, name):
     compare_on_the_rig(tmp_path, SCENARIOS / f"{name}.yaml")
 
 
-def compare_on_the_rig(tmp_path: Path, scenario: Path) -> None:
-    """The scenario in simulation and on the emulated rig: the same expectations pass."""
+def compare_on_the_rig(tmp_path: Path, scenario: Path, rig: Path | None = None) -> None:
+    """The scenario in simulation and on the emulated rig (by default the AC board's): the
+    same expectations pass."""
     simulated = run_scenario(scenario)
     assert simulated.passed
-    rig = board_rig(tmp_path)
+    rig = rig or board_rig(tmp_path)
     with emulating(rig, FACTOR):
         started = time.monotonic()
         bench = run_scenario(scenario, rig=rig, factor=FACTOR)

@@ -29,8 +29,11 @@ ADDRESSES = [3, 7]
 # backend module -> the emulated modules' protocol
 BACKENDS = {"InfyPowerSupply": "infypower", "WinlinePowerSupply": "winline",
             "DbcPowerSupply": "infypower"}
+# The simulated power path fed by InfyPower modules (a DC rig): its power_supply is the
+# provider, the modules' readback its source, the circuit told to the modules' emulator.
+ON_MODULES = "SimDcPowerPath+InfyPowerSupply"
 # Every provider of power_supply_DC the contract runs on: the CAN backends and the simulation.
-PROVIDERS = [*BACKENDS, "SimDcPowerPath"]
+PROVIDERS = [*BACKENDS, "SimDcPowerPath", ON_MODULES]
 # The simulated power path's injectable faults that stand for the modules' faults.
 SIM_FAULTS = {"HardwareFault": "supply_hardware", "OverTemperature": "supply_over_temperature",
               "OverVoltageDC": "supply_over_voltage", "OverCurrentDC": "supply_over_current",
@@ -123,6 +126,20 @@ class Bench(HilBench):
                  supply: tuple[str, str] = ("psu", "main")):
         super().__init__(station_yaml, path, registry, FACTOR)
         self.supply = supply
+        self.source = ".".join(supply)
+
+    def _ours(self, row: Any) -> bool:
+        """A variable or error of the provider under test (another power_supply_DC in the
+        station, the modules behind the simulated path, is not what the tests look at)."""
+        return row.kind not in ("var", "error_raised", "error_cleared") or \
+            row.source == self.source
+
+    def rows(self, kind: str, name: str | None = None, source: str | None = None) -> list:
+        return [r for r in super().rows(kind, name, source) if self._ours(r)]
+
+    def wait_for(self, match: Callable[[Any], bool], timeout_s: float = 20.0,
+                 what: str = "") -> Any:
+        return super().wait_for(lambda r: self._ours(r) and match(r), timeout_s, what)
 
     def command(self, cmd: str, **args: Any) -> Any:
         return self.call(*self.supply, cmd, **args)
@@ -192,6 +209,37 @@ class SimWorld:
                       active=silent)
 
 
+class ModulesBehindPathWorld(SimWorld):
+    """Behind the simulated path fed by modules: the circuit is the path's (the car's battery,
+    its contactors; told to the emulator), the faults and the silence are the modules'."""
+
+    def __init__(self, rig: Rig):
+        self.rig = rig
+        self.modules = CanWorld(rig)
+
+    def fault(self, bench: Bench, name: str, active: bool = True) -> None:
+        self.modules.fault(bench, name, active)
+
+    def silence(self, bench: Bench, silent: bool = True) -> None:
+        self.modules.silence(bench, silent)
+
+
+def on_modules_yaml(port: str, load_port: int) -> str:
+    return f"""\
+        active_modules:
+          psu:
+            module: InfyPowerSupply
+            config: {{channel: "{port}", modules: {ADDRESSES}}}
+          load:
+            module: EmulatedDcLoad
+            config: {{port: "socket://127.0.0.1:{load_port}"}}
+          dc1:
+            module: SimDcPowerPath
+            config: {{max_current_a: 200, max_power_w: 60000}}
+            connections: {{supply: psu.main, load: load.load}}
+        """
+
+
 SIM_STATION = """\
     active_modules:
       dc1:
@@ -214,6 +262,18 @@ def supply(request, tmp_path: Path,
         world: CanWorld | SimWorld = SimWorld()
         world.set_load(bench, LOAD_OCV_V)
         bench.mark(from_start=True)  # setting the world up is not what the tests wait for
+    elif provider == ON_MODULES:
+        from hil.can.load import DcLoadEmulator
+        from tests.hil.conftest import free_port
+
+        rig = Rig(tmp_path, "infypower", ADDRESSES)
+        load_port = free_port()
+        rig.host.add(DcLoadEmulator(rig.host.env, rig.rack, load_port)).start()
+        bench = Bench(on_modules_yaml(rig.port, load_port), tmp_path / "station.yaml", registry,
+                      supply=("dc1", "power_supply"))
+        world = ModulesBehindPathWorld(rig)
+        world.set_load(bench, LOAD_OCV_V)
+        bench.mark(from_start=True)
     else:
         rig = Rig(tmp_path, BACKENDS[provider], ADDRESSES)
         bench = Bench(station_yaml(provider, rig.port, tmp_path), tmp_path / "station.yaml",

@@ -1,0 +1,92 @@
+"""The shipped DC scenarios on an emulated DC rig (hil/rigs/emulated-dc.yaml): InfyPower power
+modules over slcan on a socat pty pair as the station's DC supply, the car charged from their
+readback, with the same expectations as in simulation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from charger.framework.registry import ModuleRegistry
+from charger.framework.schema import SchemaRegistry
+from evbench.cli import main
+from hil.rig import load_rig
+from tests.hil.conftest import free_port
+from tests.hil.test_rig import ROOT, SCENARIOS, compare_on_the_rig, emulating, write
+
+SHIPPED_RIG = ROOT / "hil" / "rigs" / "emulated-dc.yaml"
+DC_SCENARIOS = sorted(p.stem for p in SCENARIOS.glob("dc_*.yaml"))
+
+
+def dc_rig(tmp: Path) -> Path:
+    """The shipped DC rig with this test's own channel and load port."""
+    doc = yaml.safe_load(SHIPPED_RIG.read_text(encoding="utf-8"))
+    doc["parts"]["dc_modules"]["channel"] = str(tmp / "can-dc")
+    doc["parts"]["dc_load"]["port"] = f"socket://127.0.0.1:{free_port()}"
+    path = tmp / "emulated-dc.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def short_dc_session(tmp: Path) -> Path:
+    """The shipped ISO 15118-2 DC session with 20 s of charging instead of two minutes: every
+    expectation of the shipped file but the energy, scaled to the time."""
+    doc = yaml.safe_load((SCENARIOS / "dc_iso15118_session.yaml").read_text(encoding="utf-8"))
+    doc["station"] = str(SCENARIOS / doc["station"])
+    doc["duration"] = "90 s"
+    car = doc["world"]["cars"][0]
+    assert "sleep 120;" in car["script"]
+    car["script"] = car["script"].replace("sleep 120;", "sleep 20;")
+    for expectation in doc["expect"]:
+        if "energy_wh" in expectation:
+            expectation["energy_wh"] = {"min": 300}
+    path = tmp / "short_dc_session.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_the_shipped_dc_rig_feeds_the_power_path_from_the_modules():
+    registry = ModuleRegistry(SchemaRegistry())
+    rig = load_rig(SHIPPED_RIG, registry)
+    assert rig.parts["dc_modules"].module == "InfyPowerSupply"
+    assert rig.parts["dc_modules"].serves == ["dc1.supply"]
+    assert rig.parts["dc_load"].module == "EmulatedDcLoad"
+    assert rig.parts["dc_load"].serves == ["dc1.load"]
+
+
+def test_rig_check_reads_the_modules_of_the_dc_rig(tmp_path, capsys):
+    rig = dc_rig(tmp_path)
+    with emulating(rig):
+        assert main(["rig", "check", str(rig)]) == 0
+    out = capsys.readouterr().out
+    assert "modules=2" in out and "module1=0 V 0 A" in out and "module2=0 V 0 A" in out
+    assert "load=listening" in out
+    assert "2 of 2 devices answer" in out
+
+
+def test_a_load_part_without_emulated_modules_before_it_is_refused(tmp_path, capsys):
+    rig = write(tmp_path / "rig.yaml", f"""\
+        parts:
+          dc_load:
+            backend: emulated_dc_load
+            port: socket://127.0.0.1:{free_port()}
+            emulate: {{modules: dc_modules}}
+        """)
+    assert main(["rig", "emulate", str(rig)]) == 2
+    err = capsys.readouterr().err
+    assert "emulate.modules must name a part with emulated power modules" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_short_dc_session_passes_on_the_emulated_dc_rig(tmp_path):
+    compare_on_the_rig(tmp_path, short_dc_session(tmp_path), dc_rig(tmp_path))
+
+
+@pytest.mark.slow
+@pytest.mark.long
+@pytest.mark.parametrize("name", DC_SCENARIOS)
+def test_shipped_dc_scenarios_pass_on_the_emulated_dc_rig(tmp_path, name):
+    compare_on_the_rig(tmp_path, SCENARIOS / f"{name}.yaml", dc_rig(tmp_path))
