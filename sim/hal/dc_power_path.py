@@ -88,7 +88,8 @@ class SimDcPowerPath(Module):
             # Readings at the interval, and as soon as a ramp ends if it moved the output.
             settled = was_changing and not changing and self._moved_since_published()
             if self.env.now >= next_publish or settled:
-                self._publish_telemetry()
+                if self.external is None:  # else each readback is published as it comes
+                    self._publish_telemetry()
                 self._publish_ev()
                 next_publish = self.env.now + self.config["publish_interval_s"]
             if self.env.now >= next_meter:

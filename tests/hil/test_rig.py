@@ -174,14 +174,15 @@ def compare_on_the_rig(tmp_path: Path, scenario: Path, rig: Path | None = None) 
     with emulating(rig, FACTOR):
         started = time.monotonic()
         bench = run_scenario(scenario, rig=rig, factor=FACTOR)
+    write_report(simulated, tmp_path / "simulated")  # both timelines, to see what differs
+    write_report(bench, tmp_path / "bench")
     failed = [f"{o.name}: {o.detail}" for o in bench.expectations if not o.passed]
     assert not failed, f"on the emulated rig (factor {FACTOR:g}, " \
-        f"{time.monotonic() - started:.0f} s): " + "; ".join(failed)
+        f"{time.monotonic() - started:.0f} s; {tmp_path / 'bench'}): " + "; ".join(failed)
     assert [o.name for o in bench.expectations] == [o.name for o in simulated.expectations]
-    assert bench.energy_wh[1] == pytest.approx(simulated.energy_wh[1], rel=0.05)
+    # Within 5 %, or 1 Wh where hardly any energy flows (an insulation's leakage).
+    assert bench.energy_wh[1] == pytest.approx(simulated.energy_wh[1], rel=0.05, abs=1.0)
     # evbench compare shows the two side by side, within the tolerances of a bench.
-    write_report(simulated, tmp_path / "simulated")
-    write_report(bench, tmp_path / "bench")
     assert main(["compare", str(tmp_path / "simulated"), str(tmp_path / "bench"),
                  "--time-tolerance", "1", "--energy-tolerance", "5"]) == 0
     assert (tmp_path / "bench" / "compare.html").is_file()

@@ -141,6 +141,11 @@ class Bench(HilBench):
                  what: str = "") -> Any:
         return super().wait_for(lambda r: self._ours(r) and match(r), timeout_s, what)
 
+    def wait_for_any(self, match: Callable[[Any], bool], timeout_s: float = 20.0,
+                     what: str = "") -> Any:
+        """``wait_for`` over every row, the other modules' too."""
+        return super().wait_for(match, timeout_s, what)
+
     def command(self, cmd: str, **args: Any) -> Any:
         return self.call(*self.supply, cmd, **args)
 
