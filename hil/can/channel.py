@@ -10,6 +10,7 @@ once. Each listens to every frame and keeps those of its own modules."""
 from __future__ import annotations
 
 import contextlib
+import select
 import time
 from pathlib import Path
 from typing import Any
@@ -145,15 +146,82 @@ class NoiseOnLine(ValueError):
     """A line from an slcan adapter that is no frame (noise on the serial link)."""
 
 
+SLCAN_LINE_ENDS = b"\r\x07"  # a line (a frame, an acknowledgement) and an error
+
+
+def _read_slcan_lines(bus: can.BusABC, timeout_s: float) -> bool:
+    """For an slcan bus: read what the adapter has sent in one go and queue its complete lines
+    for python-can to parse. False when ``bus`` is not such a bus (then python-can reads).
+
+    python-can's slcan reads its serial port one byte per call, and each call is a turn of the
+    GIL: beside a busy simulation thread that holds it for a switch interval (5 ms) at a time,
+    a 27-byte frame waited 27 turns, replies piled up behind each other and requests timed out
+    with their replies on the way. python-can parses the lines it finds in its ``_queue`` (where
+    it keeps lines read while waiting for an answer of the adapter) before reading more."""
+    port = getattr(bus, "serialPortOrig", None)
+    lines = getattr(bus, "_queue", None)
+    pending = getattr(bus, "_buffer", None)
+    if port is None or lines is None or not isinstance(pending, bytearray):
+        return False
+    if lines.qsize() or _queue_lines(pending, lines):
+        return True
+    try:
+        fd = port.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False  # a port without a descriptor (Windows): python-can reads it itself
+    try:
+        if not port.in_waiting:
+            ready, _, _ = select.select([fd], [], [], max(timeout_s, 0.0))
+            if not ready:
+                return True
+        pending += port.read(max(1, port.in_waiting))
+    except (OSError, ValueError) as exc:  # the port went away (closed, a vanished pty)
+        raise can.CanOperationError(f"could not read from the adapter: {_short(exc)}") from None
+    _queue_lines(pending, lines)
+    return True
+
+
+def _queue_lines(pending: bytearray, lines: Any) -> int:
+    """Move the complete lines of ``pending`` to ``lines``; how many. A line that is not ASCII
+    is dropped and reported (NoiseOnLine) once the good lines around it are queued."""
+    queued = noise = start = 0
+    for end, byte in enumerate(pending):
+        if byte in SLCAN_LINE_ENDS:
+            try:
+                lines.put(bytes(pending[start:end + 1]).decode("ascii"))
+                queued += 1
+            except UnicodeDecodeError:
+                noise += 1
+            start = end + 1
+    del pending[:start]
+    if noise:
+        raise NoiseOnLine(f"unreadable line from the adapter: {noise} not ASCII")
+    return queued
+
+
 def receive(bus: can.BusABC, timeout_s: float) -> can.Message | None:
     """``bus.recv`` that tells noise on an slcan adapter's serial line (NoiseOnLine) from a
-    failed link (can.CanOperationError).
+    failed link (can.CanOperationError), and reads an slcan adapter's lines in bulk
+    (:func:`_read_slcan_lines`).
 
     python-can's slcan raises for a line it cannot parse, as a CanOperationError when the line
     is not ASCII, and keeps that line's bytes: every later read would fail on them again. They
     are dropped here (no public call does only that), so one burst of noise costs one line."""
+    bulk = False
+    deadline = time.monotonic() + timeout_s
     try:
-        return bus.recv(timeout_s)
+        while True:
+            bulk = _read_slcan_lines(bus, deadline - time.monotonic())
+            if not bulk:
+                return bus.recv(timeout_s)
+            while bus._queue.qsize():  # type: ignore[attr-defined]
+                message = bus.recv(0)  # None for a line that is no frame (an adapter's answer)
+                if message is not None:
+                    return message
+            if time.monotonic() >= deadline:  # (a line half read, or none) the time is up
+                return None
+    except NoiseOnLine:
+        raise
     except can.CanOperationError as exc:
         if not isinstance(exc.__cause__, ValueError):  # UnicodeDecodeError is one
             raise
@@ -161,7 +229,7 @@ def receive(bus: can.BusABC, timeout_s: float) -> can.Message | None:
     except (ValueError, IndexError) as exc:  # a short or non-hex frame line
         cause = exc
     buffer = getattr(bus, "_buffer", None)
-    if isinstance(buffer, bytearray):
+    if isinstance(buffer, bytearray) and not bulk:  # (read in bulk: the bad line is gone)
         buffer.clear()
     raise NoiseOnLine(f"unreadable line from the adapter: {_short(cause)}")
 

@@ -126,13 +126,13 @@ class Bench(HilBench):
                  supply: tuple[str, str] = ("psu", "main")):
         super().__init__(station_yaml, path, registry, FACTOR)
         self.supply = supply
-        self.source = ".".join(supply)
+        self.only: str | None = None  # look only at this implementation's variables and errors
 
     def _ours(self, row: Any) -> bool:
         """A variable or error of the provider under test (another power_supply_DC in the
         station, the modules behind the simulated path, is not what the tests look at)."""
-        return row.kind not in ("var", "error_raised", "error_cleared") or \
-            row.source == self.source
+        return self.only is None or row.kind not in ("var", "error_raised", "error_cleared") \
+            or row.source == self.only
 
     def rows(self, kind: str, name: str | None = None, source: str | None = None) -> list:
         return [r for r in super().rows(kind, name, source) if self._ours(r)]
@@ -276,6 +276,7 @@ def supply(request, tmp_path: Path,
         rig.host.add(DcLoadEmulator(rig.host.env, rig.rack, load_port)).start()
         bench = Bench(on_modules_yaml(rig.port, load_port), tmp_path / "station.yaml", registry,
                       supply=("dc1", "power_supply"))
+        bench.only = "dc1.power_supply"
         world = ModulesBehindPathWorld(rig)
         world.set_load(bench, LOAD_OCV_V)
         bench.mark(from_start=True)
