@@ -67,16 +67,17 @@ class SimDcPowerPath(Module):
 
     def ready(self) -> Generator:
         limits = self.path.supply.limits
+        capabilities = {
+            "max_export_voltage_v": limits.max_voltage_v,
+            "min_export_voltage_v": limits.min_voltage_v,
+            "max_export_current_a": limits.max_current_a,
+            "min_export_current_a": limits.min_current_a,
+            "max_export_power_w": limits.max_power_w,
+            "current_regulation_tolerance_a": self.config["current_regulation_tolerance_a"],
+            "peak_current_ripple_a": self.config["peak_current_ripple_a"],
+            "bidirectional": False}
         if self.external is None:  # else once the external supply has published its own
-            self.publish("power_supply", "capabilities", {
-                "max_export_voltage_v": limits.max_voltage_v,
-                "min_export_voltage_v": limits.min_voltage_v,
-                "max_export_current_a": limits.max_current_a,
-                "min_export_current_a": limits.min_current_a,
-                "max_export_power_w": limits.max_power_w,
-                "current_regulation_tolerance_a": self.config["current_regulation_tolerance_a"],
-                "peak_current_ripple_a": self.config["peak_current_ripple_a"],
-                "bidirectional": False})
+            self.publish("power_supply", "capabilities", capabilities)
         self._publish_mode()
         self._publish_contactors()
         self._publish_ev()

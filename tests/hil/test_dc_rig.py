@@ -18,6 +18,11 @@ from tests.hil.test_rig import ROOT, SCENARIOS, compare_on_the_rig, emulating, w
 
 SHIPPED_RIG = ROOT / "hil" / "rigs" / "emulated-dc.yaml"
 DC_SCENARIOS = sorted(p.stem for p in SCENARIOS.glob("dc_*.yaml"))
+# Each step of a DC session that waits for the output (the cable check's voltage, pre-charge,
+# switching off) waits for a reading of the modules, polled at 10 Hz; and at factor 0.25 a
+# hiccup of either process on a busy machine (the V2G codec compiles a message type's code the
+# first time it meets it) counts four times in simulated seconds.
+TIME_TOLERANCE_S = 3.0
 
 
 def dc_rig(tmp: Path) -> Path:
@@ -82,11 +87,13 @@ def test_a_load_part_without_emulated_modules_before_it_is_refused(tmp_path, cap
 
 @pytest.mark.slow
 def test_a_short_dc_session_passes_on_the_emulated_dc_rig(tmp_path):
-    compare_on_the_rig(tmp_path, short_dc_session(tmp_path), dc_rig(tmp_path))
+    compare_on_the_rig(tmp_path, short_dc_session(tmp_path), dc_rig(tmp_path),
+                       TIME_TOLERANCE_S)
 
 
 @pytest.mark.slow
 @pytest.mark.long
 @pytest.mark.parametrize("name", DC_SCENARIOS)
 def test_shipped_dc_scenarios_pass_on_the_emulated_dc_rig(tmp_path, name):
-    compare_on_the_rig(tmp_path, SCENARIOS / f"{name}.yaml", dc_rig(tmp_path))
+    compare_on_the_rig(tmp_path, SCENARIOS / f"{name}.yaml", dc_rig(tmp_path),
+                       TIME_TOLERANCE_S)
