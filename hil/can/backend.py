@@ -80,7 +80,8 @@ def _emulate(name: str):
                                          **{k: float(settings[k]) for k in RATINGS
                                             if k in settings}),
             load_ocv_v=settings.get("load_ocv_v", 400.0),
-            load_resistance_ohm=settings.get("load_resistance_ohm", 0.5))
+            load_resistance_ohm=settings.get("load_resistance_ohm", 0.5),
+            log=lambda line: print(f"{part.id}: {line}", flush=True))
         host.add(rack, part.id)
         return f"{len(rack.modules)} {vendor or 'DBC-mapped'} power modules on " \
             f"{interface} {c['channel']}"

@@ -13,7 +13,10 @@ bench's supply, and this hook makes that supply the circuit's source:
 - **The readback is the source.** Each ``voltage_current`` of the external supply is the
   supply's terminal voltage and current: the cable carries it while the output contactors are
   closed, so the car's battery charges, the meter counts and the car measures what the modules
-  report (held between two readings), never a simulated supply's output.
+  report (held between two readings), never a simulated supply's output. Once the charger has
+  switched the supply off, its current is taken as ended at once, as the simulated supply's
+  is (``set_mode Off`` returns only when the modules' current has fallen): a reading held
+  from before must not go on charging the car, or counting, after the transaction.
 - **Capabilities, mode and errors** are the external supply's: the capabilities are the least
   of both (published once the external supply has published its own), its ``Fault`` mode is the
   path's, and its errors are raised and cleared on ``power_supply`` under the same names.
@@ -66,7 +69,7 @@ class ReadbackPowerPath(DcPowerPath):
         supply, battery = self.supply, self.battery
         delivered_before = self.cable_voltage_v * self._cable_current()
         supply.reference_v = self.output_voltage_v = self.readback_v
-        supply.current_a = self.readback_a
+        supply.current_a = self.readback_a if self.output_on else 0.0
         if self.contactors.closed:
             self.cable_voltage_v = self.readback_v
         else:
@@ -80,7 +83,7 @@ class ReadbackPowerPath(DcPowerPath):
             / 2.0 * dt / 3600.0
 
     def _cable_current(self) -> float:
-        return self.readback_a if self.contactors.closed else 0.0
+        return self.supply.current_a if self.contactors.closed else 0.0
 
 
 class ExternalSupply:

