@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from charger.framework.errors import EvbenchError
 
 if TYPE_CHECKING:
+    from charger.framework.config import StationConfig
+    from charger.framework.errors import Problem
+    from charger.framework.registry import ModuleRegistry
     from hil.device import Device
     from hil.emulators.host import EmulatorHost
     from hil.rig import Part, Rig
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 BACKENDS: dict[str, str] = {
     "serial_board": "hil.board.backend:BACKEND",
     "modbus_meter": "hil.modbus.backend:BACKEND",
+    "ethernet": "hil.ethernet:BACKEND",
 }
 ENTRY_POINT_GROUP = "evbench.hil_backends"
 
@@ -35,6 +39,9 @@ class Backend:
     module: Callable[[dict], str]  # the module a part becomes, from its configuration
     devices: Callable[[Part], list[Device]]  # what rig check probes (built without a clock)
     emulate: Callable[[EmulatorHost, Part, Rig], str] | None = None  # starts it; says where
+    # Before a run, after the parts are in the station: checks the device can be used (its
+    # problems carry the rig file's lines) and adapts the modules the part serves.
+    overlay: Callable[[Part, Rig, StationConfig, ModuleRegistry], list[Problem]] | None = None
 
 
 def backend_names() -> list[str]:

@@ -99,6 +99,9 @@ class Rig:
                                             f"{part.module} provides no {required.interface}"))
                     continue
                 inst.raw_connections[requirement] = [f"{part.id}.{impls[0]}"]
+        for part in self.parts.values():
+            if part.backend.overlay is not None:
+                problems += part.backend.overlay(part, self, station, registry)
         if problems:
             raise ConfigError(problems)
 

@@ -46,6 +46,8 @@ BUILTIN_MODULES: dict[str, str] = {
     "SerialBoard": "hil.board.module:SerialBoard",
     "EmulatedBoard": "hil.board.car_link:EmulatedBoard",
     "ModbusMeter": "hil.modbus.meter:ModbusMeter",
+    "EthernetPlc": "hil.ethernet:EthernetPlc",
+    "EmulatedEthernetPlc": "hil.ethernet:EmulatedEthernetPlc",
     "InfyPowerSupply": "hil.can.module:InfyPowerSupply",
     "WinlinePowerSupply": "hil.can.module:WinlinePowerSupply",
     "DbcPowerSupply": "hil.can.module:DbcPowerSupply",

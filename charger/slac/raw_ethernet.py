@@ -21,6 +21,7 @@ from charger.framework.wallclock import SocketReader
 from charger.slac import frames
 
 ETH_P_HOMEPLUG_AV = frames.ETHERTYPE_HOMEPLUG_AV
+ETH_P_ALL = 0x0003  # every EtherType: what a modem bridges (SLAC and the IPv6 data after it)
 PACKET_OUTGOING = 4  # sll_pkttype of a frame this host sent (seen by taps, never ours to read)
 CLONE_NEWNET = 0x40000000
 MAX_FRAME_BYTES = 1518
@@ -60,16 +61,16 @@ def network_namespace(name: str) -> Iterator[None]:
 
 
 class RawEthernetPort:
-    """One raw socket receiving and sending HomePlug AV frames on one interface."""
+    """One raw socket receiving and sending HomePlug AV frames on one interface (frames of
+    every EtherType with ``protocol=ETH_P_ALL``)."""
 
-    def __init__(self, interface: str, netns: str = ""):
+    def __init__(self, interface: str, netns: str = "", protocol: int = ETH_P_HOMEPLUG_AV):
         self.interface = interface
         try:
             with network_namespace(netns):
-                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
-                                     socket.htons(ETH_P_HOMEPLUG_AV))
+                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(protocol))
                 try:
-                    sock.bind((interface, ETH_P_HOMEPLUG_AV))
+                    sock.bind((interface, protocol))
                 except OSError:
                     sock.close()
                     raise

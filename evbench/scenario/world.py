@@ -239,8 +239,15 @@ def _hlc_car(station: StationConfig, registry: ModuleRegistry, evse_id: str, car
             # The EVCC's faults: silence before a request, or garbage in its place.
             evcc_config["fault"] = "silent_before" if fault == "silent" else "garbage_before"
             evcc_config["fault_message"] = f"{at}Req"
-    station.modules[ev_id] = ModuleInstance(ev_id, "Iso15118Ev", evcc_config,
-                                            {"plc": plc, "slac": [f"{slac_id}.main"]}, path, doc)
+    evcc_connections = {"plc": plc, "slac": [f"{slac_id}.main"]}
+    car_end = station.modules[link_id].config.get("car_interface")
+    if car_end:
+        # A bench's emulated line (EmulatedEthernetPlc): the car's end is a real interface in
+        # the car's network namespace, and its V2G goes through that namespace's IP stack.
+        evcc_config.update(interface=car_end, netns=station.modules[link_id].config["car_netns"])
+        del evcc_connections["plc"]
+    station.modules[ev_id] = ModuleInstance(ev_id, "Iso15118Ev", evcc_config, evcc_connections,
+                                            path, doc)
     connections["slac"] = [f"{slac_id}.main"]
     connections["hlc"] = [f"{ev_id}.ev"]
     return connections

@@ -1,7 +1,8 @@
 """Iso15118Ev: the car's EVCC as a module (thin glue; the protocol lives in evcc.py).
 
 ``start_session`` runs a session over the link the simulated PLC handed in with
-:meth:`Iso15118Ev.attach`, or, with ``interface`` configured, over SDP and IPv6 TCP. Each
+:meth:`Iso15118Ev.attach`, or, with ``interface`` configured, over SDP and IPv6 TCP (with
+``netns``, on an interface in that network namespace: a bench's emulated car). Each
 EVCC event is published as the variable of the same name, every V2G message as
 ``v2g_message``.
 
@@ -26,6 +27,7 @@ from charger.iso15118.plc import PlcHost, PlcPort
 from charger.iso15118.tcp import TcpLink, connect
 from charger.iso15118.timeouts import Timeouts
 from charger.slac.endpoint import local_mac
+from charger.slac.raw_ethernet import PortError, network_namespace
 from sim.car.evcc.boundary import EvccConfig
 from sim.car.evcc.evcc import Evcc
 
@@ -88,9 +90,11 @@ class Iso15118Ev(Module):
                 return {"started": False, "reason": f"interface {interface!r} needs the wall "
                         "clock"}
             try:
-                self.start(self._discover_and_connect(scope_id(interface)))
-            except InterfaceError as problem:
+                with network_namespace(self.config["netns"]):
+                    scope = scope_id(interface)
+            except (InterfaceError, PortError) as problem:
                 return {"started": False, "reason": str(problem)}
+            self.start(self._discover_and_connect(scope))
             return {"started": True}
         if self.plc is not None:
             if self.plc.host is None:
@@ -105,7 +109,8 @@ class Iso15118Ev(Module):
         return {"started": True}
 
     def _discover_and_connect(self, scope: int) -> Generator:
-        sdp = SdpClient(self.env, scope, self.evcc.timeouts)
+        with network_namespace(self.config["netns"]):  # the sockets stay in it
+            sdp = SdpClient(self.env, scope, self.evcc.timeouts)
         try:
             response = yield sdp.found
         except TimeoutError as problem:
@@ -117,7 +122,8 @@ class Iso15118Ev(Module):
                 self.evcc.connect(link)
             else:
                 self.publish("ev", "session_finished", error)
-        connect(self.env, str(response.address), response.port, scope, connected)
+        with network_namespace(self.config["netns"]):
+            connect(self.env, str(response.address), response.port, scope, connected)
 
     def _discover_on_plc(self, host: PlcHost) -> Generator:
         try:
