@@ -265,7 +265,7 @@ def short_hlc_session(tmp: Path) -> Path:
     return path
 
 
-def hlc_on_the_rig(tmp_path: Path, scenario: Path) -> None:
+def hlc_on_the_rig(tmp_path: Path, scenario: Path, loop: str = "ChargingStatusReq") -> None:
     """The scenario in simulation and on the emulated rig, SLAC and V2G over the veth pairs:
     the same expectations pass, about the same energy flows."""
     simulated = run_scenario(scenario)
@@ -294,7 +294,7 @@ def hlc_on_the_rig(tmp_path: Path, scenario: Path) -> None:
     assert serving and f"%{found['interface']}]" in serving[0]
     secc = [(m["direction"], m["name"]) for m in values("secc1.charger", "v2g_message")]
     car = [(m["direction"], m["name"]) for m in values("car1_evcc.ev", "v2g_message")]
-    assert ("rx", "SessionStopReq") in secc and ("rx", "ChargingStatusReq") in secc
+    assert ("rx", "SessionStopReq") in secc and ("rx", loop) in secc
     assert [n for d, n in car if d == "tx"] == [n for d, n in secc if d == "rx"]
     # The modems between: each side's key confirmed by its own modem, data only after.
     assert "evse -> evse: CM_SET_KEY.CNF" in emulator_log
@@ -304,6 +304,25 @@ def hlc_on_the_rig(tmp_path: Path, scenario: Path) -> None:
 @pytest.mark.slow
 def test_an_hlc_session_crosses_the_veth_pairs(tmp_path, netns_capable):
     hlc_on_the_rig(tmp_path, short_hlc_session(tmp_path))
+
+
+def short_dc_session(tmp: Path) -> Path:
+    """The shipped DIN SPEC 70121 DC session with 40 s of current demand instead of ten
+    minutes; the DC power path stays simulated, the pilot is the emulated board's."""
+    doc = yaml.safe_load((SCENARIOS / "dc_din_session.yaml").read_text(encoding="utf-8"))
+    doc["station"] = str(SCENARIOS / doc["station"])
+    doc["duration"] = "100 s"
+    car = doc["world"]["cars"][0]
+    assert "iso_wait_for_stop 600;" in car["script"]
+    car["script"] = car["script"].replace("iso_wait_for_stop 600;", "iso_wait_for_stop 40;")
+    path = tmp / "short_dc_session.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_a_dc_din_session_crosses_the_veth_pairs(tmp_path, netns_capable):
+    hlc_on_the_rig(tmp_path, short_dc_session(tmp_path), loop="CurrentDemandReq")
 
 
 @pytest.mark.slow
