@@ -141,7 +141,11 @@ class VethTopology:
         _ip("link", "set", self.interface, "up")
 
     def remove(self) -> None:
-        """Remove the namespaces (their veth ends, and so the peers, go with them)."""
+        """Remove the charger's interface (its peer goes with it) now, and the namespaces: the
+        kernel dismantles a namespace later, and the interface's name is free at once."""
+        if self.made:
+            subprocess.run(["ip", "link", "del", self.interface], capture_output=True,
+                           timeout=IP_TIMEOUT_S)
         for netns in reversed(self.made):
             subprocess.run(["ip", "netns", "del", netns], capture_output=True,
                            timeout=IP_TIMEOUT_S)
