@@ -24,35 +24,37 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0b\x62oard.proto\x12\revbench.board\"\xf2\x01\n\x0bHostToBoard\x12.\n\nkeep_alive\x18\x65 \x01(\x0b\x32\x18.evbench.board.KeepAliveH\x00\x12\x18\n\x0e\x63onnector_lock\x18\x66 \x01(\x08H\x00\x12\x18\n\x0epwm_duty_cycle\x18g \x01(\rH\x00\x12\x18\n\x0e\x61llow_power_on\x18h \x01(\x08H\x00\x12%\n\x05reset\x18i \x01(\x0b\x32\x14.evbench.board.EmptyH\x00\x12\x1e\n\x14set_number_of_phases\x18j \x01(\x08H\x00\x12\x13\n\trcd_reset\x18k \x01(\x08H\x00\x42\t\n\x07message\"\x07\n\x05\x45mpty\"`\n\tKeepAlive\x12\x12\n\ntime_stamp\x18\x01 \x01(\r\x12\x0f\n\x07hw_type\x18\x02 \x01(\r\x12\x13\n\x0bhw_revision\x18\x03 \x01(\r\x12\x19\n\x11sw_version_string\x18\x04 \x01(\t\"\xac\x03\n\x0b\x42oardToHost\x12\x33\n\nkeep_alive\x18\x65 \x01(\x0b\x32\x1d.evbench.board.BoardKeepAliveH\x00\x12*\n\x08\x63p_state\x18\x66 \x01(\x0e\x32\x16.evbench.board.CpStateH\x00\x12+\n\x05reset\x18g \x01(\x0e\x32\x1a.evbench.board.ResetReasonH\x00\x12\x15\n\x0brelay_state\x18h \x01(\x08H\x00\x12\x30\n\x0b\x65rror_flags\x18i \x01(\x0b\x32\x19.evbench.board.ErrorFlagsH\x00\x12-\n\ttelemetry\x18j \x01(\x0b\x32\x18.evbench.board.TelemetryH\x00\x12*\n\x08pp_state\x18k \x01(\x0e\x32\x16.evbench.board.PpStateH\x00\x12.\n\nlock_state\x18l \x01(\x0e\x32\x18.evbench.board.LockStateH\x00\x12\x30\n\x0bpower_meter\x18m \x01(\x0b\x32\x19.evbench.board.PowerMeterH\x00\x42\t\n\x07message\"\x8b\x02\n\x0e\x42oardKeepAlive\x12\x12\n\ntime_stamp\x18\x01 \x01(\r\x12\x0f\n\x07hw_type\x18\x02 \x01(\r\x12\x13\n\x0bhw_revision\x18\x03 \x01(\r\x12\x19\n\x11sw_version_string\x18\x04 \x01(\t\x12\x19\n\x11hwcap_max_current\x18\x05 \x01(\x02\x12\x19\n\x11hwcap_min_current\x18\x06 \x01(\x02\x12\x1d\n\x15hwcap_max_phase_count\x18\x07 \x01(\r\x12\x1d\n\x15hwcap_min_phase_count\x18\x08 \x01(\r\x12\x30\n(supports_changing_phases_during_charging\x18\t \x01(\x08\"\xd6\x01\n\nErrorFlags\x12\x13\n\x0b\x64iode_fault\x18\x01 \x01(\x08\x12\x1b\n\x13rcd_selftest_failed\x18\x02 \x01(\x08\x12\x15\n\rrcd_triggered\x18\x03 \x01(\x08\x12!\n\x19ventilation_not_available\x18\x04 \x01(\x08\x12\x1d\n\x15\x63onnector_lock_failed\x18\x05 \x01(\x08\x12\x17\n\x0f\x63p_signal_fault\x18\x06 \x01(\x08\x12\x14\n\x0cover_current\x18\x07 \x01(\x08\x12\x0e\n\x06rcd_dc\x18\x08 \x01(\x08\"?\n\tTelemetry\x12\x18\n\x10\x63p_voltage_hi_mv\x18\x01 \x01(\x05\x12\x18\n\x10\x63p_voltage_lo_mv\x18\x02 \x01(\x05\"\xa5\x02\n\nPowerMeter\x12\x12\n\ntime_stamp\x18\x01 \x01(\r\x12\x0f\n\x07vrms_l1\x18\x02 \x01(\x02\x12\x0f\n\x07vrms_l2\x18\x03 \x01(\x02\x12\x0f\n\x07vrms_l3\x18\x04 \x01(\x02\x12\x0f\n\x07irms_l1\x18\x05 \x01(\x02\x12\x0f\n\x07irms_l2\x18\x06 \x01(\x02\x12\x0f\n\x07irms_l3\x18\x07 \x01(\x02\x12\x14\n\x0cwh_import_l1\x18\x08 \x01(\x01\x12\x14\n\x0cwh_import_l2\x18\t \x01(\x01\x12\x14\n\x0cwh_import_l3\x18\n \x01(\x01\x12\x17\n\x0fwh_import_total\x18\x0b \x01(\x01\x12\x0f\n\x07watt_l1\x18\x0c \x01(\x02\x12\x0f\n\x07watt_l2\x18\r \x01(\x02\x12\x0f\n\x07watt_l3\x18\x0e \x01(\x02\x12\x0f\n\x07\x66req_hz\x18\x0f \x01(\x02*W\n\x07\x43pState\x12\x0b\n\x07STATE_A\x10\x00\x12\x0b\n\x07STATE_B\x10\x01\x12\x0b\n\x07STATE_C\x10\x02\x12\x0b\n\x07STATE_D\x10\x03\x12\x0b\n\x07STATE_E\x10\x04\x12\x0b\n\x07STATE_F\x10\x05*3\n\x0bResetReason\x12\x08\n\x04USER\x10\x00\x12\x0c\n\x08WATCHDOG\x10\x01\x12\x0c\n\x08POWER_ON\x10\x02*T\n\x07PpState\x12\x0b\n\x07PP_NONE\x10\x00\x12\n\n\x06PP_13A\x10\x01\x12\n\n\x06PP_20A\x10\x02\x12\n\n\x06PP_32A\x10\x03\x12\n\n\x06PP_70A\x10\x04\x12\x0c\n\x08PP_FAULT\x10\x05*9\n\tLockState\x12\x12\n\x0eLOCK_UNDEFINED\x10\x00\x12\x0c\n\x08UNLOCKED\x10\x01\x12\n\n\x06LOCKED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0b\x62oard.proto\x12\revbench.board\"\xad\x02\n\x0bHostToBoard\x12.\n\nkeep_alive\x18\x65 \x01(\x0b\x32\x18.evbench.board.KeepAliveH\x00\x12\x18\n\x0e\x63onnector_lock\x18\x66 \x01(\x08H\x00\x12\x18\n\x0epwm_duty_cycle\x18g \x01(\rH\x00\x12\x18\n\x0e\x61llow_power_on\x18h \x01(\x08H\x00\x12%\n\x05reset\x18i \x01(\x0b\x32\x14.evbench.board.EmptyH\x00\x12\x1e\n\x14set_number_of_phases\x18j \x01(\x08H\x00\x12\x13\n\trcd_reset\x18k \x01(\x08H\x00\x12\x39\n\x10read_power_meter\x18l \x01(\x0b\x32\x1d.evbench.board.ReadPowerMeterH\x00\x42\t\n\x07message\"$\n\x0eReadPowerMeter\x12\x12\n\nrequest_id\x18\x01 \x01(\r\"\x07\n\x05\x45mpty\"`\n\tKeepAlive\x12\x12\n\ntime_stamp\x18\x01 \x01(\r\x12\x0f\n\x07hw_type\x18\x02 \x01(\r\x12\x13\n\x0bhw_revision\x18\x03 \x01(\r\x12\x19\n\x11sw_version_string\x18\x04 \x01(\t\"\xac\x03\n\x0b\x42oardToHost\x12\x33\n\nkeep_alive\x18\x65 \x01(\x0b\x32\x1d.evbench.board.BoardKeepAliveH\x00\x12*\n\x08\x63p_state\x18\x66 \x01(\x0e\x32\x16.evbench.board.CpStateH\x00\x12+\n\x05reset\x18g \x01(\x0e\x32\x1a.evbench.board.ResetReasonH\x00\x12\x15\n\x0brelay_state\x18h \x01(\x08H\x00\x12\x30\n\x0b\x65rror_flags\x18i \x01(\x0b\x32\x19.evbench.board.ErrorFlagsH\x00\x12-\n\ttelemetry\x18j \x01(\x0b\x32\x18.evbench.board.TelemetryH\x00\x12*\n\x08pp_state\x18k \x01(\x0e\x32\x16.evbench.board.PpStateH\x00\x12.\n\nlock_state\x18l \x01(\x0e\x32\x18.evbench.board.LockStateH\x00\x12\x30\n\x0bpower_meter\x18m \x01(\x0b\x32\x19.evbench.board.PowerMeterH\x00\x42\t\n\x07message\"\x8b\x02\n\x0e\x42oardKeepAlive\x12\x12\n\ntime_stamp\x18\x01 \x01(\r\x12\x0f\n\x07hw_type\x18\x02 \x01(\r\x12\x13\n\x0bhw_revision\x18\x03 \x01(\r\x12\x19\n\x11sw_version_string\x18\x04 \x01(\t\x12\x19\n\x11hwcap_max_current\x18\x05 \x01(\x02\x12\x19\n\x11hwcap_min_current\x18\x06 \x01(\x02\x12\x1d\n\x15hwcap_max_phase_count\x18\x07 \x01(\r\x12\x1d\n\x15hwcap_min_phase_count\x18\x08 \x01(\r\x12\x30\n(supports_changing_phases_during_charging\x18\t \x01(\x08\"\xd6\x01\n\nErrorFlags\x12\x13\n\x0b\x64iode_fault\x18\x01 \x01(\x08\x12\x1b\n\x13rcd_selftest_failed\x18\x02 \x01(\x08\x12\x15\n\rrcd_triggered\x18\x03 \x01(\x08\x12!\n\x19ventilation_not_available\x18\x04 \x01(\x08\x12\x1d\n\x15\x63onnector_lock_failed\x18\x05 \x01(\x08\x12\x17\n\x0f\x63p_signal_fault\x18\x06 \x01(\x08\x12\x14\n\x0cover_current\x18\x07 \x01(\x08\x12\x0e\n\x06rcd_dc\x18\x08 \x01(\x08\"?\n\tTelemetry\x12\x18\n\x10\x63p_voltage_hi_mv\x18\x01 \x01(\x05\x12\x18\n\x10\x63p_voltage_lo_mv\x18\x02 \x01(\x05\"\xb9\x02\n\nPowerMeter\x12\x12\n\ntime_stamp\x18\x01 \x01(\r\x12\x0f\n\x07vrms_l1\x18\x02 \x01(\x02\x12\x0f\n\x07vrms_l2\x18\x03 \x01(\x02\x12\x0f\n\x07vrms_l3\x18\x04 \x01(\x02\x12\x0f\n\x07irms_l1\x18\x05 \x01(\x02\x12\x0f\n\x07irms_l2\x18\x06 \x01(\x02\x12\x0f\n\x07irms_l3\x18\x07 \x01(\x02\x12\x14\n\x0cwh_import_l1\x18\x08 \x01(\x01\x12\x14\n\x0cwh_import_l2\x18\t \x01(\x01\x12\x14\n\x0cwh_import_l3\x18\n \x01(\x01\x12\x17\n\x0fwh_import_total\x18\x0b \x01(\x01\x12\x0f\n\x07watt_l1\x18\x0c \x01(\x02\x12\x0f\n\x07watt_l2\x18\r \x01(\x02\x12\x0f\n\x07watt_l3\x18\x0e \x01(\x02\x12\x0f\n\x07\x66req_hz\x18\x0f \x01(\x02\x12\x12\n\nrequest_id\x18\x10 \x01(\r*W\n\x07\x43pState\x12\x0b\n\x07STATE_A\x10\x00\x12\x0b\n\x07STATE_B\x10\x01\x12\x0b\n\x07STATE_C\x10\x02\x12\x0b\n\x07STATE_D\x10\x03\x12\x0b\n\x07STATE_E\x10\x04\x12\x0b\n\x07STATE_F\x10\x05*3\n\x0bResetReason\x12\x08\n\x04USER\x10\x00\x12\x0c\n\x08WATCHDOG\x10\x01\x12\x0c\n\x08POWER_ON\x10\x02*T\n\x07PpState\x12\x0b\n\x07PP_NONE\x10\x00\x12\n\n\x06PP_13A\x10\x01\x12\n\n\x06PP_20A\x10\x02\x12\n\n\x06PP_32A\x10\x03\x12\n\n\x06PP_70A\x10\x04\x12\x0c\n\x08PP_FAULT\x10\x05*9\n\tLockState\x12\x12\n\x0eLOCK_UNDEFINED\x10\x00\x12\x0c\n\x08UNLOCKED\x10\x01\x12\n\n\x06LOCKED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'board_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CPSTATE']._serialized_start=1661
-  _globals['_CPSTATE']._serialized_end=1748
-  _globals['_RESETREASON']._serialized_start=1750
-  _globals['_RESETREASON']._serialized_end=1801
-  _globals['_PPSTATE']._serialized_start=1803
-  _globals['_PPSTATE']._serialized_end=1887
-  _globals['_LOCKSTATE']._serialized_start=1889
-  _globals['_LOCKSTATE']._serialized_end=1946
+  _globals['_CPSTATE']._serialized_start=1778
+  _globals['_CPSTATE']._serialized_end=1865
+  _globals['_RESETREASON']._serialized_start=1867
+  _globals['_RESETREASON']._serialized_end=1918
+  _globals['_PPSTATE']._serialized_start=1920
+  _globals['_PPSTATE']._serialized_end=2004
+  _globals['_LOCKSTATE']._serialized_start=2006
+  _globals['_LOCKSTATE']._serialized_end=2063
   _globals['_HOSTTOBOARD']._serialized_start=31
-  _globals['_HOSTTOBOARD']._serialized_end=273
-  _globals['_EMPTY']._serialized_start=275
-  _globals['_EMPTY']._serialized_end=282
-  _globals['_KEEPALIVE']._serialized_start=284
-  _globals['_KEEPALIVE']._serialized_end=380
-  _globals['_BOARDTOHOST']._serialized_start=383
-  _globals['_BOARDTOHOST']._serialized_end=811
-  _globals['_BOARDKEEPALIVE']._serialized_start=814
-  _globals['_BOARDKEEPALIVE']._serialized_end=1081
-  _globals['_ERRORFLAGS']._serialized_start=1084
-  _globals['_ERRORFLAGS']._serialized_end=1298
-  _globals['_TELEMETRY']._serialized_start=1300
-  _globals['_TELEMETRY']._serialized_end=1363
-  _globals['_POWERMETER']._serialized_start=1366
-  _globals['_POWERMETER']._serialized_end=1659
+  _globals['_HOSTTOBOARD']._serialized_end=332
+  _globals['_READPOWERMETER']._serialized_start=334
+  _globals['_READPOWERMETER']._serialized_end=370
+  _globals['_EMPTY']._serialized_start=372
+  _globals['_EMPTY']._serialized_end=379
+  _globals['_KEEPALIVE']._serialized_start=381
+  _globals['_KEEPALIVE']._serialized_end=477
+  _globals['_BOARDTOHOST']._serialized_start=480
+  _globals['_BOARDTOHOST']._serialized_end=908
+  _globals['_BOARDKEEPALIVE']._serialized_start=911
+  _globals['_BOARDKEEPALIVE']._serialized_end=1178
+  _globals['_ERRORFLAGS']._serialized_start=1181
+  _globals['_ERRORFLAGS']._serialized_end=1395
+  _globals['_TELEMETRY']._serialized_start=1397
+  _globals['_TELEMETRY']._serialized_end=1460
+  _globals['_POWERMETER']._serialized_start=1463
+  _globals['_POWERMETER']._serialized_end=1776
 # @@protoc_insertion_point(module_scope)

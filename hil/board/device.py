@@ -16,7 +16,8 @@ SILENCE_TIMEOUT_S = 5.0  # the board is lost after this long without a keep-aliv
 STATUS_WAIT_S = 0.3  # a probe listens this long after the keep-alive for the board's status
 
 # Host requests that the board answers, and the message that answers each.
-REPLIES = {"rcd_reset": "error_flags", "connector_lock": "lock_state", "keep_alive": "keep_alive"}
+REPLIES = {"rcd_reset": "error_flags", "connector_lock": "lock_state", "keep_alive": "keep_alive",
+           "read_power_meter": "power_meter"}
 
 
 class BoardDevice(SerialDevice):
@@ -45,7 +46,14 @@ class BoardDevice(SerialDevice):
         return messages.frame(frame)
 
     def _answers(self, request: HostToBoard, frame: BoardToHost) -> bool:
-        return REPLIES.get(messages.kind_of(request)) == messages.kind_of(frame)
+        kind = messages.kind_of(request)
+        if REPLIES.get(kind) != messages.kind_of(frame):
+            return False
+        if kind == "read_power_meter":
+            # Only the answer to this request: a reading the board pushed meanwhile (id 0) may
+            # have been taken before the request arrived.
+            return frame.power_meter.request_id == request.read_power_meter.request_id
+        return True
 
     def describe(self, frame: Any) -> str:
         return messages.describe(frame)

@@ -14,6 +14,7 @@ LOCK_STATES = ("undefined", "unlocked", "locked")
 DUTY_UNITS_PER_PCT = 100  # pwm_duty_cycle counts 0.01 %
 DUTY_OFF = 10000  # 100 %: a constant +12 V
 DUTY_F = 0  # state F: -12 V
+MAX_REQUEST_ID = 0xFFFFFFFF  # read_power_meter ids count 1..this and wrap; 0 marks a pushed reading
 
 HostToBoard = pb.HostToBoard
 BoardToHost = pb.BoardToHost
@@ -82,8 +83,14 @@ def meter_reading(message: pb.PowerMeter, meter_id: str) -> dict:
             "frequency_hz": round(float(message.freq_hz), 3)}
 
 
-def power_meter(reading: dict, time_stamp: int) -> pb.PowerMeter:
-    """A ``powermeter`` reading as the board's power_meter message."""
+def next_request_id(previous: int) -> int:
+    """The read_power_meter id after ``previous``: 1, 2, ... wrapping past 0 (a pushed reading)."""
+    return previous % MAX_REQUEST_ID + 1
+
+
+def power_meter(reading: dict, time_stamp: int, request_id: int = 0) -> pb.PowerMeter:
+    """A ``powermeter`` reading as the board's power_meter message: pushed (``request_id`` 0)
+    or the answer to the read_power_meter of that id."""
     e, p = reading["energy_wh_import"], reading["power_w"]
     c, v = reading["current_a"], reading["voltage_v"]
     return pb.PowerMeter(
@@ -91,4 +98,4 @@ def power_meter(reading: dict, time_stamp: int) -> pb.PowerMeter:
         irms_l1=c["L1"], irms_l2=c["L2"], irms_l3=c["L3"],
         wh_import_l1=e["L1"], wh_import_l2=e["L2"], wh_import_l3=e["L3"],
         wh_import_total=e["total"], watt_l1=p["L1"], watt_l2=p["L2"], watt_l3=p["L3"],
-        freq_hz=reading["frequency_hz"])
+        freq_hz=reading["frequency_hz"], request_id=request_id)

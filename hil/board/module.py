@@ -7,6 +7,12 @@ sends a keep-alive every second; when the board is silent for ``silence_timeout_
 fails, ``CommunicationFault`` is raised on the board and on its meter, and cleared when it answers
 again. The board keeps its own safe state without a host (PWM off, contactors open); on
 reconnection and after a board reset the host sends again what the charger last commanded.
+
+``meter.read`` asks the board for a reading now (``read_power_meter``) and waits
+``command_timeout_s`` for the ``power_meter`` that answers it by its request id. Without an
+answer the read fails (a timeout, never the last pushed reading, which may be seconds old) and
+the meter's ``CommunicationFault`` is raised; the host asks again with every keep-alive and
+clears it at the first answer.
 """
 
 from __future__ import annotations
@@ -38,16 +44,21 @@ class SerialBoard(Module):
         self.flags = pb.ErrorFlags()
         self.capabilities: dict | None = None
         self.lock_wanted: bool | None = None
-        self.last_reading: dict | None = None
         self.pp_state = "none"
         self.telemetry: dict = {}
         self.lost = False  # CommunicationFault raised
+        self.request_id = 0  # of the last read_power_meter
+        self.meter_unanswered: str | None = None  # why the last meter read failed
+        self.meter_fault = False  # the meter's CommunicationFault raised
+        self._meter_probing = False
 
     def ready(self) -> Generator:
         self.device.start()
         while True:
             self.device.send(HostToBoard(keep_alive=pb.KeepAlive(
                 time_stamp=int(self.env.now), sw_version_string="evbench")))
+            if self.meter_unanswered is not None and not self.lost and not self._meter_probing:
+                self.env.process(self._probe_meter())
             yield self.env.timeout(self.config["keep_alive_interval_s"])
 
     def shutdown(self) -> None:
@@ -96,13 +107,12 @@ class SerialBoard(Module):
         yield from self._ask(HostToBoard(connector_lock=False))
 
     @command("meter", "read")
-    def read_meter(self) -> dict:
-        # The board pushes a reading on every change of current and every second: the last one
-        # is exact at any event the board reports.
+    def read_meter(self) -> Generator:
+        # A reading taken now, by request: the last pushed one may be a second old. Its answer
+        # is published on meter.powermeter like any reading the board sends.
         self._check_link()
-        if self.last_reading is None:
-            raise CommandError(CommandErrorType.TIMEOUT, f"{self.id}: no meter reading yet")
-        return self.last_reading
+        answer = yield from self._read_power_meter()
+        return messages.meter_reading(answer.power_meter, self.config["meter_id"])
 
     def _set_duty(self, duty: int) -> None:
         self._check_link()
@@ -113,6 +123,43 @@ class SerialBoard(Module):
         if self.device.lost_reason is not None:
             raise CommandError(CommandErrorType.TIMEOUT,
                                f"{self.id}: board not answering ({self.device.lost_reason})")
+
+    def _read_power_meter(self) -> Generator:
+        """Ask the board for a reading; the answer, or CommandError (and the meter's
+        CommunicationFault) when none comes within ``command_timeout_s``."""
+        self.request_id = messages.next_request_id(self.request_id)
+        request = HostToBoard(read_power_meter=pb.ReadPowerMeter(request_id=self.request_id))
+        try:
+            answer = yield self.device.request(request, self.config["command_timeout_s"])
+        except DeviceError as exc:
+            self.meter_unanswered = f"meter not answering: {exc}"
+            self._sync_meter_fault(self.meter_unanswered)
+            raise CommandError(CommandErrorType.TIMEOUT, self.meter_unanswered) from None
+        if self.meter_unanswered is not None:
+            self.meter_unanswered = None
+            self.log("info", f"board at {self.config['port']}: meter answering again")
+            self._sync_meter_fault("")
+        return answer
+
+    def _probe_meter(self) -> Generator:
+        """After a read went unanswered: ask once more (the keep-alive loop starts this)."""
+        self._meter_probing = True
+        try:
+            yield from self._read_power_meter()
+        except CommandError:
+            pass  # still unanswered: the fault stays, the next keep-alive asks again
+        finally:
+            self._meter_probing = False
+
+    def _sync_meter_fault(self, message: str) -> None:
+        """The meter's CommunicationFault: raised while the board is lost or its meter does
+        not answer reads, cleared when neither holds."""
+        active = self.lost or self.meter_unanswered is not None
+        if active and not self.meter_fault:
+            self.raise_error("meter", LOST, message)
+        elif self.meter_fault and not active:
+            self.clear_error("meter", LOST)
+        self.meter_fault = active
 
     def _ask(self, request: HostToBoard) -> Generator:
         self._check_link()
@@ -196,8 +243,7 @@ class SerialBoard(Module):
             self.publish("lock", "locked", state == pb.LOCKED)
 
     def _on_power_meter(self, meter: pb.PowerMeter) -> None:
-        self.last_reading = messages.meter_reading(meter, self.config["meter_id"])
-        self.publish("meter", "powermeter", self.last_reading)
+        self.publish("meter", "powermeter", messages.meter_reading(meter, self.config["meter_id"]))
 
     # --- the link -------------------------------------------------------------------------------
     def _on_link(self, answering: bool, reason: str) -> None:
@@ -205,14 +251,14 @@ class SerialBoard(Module):
             if self.lost:
                 self.lost = False
                 self.clear_error("board", LOST)
-                self.clear_error("meter", LOST)
+                self._sync_meter_fault("")
             self._resend()
         elif not self.lost:
             self.lost = True
             message = f"board at {self.config['port']}: {reason}"
             self.log("error", message)
             self.raise_error("board", LOST, message)
-            self.raise_error("meter", LOST, message)
+            self._sync_meter_fault(message)
 
     def _resend(self) -> None:
         self.device.send(HostToBoard(set_number_of_phases=self.three_phases))

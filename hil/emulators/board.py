@@ -4,7 +4,8 @@ the same plug physics as the simulated world (``sim.hal.plug.Plug``).
 It behaves as a board does: keep-alives at 1 Hz with its capabilities, the pilot state on every
 change, contactor feedback after the relays' switching time, error flags, lock state and a power
 meter reading every second and on every change of current (before the feedback that explains
-it). It keeps its own safe state: when the host's keep-alives stop for ``host_timeout_s`` it
+it), and a fresh one whenever the host asks (``read_power_meter``, answered with its request
+id). It keeps its own safe state: when the host's keep-alives stop for ``host_timeout_s`` it
 stops the PWM and opens the contactors.
 
 The car's side of the plug is served on a TCP port (JSON lines, see ``hil/board/car_link.py``):
@@ -69,6 +70,8 @@ class BoardEmulator:
         self.refused = 0  # frames from the host refused
         self.host_heard: float | None = None
         self.hung = False  # a test makes the board fall silent
+        self.ignore_meter_reads = False  # a test makes the board leave read requests unanswered
+        self.meter_reads = 0  # read_power_meter requests received
         self.lock_position = False
         self._relay_target = False
         self._relay_moves = 0
@@ -218,6 +221,10 @@ class BoardEmulator:
             self._settle()
         elif kind == "connector_lock":
             self.env.process(self._move_lock(value))
+        elif kind == "read_power_meter":
+            self.meter_reads += 1
+            if not self.ignore_meter_reads:
+                self._send_meter(value.request_id)
         elif kind == "rcd_reset":
             if self.plug.rcd_reset():
                 self._flags.rcd_triggered = self._flags.rcd_dc = False
@@ -330,9 +337,11 @@ class BoardEmulator:
         if settled.measurement is not None:
             self._to_car({"measurement": settled.measurement})
 
-    def _send_meter(self) -> None:
+    def _send_meter(self, request_id: int = 0) -> None:
+        """A reading from the meter now: pushed (``request_id`` 0) or the answer to a request."""
         reading = self.plug.meter_reading(self.env.now, "board")
-        self._send(BoardToHost(power_meter=messages.power_meter(reading, int(self.env.now))))
+        self._send(BoardToHost(power_meter=messages.power_meter(reading, int(self.env.now),
+                                                                request_id)))
 
     def _send(self, message: BoardToHost) -> None:
         link = self._serial

@@ -21,7 +21,7 @@ from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from charger.framework.station import Station
 from charger.framework.wallclock import WallClockEnvironment
-from hil.emulators.board import BoardEmulator
+from hil.emulators.board import BoardEmulator, BoardSettings
 from hil.emulators.host import EmulatorHost
 from hil.emulators.pty import PtyPair
 from reports.recorder import Recorder, Row
@@ -106,13 +106,13 @@ class Bench:
 class EmulatedBoardRig:
     """A board emulator on a socat pty pair, the car's side on a loopback port."""
 
-    def __init__(self, tmp: Path, factor: float = 1.0):
+    def __init__(self, tmp: Path, factor: float = 1.0, settings: BoardSettings | None = None):
         self.port = str(tmp / "board-host")
         self.pair = PtyPair(self.port, tmp / "board-device").start()
         self.car_port = free_port()
         self.host = EmulatorHost(factor)
         self.emulator: BoardEmulator = self.host.add(BoardEmulator(
-            self.host.env, str(tmp / "board-device"), self.car_port))
+            self.host.env, str(tmp / "board-device"), self.car_port, settings))
         self.host.start_thread()
 
     @property

@@ -114,3 +114,72 @@ def test_the_car_channel_refuses_noise_line_by_line(noise):
     items = decoder.feed(noise) + decoder.feed(b'\n{"cmd": "hello"}\n')
     assert all(isinstance(i, dict | BadFrame) for i in items)
     assert items[-1] == {"cmd": "hello"}
+
+
+def _tag(field: int, wire_type: int) -> bytes:
+    """A protobuf field's key as a varint."""
+    key, out = (field << 3) | wire_type, bytearray()
+    while True:
+        byte, key = key & 0x7F, key >> 7
+        out.append(byte | (0x80 if key else 0))
+        if not key:
+            return bytes(out)
+
+
+def test_read_power_meter_has_the_documented_field_numbers():
+    request = HostToBoard(read_power_meter=pb.ReadPowerMeter(request_id=5))
+    # field 108, length-delimited, holding field 1 (varint) = 5
+    assert request.SerializeToString() == _tag(108, 2) + bytes([2]) + _tag(1, 0) + bytes([5])
+    answer = pb.PowerMeter(request_id=5)
+    assert answer.SerializeToString() == _tag(16, 0) + bytes([5])
+    # A pushed reading (id 0) carries no request_id at all: its frames are those of before.
+    assert _tag(16, 0) not in pb.PowerMeter(time_stamp=3, vrms_l1=230.0).SerializeToString()
+
+
+request_ids = st.integers(min_value=1, max_value=messages.MAX_REQUEST_ID)
+finite = st.floats(min_value=-1e4, max_value=1e4, width=32)
+readings = st.builds(
+    lambda v, i, wh, f: {"energy_wh_import": {"total": sum(wh), "L1": wh[0], "L2": wh[1],
+                                              "L3": wh[2]},
+                         "power_w": {"L1": v * i[0], "L2": v * i[1], "L3": v * i[2]},
+                         "current_a": {"L1": i[0], "L2": i[1], "L3": i[2]},
+                         "voltage_v": {"L1": v, "L2": v, "L3": v}, "frequency_hz": f},
+    finite, st.lists(finite, min_size=3, max_size=3),
+    st.lists(st.floats(min_value=0, max_value=1e9), min_size=3, max_size=3), finite)
+
+
+@given(request_ids, readings, st.integers(min_value=0, max_value=2**32 - 1))
+@settings(max_examples=200, deadline=None)
+def test_a_meter_read_and_its_answer_survive_the_wire(request_id, reading, time_stamp):
+    request = HostToBoard(read_power_meter=pb.ReadPowerMeter(request_id=request_id))
+    answer = BoardToHost(power_meter=messages.power_meter(reading, time_stamp, request_id))
+    wire = messages.frame(request) + messages.frame(answer)
+    payloads = [p for p in Deframer().feed(wire) if isinstance(p, bytes)]
+    assert messages.parse(payloads[0], HostToBoard) == request
+    parsed = messages.parse(payloads[1], BoardToHost)
+    assert parsed == answer
+    assert parsed.power_meter.request_id == request_id
+    assert parsed.power_meter.wh_import_total == reading["energy_wh_import"]["total"]
+
+
+@given(st.integers(min_value=0, max_value=messages.MAX_REQUEST_ID))
+def test_request_ids_count_up_and_never_reach_zero(previous):
+    following = messages.next_request_id(previous)
+    assert 1 <= following <= messages.MAX_REQUEST_ID
+    assert following == (previous + 1 if previous < messages.MAX_REQUEST_ID else 1)
+
+
+@given(request_ids, st.integers(min_value=0, max_value=messages.MAX_REQUEST_ID))
+def test_only_the_answer_with_its_id_answers_a_meter_read(request_id, other_id):
+    from hil.board.device import BoardDevice
+
+    device = BoardDevice(None, "board", "unused")
+    request = HostToBoard(read_power_meter=pb.ReadPowerMeter(request_id=request_id))
+
+    def reading(rid: int) -> BoardToHost:
+        return BoardToHost(power_meter=pb.PowerMeter(request_id=rid))
+
+    assert device._answers(request, reading(request_id))
+    assert device._answers(request, reading(other_id)) == (other_id == request_id)
+    assert not device._answers(request, reading(0))  # pushed by the board, maybe before it
+    assert not device._answers(request, BoardToHost(relay_state=True))
