@@ -30,6 +30,10 @@ class EnergyManager(Module):
         self.settle_until = 0.0
         self._recheck_pending = False
         self._solve_pending = False
+        self._force_solve = False
+        self._solve_timer = False
+        self._last_solve = -math.inf
+        self._plan_cap: dict[str, float] | None = None  # per planned EVSE, from the last solve
         self._need_check: float | None = None
         self.policy = POLICIES.get(self.config["policy"])
         # EVSE -> (departure time, need Wh, the car's own maximum current per phase)
@@ -119,11 +123,15 @@ class EnergyManager(Module):
         self._request_solve()
 
     # --- deciding ------------------------------------------------------------------------------
-    def _request_solve(self) -> None:
-        """Solve once at the end of this instant, however many changes it brings."""
+    def _request_solve(self, force: bool = False) -> None:
+        """Solve once at the end of this instant, however many changes it brings. Within
+        ``min_solve_interval_s`` of the last solve, the last plan's currents are shared again
+        inside the limits in force (cheap, at once) and the solve waits for the interval's end;
+        ``force`` (a period boundary) solves now."""
         if self.policy is None:
             self._optimise()
             return
+        self._force_solve |= force
         if not self._solve_pending:
             self._solve_pending = True
             self.start(self._solve_soon())
@@ -131,13 +139,26 @@ class EnergyManager(Module):
     def _solve_soon(self) -> Generator:
         yield self.env.timeout(0)
         self._solve_pending = False
-        self._optimise()
+        due = self._last_solve + float(self.config["min_solve_interval_s"])
+        if self._force_solve or self.env.now >= due or self._plan_cap is None:
+            self._force_solve = False
+            self._optimise()
+            return
+        self._optimise(replan=False)
+        if not self._solve_timer:
+            self._solve_timer = True
+            self.start(self._solve_when_due(due))
+
+    def _solve_when_due(self, when: float) -> Generator:
+        yield self.env.timeout(max(0.0, when - self.env.now))
+        self._solve_timer = False
+        self._request_solve()
 
     def _periods(self) -> Generator:
         period = float(self.config["period_s"])
         while True:
             yield self.env.timeout(period - math.fmod(self.env.now, period))
-            self._request_solve()
+            self._request_solve(force=True)
 
     def _import_cap_now(self) -> float | None:
         caps = [e["max_import_w"] for e in self.demand_response
@@ -159,16 +180,21 @@ class EnergyManager(Module):
                         np.vstack([tree.matrix, row]), np.append(tree.cap, room),
                         tree.max_a, tree.min_a, tree.phase_use)
 
-    def _targets(self) -> np.ndarray:
+    def _targets(self, replan: bool = True) -> np.ndarray:
         assert self.tree is not None
         live = self._live_tree()
         if self.policy is None:
             return share(live, self.demand)
+        if not replan and self._plan_cap is not None:  # the last plan, inside today's limits
+            cap = np.array([self._plan_cap.get(u, np.inf) for u in self.tree.evses])
+            return share(live, np.minimum(self._car_demand(), cap))
+        self._last_solve = self.env.now
         schedule = plan(self._problem(), self.policy, self.config["solver_time_limit_s"])
         self.publish("site", "schedule", {
             "policy": self.policy.name, "solved": schedule.solved, "reason": schedule.reason,
             "charging_a": float(schedule.now_a.sum())})
         if not schedule.solved:  # the fallback: water-filling inside every limit in force
+            self._plan_cap = {}
             return share(live, self._car_demand())
         # The plan's currents for now, through water-filling: inside every limit and minimum. A
         # period's average below an EVSE's minimum is charged at the minimum until the need is
@@ -178,13 +204,14 @@ class EnergyManager(Module):
         now = np.where((now > 1e-3) & (now < self.tree.min_a), self.tree.min_a, now)
         planned = np.array([u in self.plans for u in self.tree.evses])
         cap = np.where(planned, now + 1e-6, np.inf)
+        self._plan_cap = {u: float(c) for u, c in zip(self.tree.evses, cap) if c < np.inf}
         return share(live, np.minimum(self._car_demand(), cap))
 
-    def _optimise(self) -> None:
+    def _optimise(self, replan: bool = True) -> None:
         if self.tree is None or not len(self.tree.evses):
             return
         self._integrate()
-        target = dict(zip(self.tree.evses, (float(a) for a in self._targets())))
+        target = dict(zip(self.tree.evses, (float(a) for a in self._targets(replan))))
         new = dict(self.applied)
         demand = dict(zip(self.tree.evses, self.demand))
         for uuid, amps in target.items():
@@ -235,7 +262,7 @@ class EnergyManager(Module):
     def _recheck_at(self, when: float) -> Generator:
         yield self.env.timeout(max(0.0, when - self.env.now))
         self._recheck_pending = False
-        self._optimise()
+        self._optimise(replan=self._plan_cap is None)  # the raises of the plan in force
 
     # --- the optimiser's inputs ------------------------------------------------------------------
     def _integrate(self) -> None:

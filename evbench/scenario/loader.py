@@ -12,6 +12,7 @@ from charger.framework.yamlio import line_at, load_yaml
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.durations import DURATION_SCHEMA, parse_duration
 from evbench.scenario.expectations import COMMON_KEYS, EXPECTATIONS
+from evbench.scenario.fleet import load_fleet
 from evbench.scenario.invariants import INVARIANT_NAMES
 from evbench.scenario.model import CarSpec, Expectation, Scenario, Step
 from evbench.scenario.selectors import SELECTOR_SCHEMA, Selector, condition_problems
@@ -23,12 +24,13 @@ _STEP_KEYS = {"do", "at", "after", "when", "timeout", "connector", "id"}
 
 _SCENARIO_SCHEMA = {
     "type": "object",
-    "required": ["scenario", "station", "duration", "steps"],
+    "required": ["scenario", "duration"],  # and station and steps, or a fleet
     "additionalProperties": False,
     "properties": {
         "scenario": {"type": "string", "minLength": 1},
         "description": {"type": "string"},
         "station": {"type": "string", "minLength": 1},
+        "fleet": {"type": "object"},  # evbench.scenario.fleet checks it
         "seed": {"type": "integer", "minimum": 0},
         "duration": DURATION_SCHEMA,
         "sample_interval": DURATION_SCHEMA,
@@ -70,6 +72,8 @@ def load_scenario(path: str | Path, doc: Any = None) -> Scenario:
     if doc is None:
         doc = load_yaml(path)
     problems = document_problems(doc, _SCENARIO_SCHEMA, path)
+    if isinstance(doc, dict):
+        problems += _station_or_fleet(doc, path)
     if problems:
         raise ConfigError(problems)
     problems = []
@@ -81,8 +85,9 @@ def load_scenario(path: str | Path, doc: Any = None) -> Scenario:
             problems.append(Problem(path, line_at(doc, key_path), str(exc)))
             return 0.0
 
-    station = _readable_path(Path(path).parent / doc["station"])
-    if not station.is_file():
+    station = (_readable_path(Path(path).parent / doc["station"]) if "station" in doc
+               else Path(path))  # a fleet's station is in the scenario file
+    if "station" in doc and not station.is_file():
         problems.append(Problem(path, line_at(doc, ["station"]),
                                 f"station configuration {doc['station']!r} not found "
                                 f"(looked for {station})"))
@@ -124,8 +129,12 @@ def load_scenario(path: str | Path, doc: Any = None) -> Scenario:
                                     f"two cars on connector {connector}"))
         scenario.cars.append(CarSpec(connector, config, car))
 
+    if "fleet" in doc:
+        scenario.fleet, found = load_fleet(doc["fleet"], path, scenario.duration_s,
+                                           car_profiles())
+        problems += found
     ids: set[str] = set()
-    for index, step in enumerate(doc["steps"]):
+    for index, step in enumerate(doc.get("steps", [])):
         scenario.steps.append(_step(step, index, doc, path, duration, problems, ids))
     _check_step_times(scenario, problems)
     for index, spec in enumerate(doc.get("expect", [])):
@@ -141,6 +150,17 @@ def load_scenario(path: str | Path, doc: Any = None) -> Scenario:
     if problems:
         raise ConfigError(problems)
     return scenario
+
+
+def _station_or_fleet(doc: dict, path: str) -> list[Problem]:
+    """A scenario runs on a station file (with its steps) or on a fleet's site, not both."""
+    if "fleet" in doc:
+        if "station" in doc:
+            return [Problem(path, line_at(doc, ["fleet"]),
+                            "a fleet scenario describes its own station: drop 'station'")]
+        return []
+    return [Problem(path, getattr(doc, "line", None), f"{key!r} is a required property "
+                    "(or describe a 'fleet')") for key in ("station", "steps") if key not in doc]
 
 
 def _step(step: dict, index: int, doc: Any, path: str, duration, problems: list,

@@ -59,3 +59,5 @@ class Scenario:
     steps: list[Step] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     invariants_off: dict[str, str] = field(default_factory=dict)  # invariant -> written reason
+    fleet: Any = None  # evbench.scenario.fleet.Fleet: the station and cars come from it
+    fleet_steps: list[Step] = field(default_factory=list)  # its cars' steps, for one seed

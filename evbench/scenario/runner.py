@@ -17,6 +17,7 @@ from charger.framework.wallclock import WallClockEnvironment
 from evbench.assembly import assemble
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import judge
+from evbench.scenario.fleet import with_fleet
 from evbench.scenario.invariants import judge_invariants, wiring_of
 from evbench.scenario.limits import check_run_size
 from evbench.scenario.loader import load_scenario
@@ -45,6 +46,7 @@ class ScenarioRun:
         self.bus_url = bus_url
         self.progress = progress
         self.seed = scenario.seed if seed is None else seed
+        scenario = self.scenario = with_fleet(scenario, self.seed)
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry, rig)
         check_run_size(scenario, len(self.world.probes))
@@ -80,7 +82,9 @@ class ScenarioRun:
             self._announce_progress()
         try:
             self.sampler.start()
-            self.env.process(self._steps())
+            self.env.process(self._steps(self.scenario.steps))
+            if self.scenario.fleet_steps:  # the fleet's cars come and go on their own
+                self.env.process(self._steps(self.scenario.fleet_steps))
             self.env.process(self._deadline())
             self.env.run(until=self.finished)
             self.sampler.finish()
@@ -122,8 +126,8 @@ class ScenarioRun:
         yield self.env.timeout(self.scenario.duration_s)
         self._finish()
 
-    def _steps(self) -> Generator:
-        for step in self.scenario.steps:
+    def _steps(self, steps: list[Step]) -> Generator:
+        for step in steps:
             if step.at is not None:
                 if step.at < self.env.now:
                     self.recorder.record("log", SOURCE, "warning",

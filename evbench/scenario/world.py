@@ -24,6 +24,7 @@ from charger.framework.schema import CommandSpec, document_problems
 from charger.framework.yamlio import LineDict, line_at, load_yaml
 from evbench.scenario.actions import ACTIONS
 from evbench.scenario.expectations import EXPECTATIONS
+from evbench.scenario.fleet import Fleet, station_document
 from evbench.scenario.model import Scenario, Step
 from evbench.scenario.names import StationNames, station_names
 from evbench.scenario.selectors import ConnectorMap, Selector
@@ -59,7 +60,10 @@ def _connected(registry: ModuleRegistry, inst: ModuleInstance,
 def build_world(scenario: Scenario, registry: ModuleRegistry,
                 rig_path: str | Path | None = None) -> World:
     """``rig_path``: a bench rig file (hil/rig.py) whose parts replace the station's."""
-    station = parse_station(load_yaml(scenario.station_path), scenario.station_path)
+    if scenario.fleet is not None:
+        station = fleet_station(scenario.fleet, registry)
+    else:
+        station = parse_station(load_yaml(scenario.station_path), scenario.station_path)
     rig = None
     if rig_path is not None:
         from hil.rig import load_rig
@@ -284,6 +288,20 @@ def _free_id(station: StationConfig, wanted: str) -> str:
         n += 1
         candidate = f"{wanted}_{n}"
     return candidate
+
+
+def fleet_station(fleet: Fleet, registry: ModuleRegistry) -> StationConfig:
+    """The fleet's station; its energy manager's settings are checked against the manager's
+    manifest, on the line of the fleet's ``energy_manager``."""
+    manifest = registry.get("EnergyManager").manifest
+    problems = [Problem(fleet.path, fleet.energy_manager_line, f"fleet.energy_manager: "
+                        f"{p.reason}") for p in document_problems(
+        fleet.energy_manager, {"type": "object", "properties": manifest.config,
+                               "additionalProperties": False}, fleet.path)]
+    if problems:
+        raise ConfigError(problems)
+    doc = station_document(fleet)
+    return parse_station(doc, fleet.path)
 
 
 def _check_car(world: World, step: Step) -> list[str]:
