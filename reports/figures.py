@@ -36,6 +36,7 @@ from reports.model import (
     session_events,
 )
 from reports.sequence import MAX_MESSAGES, Message, lifelines, messages
+from reports.site import CarStay, car_stays, has_site
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Figures:
     sequence_times: list[float]
     downsampled: bool  # some line was cut to its min/max envelope
     markers: Markers
+    site: list[Figure] = field(default_factory=list)  # each car's need, energy and SoC
 
 
 # --- data helpers -----------------------------------------------------------------------------
@@ -455,7 +457,13 @@ def build_figures(result: RunResult) -> Figures:
     t_range = _time_range(result)
     frames = _per_connector(result.signals)
     figures, downsampled = [], False
+    site = has_site(result.events)
     for key, names in panels():
+        # A station without a simulated site publishes no PV, base load or price: its panels
+        # would be lines at the signals' initial 0.
+        names = [n for n in names if site or not _site_only(n)]
+        if not names:
+            continue
         figure, cut = _signal_panel(key, names, frames, t_range)
         downsampled |= cut
         figures.append(figure)
@@ -463,4 +471,52 @@ def build_figures(result: RunResult) -> Figures:
     downsampled |= cut
     for figure in (*figures, *tree):
         _decorate(figure.layout, figure.data, markers)
-    return Figures(figures, tree, sequence, times, downsampled, markers)
+    return Figures(figures, tree, sequence, times, downsampled, markers,
+                   site_figures(car_stays(result.events, result.signals)))
+
+
+def _site_only(name: str) -> bool:
+    signal = SIGNAL_BY_NAME[name]
+    return signal.source == "grid" and signal.var == "site"
+
+
+# --- the site's cars ----------------------------------------------------------------------------
+def site_figures(stays: list[CarStay]) -> list[Figure]:
+    """Per car (in the order of arrival): its need against the energy it had at its departure,
+    and its state of charge on arrival and at departure."""
+    if not stays:
+        return []
+    labels = [_text(f"c{s.connector} @{s.arrival_s:.0f} s") for s in stays]
+    hover = [_text(f"connector {s.connector}, {s.arrival_s:.0f} s to "
+                   + ("the end" if s.departure_s is None else f"{s.departure_s:.0f} s"))
+             for s in stays]
+    base = {"type": "bar", "x": labels, "hovertext": hover}
+    need = [None if s.need_kwh is None else round(s.need_kwh, 3) for s in stays]
+    energy = [round(s.energy_kwh, 3) for s in stays]
+    unmet = [round(s.unmet_kwh, 3) if s.departure_s is not None else None for s in stays]
+    layout = _bars_layout("Energy at departure against each car's need", "[kWh]")
+    energy_figure = Figure("site-energy", layout["title"]["text"], [
+        {**base, "name": "need", "y": need, "marker": {"color": "#d0d7de"}},
+        {**base, "name": "energy at departure", "y": energy, "marker": {"color": "#1f77b4"}},
+        {**base, "name": "unmet", "y": unmet, "marker": {"color": FAIL_COLOR}},
+    ], layout, linked=False)
+    soc = _bars_layout("State of charge on arrival and at departure", "[%]")
+    soc_figure = Figure("site-soc", soc["title"]["text"], [
+        {**base, "name": "on arrival", "y": _numbers(np.array([s.soc_arrival_pct
+                                                               for s in stays]), 2),
+         "marker": {"color": "#d0d7de"}},
+        {**base, "name": "at departure", "y": _numbers(np.array([s.soc_departure_pct
+                                                                 for s in stays]), 2),
+         "marker": {"color": "#2ca02c"}},
+    ], soc, linked=False)
+    return [energy_figure, soc_figure]
+
+
+def _bars_layout(title: str, y_title: str) -> dict:
+    return {"title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 14}},
+            "height": 280, "barmode": "group", "bargap": 0.15,
+            "margin": {"l": 80, "r": 210, "t": 36, "b": 60, "autoexpand": False},
+            "xaxis": {"type": "category", "tickangle": -45, "automargin": False},
+            "yaxis": {"title": {"text": y_title}, "fixedrange": True},
+            "legend": {"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top"},
+            "showlegend": True}

@@ -30,6 +30,7 @@ from reports.model import (
     session_events,
 )
 from reports.sequence import MAX_MESSAGES, MESSAGE_SOURCES
+from reports.site import site_kpis
 from reports.units import format_duration, format_energy, format_time_s
 
 DEFAULT_MAX_EVENT_ROWS = 5000
@@ -322,7 +323,7 @@ def _scripts(figures: Figures, result: RunResult) -> str:
     """The figure data, plotly.js and the page's plot script (only when there is a plot to
     draw), then the event table's filter."""
     scripts = ""
-    specs = [f.spec() for f in (*figures.signals, *figures.tree)]
+    specs = [f.spec() for f in (*figures.signals, *figures.tree, *figures.site)]
     if figures.sequence is not None:
         specs.append(figures.sequence.spec())
     if specs:
@@ -341,6 +342,31 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
+_KPI_ROWS = (  # summary.json's site block, as the page names it
+    ("cars", "cars (stays)", ""), ("energy_delivered_kwh", "energy delivered", "kWh"),
+    ("energy_needed_kwh", "energy needed (cars that left)", "kWh"),
+    ("unmet_energy_kwh", "unmet energy at departure", "kWh"),
+    ("cars_unmet", "cars that left short of their need", ""), ("cost", "cost of import", ""),
+    ("peak_import_kw", "peak import", "kW"), ("fairness", "fairness (Jain's index)", ""),
+    ("limit_violations", "limit violations (samples)", ""))
+
+
+def _site(kpis: dict | None, figures: Figures) -> str:
+    if kpis is None:
+        return ""
+    rows = [f"<tr><td>{escape(label)}</td><td class=\"num\">"
+            + ("–" if kpis[key] is None else escape(f"{kpis[key]:,}" + (f" {unit}" if unit
+                                                                         else "")))
+            + "</td></tr>" for key, label, unit in _KPI_ROWS]
+    table = _table([("KPI", ""), ("value", "num")], rows)
+    note = ('<p class="note">From the timeline and the signals (docs/energy.md): each car from '
+            "its plug-in, plan and unplug steps, energy from its connector's meter, cost from "
+            "the import at the connection point and the price, limit violations from the sums "
+            "of the currents below each node of the energy tree against its limit.</p>")
+    return (f'<section id="site"><h2>Site</h2>{note}{table}'
+            f"{_plot_divs(figures.site)}</section>")
+
+
 def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS) -> str:
     """The complete report page."""
     figures = build_figures(result)
@@ -351,6 +377,9 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
     nav_items = [("expectations", "Expectations")]
     if any(e.kind.startswith("invariant") for e in result.expectations):
         nav_items.append(("invariants", "Safety invariants"))
+    kpis = site_kpis(result.events, result.signals)
+    if kpis is not None:
+        nav_items.append(("site", "Site"))
     nav_items.append(("plots", "Signals"))
     if figures.tree:
         nav_items.append(("energy-tree", "Energy tree"))
@@ -375,6 +404,7 @@ def render_html(result: RunResult, max_event_rows: int = DEFAULT_MAX_EVENT_ROWS)
             nav,
             _expectations(named),
             _invariants(named),
+            _site(kpis, figures),
             _plots(figures),
             sequence,
             _session_events(result.events),

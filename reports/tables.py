@@ -27,6 +27,7 @@ from reports.model import (
     RunResult,
     named_expectations,
 )
+from reports.site import site_kpis
 
 SUMMARY_FORMAT_VERSION = 1
 
@@ -119,6 +120,9 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
             "switched_off": {n.name: n.result.detail for n in named
                              if n.result.kind == "invariant-off"},
         },
+        # The site's KPIs (reports.site), when cars came and went by steps or there is an
+        # energy tree; null otherwise.
+        "site": site_kpis(result.events, result.signals),
         "counts": {
             "events": events,
             "samples": samples,

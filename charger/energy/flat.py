@@ -65,6 +65,24 @@ class FlatTree:
         min_a = np.array([table[u].min_current_a for u in evses])
         return cls(evses, nodes, tuple(rows), matrix, np.array(caps), max_a, min_a, phase_use)
 
+    def with_limits(self, table: dict[str, NodeEntry]) -> FlatTree | None:
+        """The same tree with its nodes' limits from ``table`` (same shape: only limits moved);
+        None when a limit appeared or vanished (an infinite one: a row more or less)."""
+        caps = self.cap.copy()
+        for r, (uuid, phase) in enumerate(self.rows):
+            node = table[uuid]
+            cap = node.limit_a[PHASES.index(phase)] if node.phases == 3 else min(node.limit_a)
+            if not np.isfinite(cap):
+                return None
+            caps[r] = max(0.0, cap)
+        finite = sum(1 for u in self.nodes
+                     for a in (table[u].limit_a if table[u].phases == 3
+                               else (min(table[u].limit_a),)) if np.isfinite(a))
+        if finite != len(self.rows):
+            return None
+        return FlatTree(self.evses, self.nodes, self.rows, self.matrix, caps, self.max_a,
+                        self.min_a, self.phase_use)
+
     def node_rows(self, uuid: str) -> list[int]:
         return [i for i, (node, _) in enumerate(self.rows) if node == uuid]
 

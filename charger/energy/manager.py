@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,14 +31,16 @@ class EnergyManager(Module):
         self.settle_until = 0.0
         self._recheck_pending = False
         self._solve_pending = False
-        self._force_solve = False
+        self._reshare_pending = False
         self._solve_timer = False
+        self._dirty = False  # something happened that the plan in force did not know of
         self._last_solve = -math.inf
-        self._plan_cap: dict[str, float] | None = None  # per planned EVSE, from the last solve
+        self._schedule: dict[str, np.ndarray] | None = None  # the last plan, per EVSE
         self._need_check: float | None = None
         self.policy = POLICIES.get(self.config["policy"])
-        # EVSE -> (departure time, need Wh, the car's own maximum current per phase)
-        self.plans: dict[str, tuple[float, float, float]] = {}
+        # EVSE -> (departure time, need Wh, the car's own maximum current per phase, the
+        # phases it draws on)
+        self.plans: dict[str, tuple[float, float, float, int]] = {}
         self.delivered_wh: dict[str, float] = {}  # estimated since its plan was set
         self._integrated_at = 0.0
         self.forecast: dict | None = None
@@ -48,8 +51,10 @@ class EnergyManager(Module):
         for wire in (self.recall() or {}).get("entries", []):  # after a restart of the process
             entry = NodeEntry.from_wire(wire)
             self.entries[entry.uuid] = entry
+        self.demand_index: dict[str, int] = {}
         if self.entries:
             self.tree = FlatTree.from_entries(self.entries.values())
+            self.demand_index = {u: i for i, u in enumerate(self.tree.evses)}
             self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
         self.root.subscribe("energy_flow_request", self._on_request)
         grid = self.optional("grid")
@@ -69,10 +74,11 @@ class EnergyManager(Module):
 
     @command("site", "set_car_plan")
     def set_car_plan(self, evse: str, departure_in_s: float, energy_wh: float,
-                     max_current_a: float | None) -> None:
+                     max_current_a: float | None, phases: int | None = None) -> None:
         self._integrate()
         car_max = math.inf if max_current_a is None else float(max_current_a)
-        self.plans[evse] = (self.env.now + departure_in_s, energy_wh, car_max)
+        self.plans[evse] = (self.env.now + departure_in_s, energy_wh, car_max,
+                            3 if phases is None else int(phases))
         self.delivered_wh[evse] = 0.0
         self._request_solve()
 
@@ -81,6 +87,7 @@ class EnergyManager(Module):
         self._integrate()
         request = EnergyRequest.from_wire(wire)
         reshaped = remember = False
+        limits: list[NodeEntry] = []  # nodes whose limit alone changed
         for entry in (request.entry(None, "L1"), *request.changed):
             if entry.is_evse:  # it published again: send its limit again, changed or not
                 self.resend.add(entry.uuid)
@@ -89,17 +96,35 @@ class EnergyManager(Module):
                 continue
             self.entries[entry.uuid] = entry
             remember |= old is None or old.parent != entry.parent
-            if old is None or not entry.is_evse or old.limit_a != entry.limit_a \
+            if old is not None and not entry.is_evse and old.limit_a != entry.limit_a \
+                    and old == replace(entry, limit_a=old.limit_a):
+                limits.append(entry)
+            elif old is None or not entry.is_evse or old.limit_a != entry.limit_a \
                     or old.phases != entry.phases or old.parent != entry.parent \
                     or old.min_current_a != entry.min_current_a:
                 reshaped = True
+        if limits and not reshaped and self.tree is not None:
+            # A grid connection follows the site's load: new limits, the same tree.
+            tree = self.tree.with_limits(self.entries)
+            reshaped = tree is None
+            if tree is not None:
+                self.tree = tree
+                self._publish_site_limits()
         if reshaped or self.tree is None:
             self.tree = FlatTree.from_entries(self.entries.values())
             self._publish_site_limits()
+            self.demand_index = {u: i for i, u in enumerate(self.tree.evses)}
+            self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
+        else:
+            for entry in (request.entry(None, "L1"), *request.changed):  # the EVSEs that changed
+                if entry.is_evse:
+                    self.demand[self.demand_index[entry.uuid]] = entry.demand_a
         if remember:  # the tree's shape, for a restart of this process
             self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
-        self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
-        self._request_solve()
+        if reshaped:
+            self._request_solve()
+        else:
+            self._request_reshare()
 
     def _on_forecast(self, value: dict) -> None:
         self.forecast = value
@@ -123,25 +148,51 @@ class EnergyManager(Module):
         self._request_solve()
 
     # --- deciding ------------------------------------------------------------------------------
+    @property
+    def _throttled(self) -> bool:
+        return self.policy is not None and self.config["min_solve_interval_s"] > 0
+
     def _request_solve(self, force: bool = False) -> None:
-        """Solve once at the end of this instant, however many changes it brings. Within
-        ``min_solve_interval_s`` of the last solve, the last plan's currents are shared again
-        inside the limits in force (cheap, at once) and the solve waits for the interval's end;
-        ``force`` (a period boundary) solves now."""
+        """Solve once at the end of this instant, however many changes it brings.
+
+        With ``min_solve_interval_s`` a solve waits until that long after the last one; until
+        then (and for changes that do not need one: demands, limits, a period boundary) the
+        plan in force is followed: its currents for the present period, shared again inside
+        the limits in force. ``force``: a period boundary."""
         if self.policy is None:
             self._optimise()
             return
-        self._force_solve |= force
+        if self._throttled and force:  # the plan's next period, or the solve it waited for
+            if self._dirty:
+                self._request_solve()
+            else:
+                self._request_reshare()
+            return
+        self._dirty = True
         if not self._solve_pending:
             self._solve_pending = True
             self.start(self._solve_soon())
+
+    def _request_reshare(self) -> None:
+        """Follow the plan in force again at the end of this instant (a solve when there is
+        none, or no throttling)."""
+        if not self._throttled or self._schedule is None:
+            self._request_solve()
+        elif not self._reshare_pending:
+            self._reshare_pending = True
+            self.start(self._reshare_soon())
+
+    def _reshare_soon(self) -> Generator:
+        yield self.env.timeout(0)
+        self._reshare_pending = False
+        if not self._solve_pending:  # a solve at this instant shares anyway
+            self._optimise(replan=False)
 
     def _solve_soon(self) -> Generator:
         yield self.env.timeout(0)
         self._solve_pending = False
         due = self._last_solve + float(self.config["min_solve_interval_s"])
-        if self._force_solve or self.env.now >= due or self._plan_cap is None:
-            self._force_solve = False
+        if self.env.now >= due or self._schedule is None:
             self._optimise()
             return
         self._optimise(replan=False)
@@ -152,7 +203,8 @@ class EnergyManager(Module):
     def _solve_when_due(self, when: float) -> Generator:
         yield self.env.timeout(max(0.0, when - self.env.now))
         self._solve_timer = False
-        self._request_solve()
+        if self._dirty:
+            self._request_solve()
 
     def _periods(self) -> Generator:
         period = float(self.config["period_s"])
@@ -185,27 +237,36 @@ class EnergyManager(Module):
         live = self._live_tree()
         if self.policy is None:
             return share(live, self.demand)
-        if not replan and self._plan_cap is not None:  # the last plan, inside today's limits
-            cap = np.array([self._plan_cap.get(u, np.inf) for u in self.tree.evses])
-            return share(live, np.minimum(self._car_demand(), cap))
+        if replan or self._schedule is None:
+            self._solve()
+        assert self._schedule is not None
+        # The plan's currents for now, through water-filling: inside every limit and minimum. A
+        # period's average below an EVSE's minimum is charged at the minimum until the need is
+        # met (a re-solve then stops it), rather than never. A car with no plan (nothing known
+        # of its departure) is not held back: it shares what the planned cars leave; after a
+        # solver failure nobody is (water-filling decides).
+        period = float(self.config["period_s"])
+        column = int((self.env.now - self._last_solve + 1e-9) // period)
+        min_a = dict(zip(self.tree.evses, self.tree.min_a.tolist()))
+        cap = np.full(len(self.tree.evses), np.inf)
+        for i, uuid in enumerate(self.tree.evses):
+            row = self._schedule.get(uuid)
+            if row is None or uuid not in self.plans:
+                continue
+            now = float(row[min(column, len(row) - 1)])
+            cap[i] = (min_a[uuid] if 1e-3 < now < min_a[uuid] else now) + 1e-6
+        return share(live, np.minimum(self._car_demand(), cap))
+
+    def _solve(self) -> None:
+        assert self.tree is not None and self.policy is not None
         self._last_solve = self.env.now
+        self._dirty = False
         schedule = plan(self._problem(), self.policy, self.config["solver_time_limit_s"])
         self.publish("site", "schedule", {
             "policy": self.policy.name, "solved": schedule.solved, "reason": schedule.reason,
             "charging_a": float(schedule.now_a.sum())})
-        if not schedule.solved:  # the fallback: water-filling inside every limit in force
-            self._plan_cap = {}
-            return share(live, self._car_demand())
-        # The plan's currents for now, through water-filling: inside every limit and minimum. A
-        # period's average below an EVSE's minimum is charged at the minimum until the need is
-        # met (a re-solve then stops it), rather than never. A car with no plan (nothing known
-        # of its departure) is not held back: it shares what the planned cars leave.
-        now = schedule.now_a
-        now = np.where((now > 1e-3) & (now < self.tree.min_a), self.tree.min_a, now)
-        planned = np.array([u in self.plans for u in self.tree.evses])
-        cap = np.where(planned, now + 1e-6, np.inf)
-        self._plan_cap = {u: float(c) for u, c in zip(self.tree.evses, cap) if c < np.inf}
-        return share(live, np.minimum(self._car_demand(), cap))
+        self._schedule = (dict(zip(self.tree.evses, schedule.current_a)) if schedule.solved
+                          else {})
 
     def _optimise(self, replan: bool = True) -> None:
         if self.tree is None or not len(self.tree.evses):
@@ -242,9 +303,9 @@ class EnergyManager(Module):
         """Re-solve when the first planned car will have got its need at its present offer,
         so that it stops there and its share goes to the others."""
         assert self.tree is not None
-        power = dict(zip(self.tree.evses, watts_per_amp(self.tree, self.config["voltage_v"])))
+        power = self._power()
         finishes = []
-        for uuid, (_, need_wh, car_max) in self.plans.items():
+        for uuid, (_, need_wh, car_max, _phases) in self.plans.items():
             watts = min(self.applied.get(uuid, 0.0), car_max) * power.get(uuid, 0.0)
             left = need_wh - self.delivered_wh.get(uuid, 0.0)
             if watts > 0 and left > 0:
@@ -262,7 +323,8 @@ class EnergyManager(Module):
     def _recheck_at(self, when: float) -> Generator:
         yield self.env.timeout(max(0.0, when - self.env.now))
         self._recheck_pending = False
-        self._optimise(replan=self._plan_cap is None)  # the raises of the plan in force
+        # The raises of the plan in force (throttled), else of a new solve.
+        self._optimise(replan=not self._throttled or self._schedule is None)
 
     # --- the optimiser's inputs ------------------------------------------------------------------
     def _integrate(self) -> None:
@@ -272,7 +334,7 @@ class EnergyManager(Module):
         self._integrated_at = self.env.now
         if hours <= 0 or self.tree is None:
             return
-        power = dict(zip(self.tree.evses, watts_per_amp(self.tree, self.config["voltage_v"])))
+        power = self._power()
         for uuid in self.delivered_wh:
             amps = min(self.applied.get(uuid, 0.0), self.plans[uuid][2])
             self.delivered_wh[uuid] += amps * power.get(uuid, 0.0) * hours
@@ -287,11 +349,23 @@ class EnergyManager(Module):
         demand = self._car_demand()
         for i, uuid in enumerate(self.tree.evses):
             if uuid in self.plans:
-                leaves, wh, _ = self.plans[uuid]
+                leaves, wh, _, _ = self.plans[uuid]
                 departure[i] = max(1, int(math.ceil((leaves - now) / period)))
                 need[i] = max(0.0, wh - self.delivered_wh.get(uuid, 0.0))
         return Problem(self.tree, demand, departure, need,
-                       self._forecast(now, period, periods), self.config["voltage_v"])
+                       self._forecast(now, period, periods), self.config["voltage_v"],
+                       car_phases=self._car_phases())
+
+    def _car_phases(self) -> np.ndarray:
+        assert self.tree is not None
+        return np.array([self.plans[u][3] if u in self.plans else 3 for u in self.tree.evses])
+
+    def _power(self) -> dict[str, float]:
+        """W per A of each EVSE with the phases its car draws on."""
+        assert self.tree is not None
+        watts = np.minimum(self.tree.phase_use.sum(axis=1), self._car_phases()) \
+            * self.config["voltage_v"]
+        return dict(zip(self.tree.evses, watts.tolist()))
 
     def _car_demand(self) -> np.ndarray:
         """Each EVSE's demand, no more than its car's own maximum where the plan gives one."""

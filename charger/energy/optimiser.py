@@ -94,6 +94,15 @@ class Problem:
     voltage_v: float = 230.0
     arrival_period: np.ndarray | None = None  # a known future arrival (default: here now)
     row_cap: np.ndarray | None = None  # rows x periods, when limits change over the horizon
+    car_phases: np.ndarray | None = None  # the phases each EVSE's car draws on (default: all)
+
+    @property
+    def power(self) -> np.ndarray:
+        """W per A of each EVSE: its phases, or fewer when its car draws on fewer."""
+        power = watts_per_amp(self.tree, self.voltage_v)
+        if self.car_phases is None:
+            return power
+        return np.minimum(self.tree.phase_use.sum(axis=1), self.car_phases) * self.voltage_v
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ def solve(problem: Problem, policy: Policy, time_limit_s: float | None = None) -
     cars, times = np.nonzero(stay)  # one LP column per EVSE and period of its stay
     m = len(cars)
     upper = np.minimum(problem.demand_a, tree.max_a)[cars]
-    power = watts_per_amp(tree, problem.voltage_v)  # W per A, per EVSE
+    power = problem.power  # W per A, per EVSE
     kwh = power[cars] * dt * WH_PER_WS / 1000.0  # kWh per A over one period, per column
     # Column layout: r (m) | g (periods) | peak | fair
     g0, peak_col, fair_col = m, m + periods, m + periods + 1
@@ -259,7 +268,7 @@ def plan(problem: Problem, policy: Policy | None, time_limit_s: float | None = N
 def evaluate(problem: Problem, current_a: np.ndarray) -> dict[str, float]:
     """What a schedule means for the site: energy delivered and unmet, cost, peak import."""
     fc = problem.forecast
-    power = watts_per_amp(problem.tree, problem.voltage_v)
+    power = problem.power
     charging_w = (current_a * power[:, None]).sum(axis=0)
     net_w = charging_w + fc.base_load_w - fc.pv_w
     import_w = np.maximum(net_w, 0.0)
@@ -282,7 +291,7 @@ def water_filling_schedule(problem: Problem) -> np.ndarray:
     arrival = (np.zeros(n, dtype=int) if problem.arrival_period is None
                else problem.arrival_period.astype(int))
     need = problem.energy_wh.copy()
-    wh_per_a = watts_per_amp(tree, problem.voltage_v) * fc.period_s * WH_PER_WS
+    wh_per_a = problem.power * fc.period_s * WH_PER_WS
     current = np.zeros((n, periods))
     for t in range(periods):
         here = (problem.demand_a > 0) & (arrival <= t) & (t < problem.departure_period) \

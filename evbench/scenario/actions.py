@@ -102,7 +102,7 @@ def _car_plan(world: World, step: Step) -> Command:
         "evse": world.connectors.evse[step.connector],
         "departure_in_s": float(step.args["departure_in_s"]),
         "energy_wh": float(step.args["energy_kwh"]) * 1000.0,
-        "max_current_a": step.args.get("max_current_a")}
+        "max_current_a": step.args.get("max_current_a"), "phases": step.args.get("phases")}
 
 
 def csms_command(world: World, step: Step) -> Command:
@@ -173,11 +173,12 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
                          duration_s="duration_s", max_import_kw="max_import_kw")),
     Action("car_plan", {"departure_in_s": {"type": "number", "minimum": 0},
                         "energy_kwh": {"type": "number", "minimum": 0},
-                        "max_current_a": {"type": "number", "minimum": 0}},
+                        "max_current_a": {"type": "number", "minimum": 0},
+                        "phases": {"enum": [1, 2, 3]}},
            ("departure_in_s", "energy_kwh"),
            "tell the energy manager when the car on the connector leaves, how much it still "
-           "needs and (optional `max_current_a`) the most it draws per phase; the optimiser "
-           "schedules by it", "energy", _car_plan),
+           "needs and (optional `max_current_a`, `phases`) the most it draws per phase and on "
+           "how many phases; the optimiser schedules by it", "energy", _car_plan),
     Action("charger_pause", {}, (),
            "the charger pauses (basic charging: PWM off; HLC: no current, the car told by its "
            "limits and, on ISO 15118-2, a ReNegotiation)", "evse",

@@ -18,6 +18,7 @@ from evbench.scenario.model import Expectation
 from evbench.scenario.selectors import SELECTOR_SCHEMA, ConnectorMap, Evidence, Selector
 from reports.model import ExpectationResult
 from reports.recorder import Row
+from reports.site import KPI_KEYS as SITE_KPIS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,6 +163,24 @@ def _judge_final(spec: dict, evidence: Evidence, energy: dict[int, float]) -> Ve
     return _in_bounds(spec, float(values.iloc[-1]), column)
 
 
+def _judge_site(spec: dict, evidence: Evidence, energy: dict[int, float]) -> Verdict:
+    import pandas as pd
+
+    from reports.site import site_kpis
+
+    wanted = ("step", "var")  # the steps, the tree's limits and the session events
+    rows = [(r.t, r.source, r.kind, r.name, r.value) for r in evidence.rows
+            if r.kind in wanted and (r.kind == "step" or r.name in ("site_limits",
+                                                                     "session_event", "site"))]
+    events = pd.DataFrame(rows, columns=["t", "source", "kind", "name", "value"])
+    kpis = site_kpis(events, evidence.signals)
+    key = spec["site"]
+    value = None if kpis is None else kpis.get(key)
+    if value is None:
+        return False, f"the run has no {key} (no cars came by steps, no energy tree)", None
+    return _in_bounds(spec, float(value), key)
+
+
 _SIGNAL = {"type": "string"}  # checked by the loader, which names the signals it knows
 
 EXPECTATIONS: dict[str, ExpectationKind] = {kind.name: kind for kind in (
@@ -214,6 +233,12 @@ EXPECTATIONS: dict[str, ExpectationKind] = {kind.name: kind for kind in (
         "`final: NAME`, `min`/`max`",
         lambda s: f"final {s['final']}{_where(s)} {_bounds_text(s)}", _judge_final,
         bounds=True, signal_key="final"),
+    ExpectationKind(
+        "site", {"site": {"enum": list(SITE_KPIS)}, **_RANGE}, ("site",),
+        "a site KPI of the run (docs/energy.md: unmet energy, cost, peak import, fairness, "
+        "limit violations, ...) is in bounds",
+        "`site: KPI`, `min`/`max`",
+        lambda s: f"site {s['site']} {_bounds_text(s)}", _judge_site, bounds=True),
 )}
 COMMON_KEYS = {"name": {"type": "string"}, "connector": {"type": "integer", "minimum": 1}}
 

@@ -131,6 +131,7 @@ class Visit:
     arrival_s: float
     departure_s: float  # may be after the end of the run: the car is still there at the end
     max_current_a: float  # the car's own limit per phase
+    phases: int  # the phases the car draws on
 
 
 def load_fleet(block: Any, path: str, duration_s: float, profiles: dict[str, dict]
@@ -220,11 +221,11 @@ def load_fleet(block: Any, path: str, duration_s: float, profiles: dict[str, dic
         energy_kwh=distribution("energy_kwh", False), soc_pct=distribution("soc_pct", False))
     if fleet.metering_s <= 0 and "metering" in block:
         problems.append(Problem(path, where("metering"), "metering must be greater than 0"))
-    for key, dist in (("arrival", fleet.arrival), ("departure", fleet.departure)):
-        low = dist.a if dist.kind != "normal" else dist.a - 3 * dist.b
-        if low > duration_s:
-            problems.append(Problem(path, where("cars", key), f"cars.{key}: every car would "
-                                    f"come after the end of the run ({duration_s:g} s)"))
+    arrival = fleet.arrival
+    earliest = arrival.a if arrival.kind != "normal" else arrival.a - 3 * arrival.b
+    if earliest >= duration_s:
+        problems.append(Problem(path, where("cars", "arrival"), "cars.arrival: the cars would "
+                                f"come after the end of the run ({duration_s:g} s)"))
     return (None if problems else fleet), problems
 
 
@@ -256,7 +257,8 @@ def population(fleet: Fleet, seed: int, duration_s: float,
         visits.append(Visit(i + 1, names[chosen[i]], round(float(soc[i]), 2),
                             round(math.ceil(target * 100.0) / 100.0, 2), need_kwh,
                             float(arrival[i]), float(departure[i]),
-                            min(float(profile["max_current_a"]), fleet.max_current_a)))
+                            min(float(profile["max_current_a"]), fleet.max_current_a),
+                            int(profile.get("phases", 3))))
     return visits
 
 
@@ -325,7 +327,7 @@ def cars_and_steps(fleet: Fleet, visits: list[Visit], duration_s: float, bms_int
         timed.append((v.arrival_s, 0, v.connector, "plug_in", {}))
         timed.append((v.arrival_s, 1, v.connector, "car_plan", {
             "departure_in_s": v.departure_s - v.arrival_s, "energy_kwh": v.need_kwh,
-            "max_current_a": v.max_current_a}))
+            "max_current_a": v.max_current_a, "phases": v.phases}))
         if v.departure_s < duration_s:
             timed.append((v.departure_s, 2, v.connector, "unplug", {}))
     timed.sort(key=lambda e: e[:3])

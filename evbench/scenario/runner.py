@@ -35,13 +35,14 @@ OBSERVATION_LAG_S = 0.02  # wall s: a message's way to the recorder from another
 class ScenarioRun:
     """One run of a scenario: in-process on virtual time (default), or distributed, with every
     module in its own OS process on an MQTT bus (``bus_url``) on the wall clock (``factor`` wall
-    seconds per simulated second)."""
+    seconds per simulated second). ``max_rows`` replaces the recording caps (a benchmark's
+    larger run)."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None,
                  registry: ModuleRegistry | None = None, bus_url: str | None = None,
                  factor: float = 1.0, log_dir: Path | None = None,
                  progress: Callable[[str], None] | None = None, state_dir: Path | None = None,
-                 rig: Path | None = None):
+                 rig: Path | None = None, max_rows: int | None = None):
         self.scenario = scenario
         self.bus_url = bus_url
         self.progress = progress
@@ -49,7 +50,7 @@ class ScenarioRun:
         scenario = self.scenario = with_fleet(scenario, self.seed)
         self.registry = registry or ModuleRegistry(SchemaRegistry())
         self.world: World = build_world(scenario, self.registry, rig)
-        check_run_size(scenario, len(self.world.probes))
+        check_run_size(scenario, len(self.world.probes), max_rows)
         self.world.station.state_dir = state_dir
         self.assembly = assemble(
             self.world.station, self.registry, seed=self.seed, bus_url=bus_url, factor=factor,
@@ -57,10 +58,11 @@ class ScenarioRun:
             on_event=self._record_manager_event)
         self.env: simpy.Environment = self.assembly.env
         self.bus: Bus = self.assembly.bus
-        self.recorder = Recorder(self.env)
+        self.recorder = Recorder(self.env, max_rows)
         self.assembly.tap(self.recorder.record)
         self.sampler = SignalSampler(self.env, self.bus, self.world.probes,
-                                     self.world.grid_supply, scenario.sample_interval_s)
+                                     self.world.grid_supply, scenario.sample_interval_s,
+                                     max_rows)
         self.finished = self.env.event()
         for limit in (self.recorder.limit, self.sampler.limit):  # a full record ends the run
             limit.reached.callbacks.append(self._finish)

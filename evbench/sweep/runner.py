@@ -3,6 +3,7 @@ and may run anywhere (a local process, a Dask worker)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,10 @@ def run_one(scenario: str, overrides: tuple[tuple[str, Any], ...], seed: int, in
             "output": str(run_dir)}
 
 
+# The site's KPIs (reports.site) as columns; NaN for a run without cars or an energy tree.
+SITE_METRICS = ("cost", "unmet_energy_kwh", "peak_import_kw", "fairness", "limit_violations")
+
+
 def metrics(result) -> dict[str, float]:
     """What the results table records of each run besides its verdict."""
     signals = result.signals
@@ -46,8 +51,13 @@ def metrics(result) -> dict[str, float]:
     if signals is not None and len(signals):
         peak_kw = float(signals.groupby("t")["power_w"].sum().max()) / 1000.0
     failed = [e for e in result.expectations if not e.passed]
+    from reports.site import site_kpis
+
+    site = site_kpis(result.events, signals) or {}
+    kpis = {key: (math.nan if site.get(key) is None else float(site[key]))
+            for key in SITE_METRICS}
     return {"energy_kwh": round(sum(result.energy_wh.values()) / 1000.0, 4),
-            "peak_kw": round(peak_kw, 3),
+            "peak_kw": round(peak_kw, 3), **kpis,
             "expectations_failed": sum(1 for e in failed if not e.kind.startswith("invariant")),
             "invariants_violated": sum(1 for e in failed if e.kind == "invariant"),
             "sim_time_s": float(result.sim_time_s), "wall_time_s": float(result.wall_time_s)}

@@ -10,8 +10,9 @@ import pandas as pd
 
 from evbench.sweep.spec import SweepSpec
 
-METRICS = ("energy_kwh", "peak_kw", "expectations_failed", "invariants_violated",
-           "sim_time_s", "wall_time_s")
+METRICS = ("energy_kwh", "peak_kw", "cost", "unmet_energy_kwh", "peak_import_kw", "fairness",
+           "limit_violations", "expectations_failed", "invariants_violated", "sim_time_s",
+           "wall_time_s")
 
 
 def write_summary(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
