@@ -36,6 +36,9 @@ class EnergyManager(Module):
         self._dirty = False  # something happened that the plan in force did not know of
         self._last_solve = -math.inf
         self._schedule: dict[str, np.ndarray] | None = None  # the last plan, per EVSE
+        self._solved_plans: dict[str, tuple] = {}  # the car plans it was made for
+        self._solved_for: set[str] = set()  # the EVSEs with a car wanting current then
+        self._schedule_t = 0.0  # when it was made (its period 0 starts then)
         self._need_check: float | None = None
         self.policy = POLICIES.get(self.config["policy"])
         # EVSE -> (departure time, need Wh, the car's own maximum current per phase, the
@@ -86,7 +89,7 @@ class EnergyManager(Module):
     def _on_request(self, wire: dict) -> None:
         self._integrate()
         request = EnergyRequest.from_wire(wire)
-        reshaped = remember = False
+        reshaped = remember = arrived = False
         limits: list[NodeEntry] = []  # nodes whose limit alone changed
         for entry in (request.entry(None, "L1"), *request.changed):
             if entry.is_evse:  # it published again: send its limit again, changed or not
@@ -118,10 +121,12 @@ class EnergyManager(Module):
         else:
             for entry in (request.entry(None, "L1"), *request.changed):  # the EVSEs that changed
                 if entry.is_evse:
-                    self.demand[self.demand_index[entry.uuid]] = entry.demand_a
+                    i = self.demand_index[entry.uuid]
+                    arrived |= self.demand[i] <= 0 < entry.demand_a  # a car starts to want
+                    self.demand[i] = entry.demand_a
         if remember:  # the tree's shape, for a restart of this process
             self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
-        if reshaped:
+        if reshaped or arrived:
             self._request_solve()
         else:
             self._request_reshare()
@@ -246,27 +251,35 @@ class EnergyManager(Module):
         # of its departure) is not held back: it shares what the planned cars leave; after a
         # solver failure nobody is (water-filling decides).
         period = float(self.config["period_s"])
-        column = int((self.env.now - self._last_solve + 1e-9) // period)
+        column = int((self.env.now - self._schedule_t + 1e-9) // period)
         min_a = dict(zip(self.tree.evses, self.tree.min_a.tolist()))
         cap = np.full(len(self.tree.evses), np.inf)
         for i, uuid in enumerate(self.tree.evses):
             row = self._schedule.get(uuid)
-            if row is None or uuid not in self.plans:
-                continue
+            if row is None or uuid not in self._solved_for \
+                    or self.plans.get(uuid) != self._solved_plans.get(uuid):
+                continue  # no plan, or a car the last solve did not know: not held back
             now = float(row[min(column, len(row) - 1)])
+            if self.plans[uuid][1] - self.delivered_wh.get(uuid, 0.0) <= 0:
+                now = 0.0  # its need is met (as counted since): it stops without a solve
             cap[i] = (min_a[uuid] if 1e-3 < now < min_a[uuid] else now) + 1e-6
         return share(live, np.minimum(self._car_demand(), cap))
 
     def _solve(self) -> None:
         assert self.tree is not None and self.policy is not None
-        self._last_solve = self.env.now
+        problem = self._problem()
+        if (problem.demand_a > 0).any():  # a solve with no car wanting current binds nothing
+            self._last_solve = self.env.now
         self._dirty = False
-        schedule = plan(self._problem(), self.policy, self.config["solver_time_limit_s"])
+        self._solved_plans = dict(self.plans)
+        self._solved_for = {u for u, a in zip(self.tree.evses, problem.demand_a) if a > 0}
+        schedule = plan(problem, self.policy, self.config["solver_time_limit_s"])
         self.publish("site", "schedule", {
             "policy": self.policy.name, "solved": schedule.solved, "reason": schedule.reason,
             "charging_a": float(schedule.now_a.sum())})
         self._schedule = (dict(zip(self.tree.evses, schedule.current_a)) if schedule.solved
                           else {})
+        self._schedule_t = self.env.now
 
     def _optimise(self, replan: bool = True) -> None:
         if self.tree is None or not len(self.tree.evses):
