@@ -121,6 +121,9 @@ PLAIN: dict[str, list[Case]] = {
               Case("total-fail", {"total": "current_l1_a", "min": 5}, False)],
     "final": [Case("final-pass", {"final": "soc_pct", "min": 20, "connector": 1}, True),
               Case("final-fail", {"final": "soc_pct", "max": 20, "connector": 1}, False)],
+    # the shared fuse holds; one car came (connector 1 plugs in and out, connector 2 never)
+    "site": [Case("site-pass", {"site": "limit_violations", "max": 0}, True),
+             Case("site-fail", {"site": "cars", "min": 2}, False)],
 }
 
 
