@@ -461,7 +461,7 @@ def build_figures(result: RunResult) -> Figures:
     for key, names in panels():
         # A station without a simulated site publishes no PV, base load or price: its panels
         # would be lines at the signals' initial 0.
-        names = [n for n in names if site or not _site_only(n)]
+        names = [n for n in names if site or not site_only(n)]
         if not names:
             continue
         figure, cut = _signal_panel(key, names, frames, t_range)
@@ -475,7 +475,7 @@ def build_figures(result: RunResult) -> Figures:
                    site_figures(car_stays(result.events, result.signals)))
 
 
-def _site_only(name: str) -> bool:
+def site_only(name: str) -> bool:
     signal = SIGNAL_BY_NAME[name]
     return signal.source == "grid" and signal.var == "site"
 
