@@ -256,8 +256,8 @@ class EnergyManager(Module):
         cap = np.full(len(self.tree.evses), np.inf)
         for i, uuid in enumerate(self.tree.evses):
             row = self._schedule.get(uuid)
-            if row is None or uuid not in self._solved_for \
-                    or self.plans.get(uuid) != self._solved_plans.get(uuid):
+            if row is None or uuid not in self.plans or uuid not in self._solved_for \
+                    or self.plans[uuid] != self._solved_plans.get(uuid):
                 continue  # no plan, or a car the last solve did not know: not held back
             now = float(row[min(column, len(row) - 1)])
             if self.plans[uuid][1] - self.delivered_wh.get(uuid, 0.0) <= 0:
