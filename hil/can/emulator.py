@@ -161,6 +161,14 @@ class PowerModuleRack:
             module.faults.discard(fault)
         self._apply()
 
+    def drop_output(self, address: int, why: str = "injected") -> None:
+        """A module switches its output off by itself (what its keep-alive does), keeping its
+        setpoints; it answers as before and reports its output off."""
+        self._advance()
+        self.modules[address].on = False
+        self.log(f"module {address}: {why}, output switched off")
+        self._apply()
+
     def silence(self, address: int, silent: bool = True) -> None:
         self.modules[address].silent = silent
 
@@ -226,10 +234,7 @@ class PowerModuleRack:
             for module in self.modules.values():
                 off_after = module.settings.keepalive_off_s
                 if module.on and off_after is not None and now - module.last_heard > off_after:
-                    module.on = False
-                    self.log(f"module {module.address}: nothing heard for {off_after:g} s, "
-                             "output switched off")
-                    self._apply()
+                    self.drop_output(module.address, f"nothing heard for {off_after:g} s")
 
     # --- the protocol ---------------------------------------------------------------------------
     def _on_frame(self, frame: can.Message) -> None:

@@ -11,6 +11,11 @@ traffic that keeps InfyPower modules from switching themselves off (after 10 s w
   supply stays off until the charger switches it on.
 - A module reporting a fault raises the matching error (``HardwareFault``, ``OverTemperature``
   ...), and the supply is switched off likewise.
+- A module that reports its output off while the supply exports, having reported it on (it
+  switched itself off: InfyPower's keep-alive lapsed while the controller was stalled), is given
+  its setpoints and switched on again, with a warning; if it refuses or does not answer, it
+  raises ``HardwareFault`` and the supply is switched off. Without this the supply would go on
+  exporting with its modules off, no error anywhere, and the car charging from nothing.
 - A frame that is not the protocol's is counted and logged, never fatal.
 
 Which protocol: ``InfyPowerSupply`` and ``WinlinePowerSupply`` use the mapping and DBC shipped
@@ -97,6 +102,11 @@ class CanPowerSupply(Module):
         self.raised: set[str] = set()
         self._published_mode: str | None = None
         self.capabilities: dict[str, float] | None = None
+        self.setpoint: dict[str, float] = {}  # what each module was last told
+        self.seen_on: set[int] = set()  # reported their output on since the last set_mode
+        self.switching = 0  # set_mode calls under way (replies from before may still come)
+        self.reviving: set[int] = set()  # switched off by themselves, being switched on again
+        self.dropped: dict[int, str] = {}  # ... and that did not come back on: why
 
     def _mapping(self) -> Mapping:
         if self.vendor is not None:
@@ -121,7 +131,14 @@ class CanPowerSupply(Module):
     # --- the charger's commands -----------------------------------------------------------------
     @command("main", "set_mode")
     def set_mode(self, mode: str, phase: str) -> Generator:
-        on = mode == "Export"
+        self.switching += 1
+        self.seen_on.clear()
+        try:
+            yield from self._set_mode(mode == "Export")
+        finally:
+            self.switching -= 1
+
+    def _set_mode(self, on: bool) -> Generator:
         if on:
             self._refuse_while_faulted()
             self.exporting = True  # a fault while the modules switch on switches them off
@@ -135,6 +152,9 @@ class CanPowerSupply(Module):
             self._publish_mode()
             return
         self.exporting = False
+        if self.dropped:  # switched off as the charger wants now: that fault is over
+            self.dropped.clear()
+            self._follow_errors()
         self._publish_mode()
         # Off goes to every module that answers; one that does not is already reported.
         yield from self._to_every_module(on=False, skip_lost=True)
@@ -150,8 +170,8 @@ class CanPowerSupply(Module):
         if (voltage, current) != (voltage_v, current_a):
             self.log("warning", f"set_export_voltage_current {voltage_v:g} V {current_a:g} A "
                      f"beyond the capabilities: {voltage:g} V {current:g} A taken")
-        yield from self._to_every_module(voltage_v=voltage,
-                                         current_a=current / len(self.addresses))
+        self.setpoint = {"voltage_v": voltage, "current_a": current / len(self.addresses)}
+        yield from self._to_every_module(**self.setpoint)
 
     def _refuse_while_faulted(self) -> None:
         if self.raised:
@@ -254,6 +274,40 @@ class CanPowerSupply(Module):
             self.readings[frame.address].update(values)
             if any(name in FAULTS for name in values):
                 self._follow_errors()
+            if "output_off" in values:
+                self._follow_output(frame.address, values["output_off"])
+
+    def _follow_output(self, address: int, off: bool) -> None:
+        """While exporting, a module whose output goes off without being told (a lapsed
+        keep-alive) is switched on again."""
+        if not self.exporting or self.switching or address in self.lost:
+            return
+        if not off:
+            self.seen_on.add(address)
+        elif address in self.seen_on and address not in self.reviving:
+            self.seen_on.discard(address)
+            self.reviving.add(address)
+            self.log("warning", f"module {address} switched its output off by itself while "
+                     "exporting: switching it on again")
+            self.env.process(self._switch_on_again(address))
+
+    def _switch_on_again(self, address: int) -> Generator:
+        failure = ""
+        try:
+            for frame in self.codec.setpoint_frames(address, **self.setpoint, on=True):
+                try:
+                    reply: Decoded = yield self._request(frame)
+                except DeviceError as exc:
+                    failure = str(exc)
+                    break
+                if reply.refused:
+                    failure = f"refused {reply.message}"
+                    break
+        finally:
+            self.reviving.discard(address)
+        if failure and self.exporting:
+            self.dropped[address] = failure
+            self._follow_errors()
 
     def _watch_modules(self) -> None:
         timeout = self.config["module_timeout_s"]
@@ -279,6 +333,9 @@ class CanPowerSupply(Module):
             for name in FAULTS:
                 if self.readings[address].get(name):
                     active.setdefault(name, f"module {address} reports {name}")
+            if address in self.dropped:
+                active.setdefault("HardwareFault", f"module {address} switched its output off "
+                                  f"and not on again ({self.dropped[address]})")
         return active
 
     def _follow_errors(self) -> None:

@@ -45,6 +45,63 @@ def test_polling_keeps_infypower_modules_on_and_silence_switches_them_off(tmp_pa
         rig.stop()
 
 
+def _exporting(tmp_path, registry) -> tuple[Rig, Bench]:
+    rig = Rig(tmp_path, "infypower", ADDRESSES)
+    bench = Bench(station_yaml("InfyPowerSupply", rig.port, tmp_path),
+                  tmp_path / "station.yaml", registry)
+    bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
+    bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+    bench.command("set_mode", mode="Export", phase="Charging")
+    bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
+    return rig, bench
+
+
+def test_a_module_that_switches_itself_off_while_exporting_is_switched_on_again(tmp_path,
+                                                                                registry):
+    # What a controller stalled past the keep-alive leaves behind (a busy machine): a module
+    # that switched itself off, answering as before. The supply still exports.
+    rig, bench = _exporting(tmp_path, registry)
+    try:
+        bench.mark()
+        rig.call(lambda: rig.rack.drop_output(ADDRESSES[0], "nothing heard for 10 s"))
+        warned = bench.wait_for(lambda r: r.kind == "log" and r.name == "warning"
+                                and "switched its output off by itself" in r.value,
+                                what="the backend noticing the module off")
+        assert f"module {ADDRESSES[0]}" in warned.value
+        bench.mark()
+        bench.wait_reading(lambda v: v["current_a"] > 19.0, "the full current again")
+        assert all(rig.rack.modules[a].on for a in ADDRESSES)
+        assert rig.rack.modules[ADDRESSES[0]].voltage_setpoint_v == 450.0
+        assert not bench.rows("error_raised")
+        assert bench.rows("var", "mode")[-1].value == "Export"
+    finally:
+        bench.stop()
+        rig.stop()
+
+
+def test_a_module_that_switches_itself_off_and_refuses_to_come_back_faults_the_supply(
+        tmp_path, registry):
+    rig, bench = _exporting(tmp_path, registry)
+    try:
+        bench.mark()
+
+        def drop_and_refuse() -> None:
+            rig.rack.refuse(ADDRESSES[0])
+            rig.rack.drop_output(ADDRESSES[0])
+        rig.call(drop_and_refuse)
+        raised = bench.wait_error("power_supply_DC/HardwareFault")
+        assert f"module {ADDRESSES[0]} switched its output off" in raised.value["message"]
+        bench.wait_for(lambda r: r.name == "mode" and r.value == "Fault", what="mode Fault")
+        bench.wait_reading(lambda v: v["current_a"] < 1.0, "every module off")
+        assert not any(rig.rack.modules[a].on for a in ADDRESSES)
+        rig.call(lambda: rig.rack.refuse(ADDRESSES[0], False))
+        bench.command("set_mode", mode="Off", phase="Other")  # the charger's answer
+        bench.wait_error("power_supply_DC/HardwareFault", active=False)
+    finally:
+        bench.stop()
+        rig.stop()
+
+
 def test_an_unplugged_adapter_is_a_communication_fault_until_it_is_back(tmp_path, registry):
     rig = Rig(tmp_path, "winline", ADDRESSES)
     bench = Bench(station_yaml("WinlinePowerSupply", rig.port, tmp_path),
