@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from hil.backends import Backend
-from hil.board.car_link import CarLinkDevice
+from hil.board.car_link import CarLinkDevice, loopback_tcp_port
 from hil.board.device import BoardDevice
-from hil.device import Device, DeviceUnavailable
+from hil.device import Device
 from hil.emulators.board import BoardEmulator
 from hil.emulators.host import EmulatorHost
 from hil.emulators.pty import PtyPair
@@ -32,14 +31,6 @@ def _devices(part: Part) -> list[Device]:
     return devices
 
 
-def _car_tcp_port(url: str) -> int:
-    parsed = urlparse(url)
-    if parsed.scheme != "socket" or parsed.hostname not in ("127.0.0.1", "localhost") \
-            or parsed.port is None:
-        raise DeviceUnavailable(f"the emulator serves the car's side on socket://127.0.0.1:PORT,"
-                                f" not {url!r}")
-    return parsed.port
-
 
 def _emulate(host: EmulatorHost, part: Part, rig: Rig) -> str:
     port = part.config["port"]
@@ -47,7 +38,8 @@ def _emulate(host: EmulatorHost, part: Part, rig: Rig) -> str:
     device_end = port + EMULATOR_SUFFIX
     pair = PtyPair(port, device_end).start()
     host.on_stop(pair.stop)
-    host.add(BoardEmulator(host.env, device_end, _car_tcp_port(car) if car else None,
+    car_tcp_port = loopback_tcp_port(car, "the car's side") if car else None
+    host.add(BoardEmulator(host.env, device_end, car_tcp_port,
                            log=lambda line: print(f"{part.id}: {line}", flush=True)), part.id)
     return f"board on {port}" + (f", car side on {car}" if car else "")
 

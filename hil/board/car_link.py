@@ -12,13 +12,17 @@ emulated board as it plugs into a ``SimBoard``.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Generator
+import socket
+import threading
+from collections.abc import Callable, Generator
 from typing import Any
+from urllib.parse import urlparse
 
 from charger.framework import CommandError, CommandErrorType, command
 from hil.board.module import SerialBoard
-from hil.device import BadFrame
+from hil.device import BadFrame, DeviceUnavailable
 from hil.serial_link import SerialDevice
 
 MAX_LINE_BYTES = 4096
@@ -51,6 +55,49 @@ class LineDecoder:
                 out.append(BadFrame(f"not JSON: {exc}"))
                 continue
             out.append(message if isinstance(message, dict) else BadFrame("not an object"))
+
+
+def loopback_tcp_port(url: str, what: str) -> int:
+    """The port of an emulator's ``socket://127.0.0.1:PORT`` channel; ``what`` names it."""
+    parsed = urlparse(url)
+    if parsed.scheme != "socket" or parsed.hostname not in ("127.0.0.1", "localhost") \
+            or parsed.port is None:
+        raise DeviceUnavailable(f"the emulator serves {what} on socket://127.0.0.1:PORT, "
+                                f"not {url!r}")
+    return parsed.port
+
+
+def serve_lines(server: socket.socket, stop: threading.Event, post: Callable[..., Any],
+                on_connect: Callable[[socket.socket], None],
+                on_lines: Callable[[list[Any]], None]) -> None:
+    """An emulator's side of a JSON-lines channel, run on its own thread: accept one peer at a
+    time on ``server`` (a socket with a timeout), and hand each connection and each batch of
+    lines to the simulation through ``post`` until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.settimeout(0.2)
+        post(lambda conn=conn: on_connect(conn))
+        decoder = LineDecoder()
+        while not stop.is_set():
+            try:
+                data = conn.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            lines = decoder.feed(data)
+            if lines:
+                post(lambda lines=lines: on_lines(lines))
+        with contextlib.suppress(OSError):
+            conn.close()
 
 
 class CarLinkDevice(SerialDevice):

@@ -29,12 +29,16 @@ import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from charger.framework import CommandError, CommandErrorType, Module, command
 from charger.framework.wallclock import WallClockEnvironment
 from hil.backends import Backend
-from hil.board.car_link import CarLinkDevice, LineDecoder, encode_line
+from hil.board.car_link import (
+    CarLinkDevice,
+    encode_line,
+    loopback_tcp_port,
+    serve_lines,
+)
 from hil.can.emulator import PowerModuleRack
 from hil.device import BadFrame, Device, DeviceUnavailable
 from hil.emulators.host import EmulatorHost
@@ -125,33 +129,8 @@ class DcLoadEmulator:
             self._thread.join(timeout=2.0)
 
     def _serve(self) -> None:
-        server = self._server
-        assert server is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.settimeout(0.2)
-            self.env.post(lambda conn=conn: self._connected(conn))
-            decoder = LineDecoder()
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(4096)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                if not data:
-                    break
-                lines = decoder.feed(data)
-                if lines:
-                    self.env.post(lambda lines=lines: self._on_lines(lines))
-            with contextlib.suppress(OSError):
-                conn.close()
+        assert self._server is not None
+        serve_lines(self._server, self._stop, self.env.post, self._connected, self._on_lines)
 
     def _connected(self, conn: socket.socket) -> None:
         if self._conn is not None:
@@ -193,14 +172,6 @@ class DcLoadEmulator:
             self._conn = None
 
 
-def _tcp_port(url: str) -> int:
-    parsed = urlparse(url)
-    if parsed.scheme != "socket" or parsed.hostname not in ("127.0.0.1", "localhost") \
-            or parsed.port is None:
-        raise DeviceUnavailable(f"the emulator serves the load channel on "
-                                f"socket://127.0.0.1:PORT, not {url!r}")
-    return parsed.port
-
 
 def _devices(part: Part) -> list[Device]:
     return [LoadLinkDevice(None, part.id, part.config["port"])]
@@ -214,7 +185,8 @@ def _emulate(host: EmulatorHost, part: Part, rig: Rig) -> str:
             f"{part.id}: emulate.modules must name a part with emulated power modules listed "
             f"before it in {rig.path} (got {source!r})")
     url = part.config["port"]
-    host.add(DcLoadEmulator(host.env, rack, _tcp_port(url), int(part.emulate.get("output", 0)),
+    tcp_port = loopback_tcp_port(url, "the load channel")
+    host.add(DcLoadEmulator(host.env, rack, tcp_port, int(part.emulate.get("output", 0)),
                             log=lambda line: print(f"{part.id}: {line}", flush=True)), part.id)
     return f"the output of {source}'s modules, told what it feeds on {url}"
 

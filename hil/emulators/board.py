@@ -29,7 +29,7 @@ import serial
 
 from charger.framework.wallclock import WallClockEnvironment
 from hil.board import messages
-from hil.board.car_link import LineDecoder, encode_line
+from hil.board.car_link import encode_line, serve_lines
 from hil.board.framing import Deframer, FrameError
 from hil.board.messages import BoardToHost, HostToBoard, pb
 from hil.device import BadFrame
@@ -124,33 +124,9 @@ class BoardEmulator:
                 self.env.post(lambda data=data: self._on_bytes(data))
 
     def _serve_car(self) -> None:
-        server = self._server
-        assert server is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.settimeout(0.2)
-            self.env.post(lambda conn=conn: self._car_connected(conn))
-            decoder = LineDecoder()
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(4096)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                if not data:
-                    break
-                lines = decoder.feed(data)
-                if lines:
-                    self.env.post(lambda lines=lines: self._on_car_lines(lines))
-            with contextlib.suppress(OSError):
-                conn.close()
+        assert self._server is not None
+        serve_lines(self._server, self._stop, self.env.post, self._car_connected,
+                    self._on_car_lines)
 
     # --- periodic -------------------------------------------------------------------------------
     def _keep_alive(self) -> Generator:
