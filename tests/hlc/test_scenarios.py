@@ -3,12 +3,12 @@ the run invariants), and the EvManager DC script of EVerest runs unchanged."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from evbench.scenario import run_scenario
+from tests.support.timeline import timeline_rows
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
@@ -36,14 +36,6 @@ def test_hlc_scenario_passes(path: Path) -> None:
     assert not _failures(result)
 
 
-def _rows(result, name: str, source: str | None = None) -> list[tuple[float, object]]:
-    events = result.events
-    chosen = events[(events["name"] == name)]
-    if source is not None:
-        chosen = chosen[chosen["source"] == source]
-    return [(float(t), json.loads(v) if isinstance(v, str) else v)
-            for t, v in zip(chosen["t"], chosen["value"])]
-
 
 def test_the_evmanager_dc_script_runs_unchanged(tmp_path: Path) -> None:
     scenario = tmp_path / "evmanager_dc.yaml"
@@ -66,14 +58,15 @@ expect:
 """, encoding="utf-8")
     result = run_scenario(scenario)
     assert not _failures(result)
-    started = _rows(result, "power_delivery_started", "car1_evcc.ev")
-    finished = _rows(result, "session_finished", "car1_evcc.ev")
+    started = timeline_rows(result, "power_delivery_started", "car1_evcc.ev")
+    finished = timeline_rows(result, "session_finished", "car1_evcc.ev")
     assert len(started) == 1 and len(finished) == 1
     # iso_wait_for_stop 20: the charger did not stop, so the car stops itself 20 s after
     # power was ready, then welding detection and SessionStop.
     assert finished[0][1] == "stopped by the car"
     assert 20.0 <= finished[0][0] - started[0][0] < 25.0
-    unplugged = [t for t, v in _rows(result, "session_event") if v["event"] == "SessionFinished"]
+    unplugged = [t for t, v in timeline_rows(result, "session_event")
+                 if v["event"] == "SessionFinished"]
     assert unplugged and unplugged[0] >= finished[0][0]
     assert result.energy_wh[1] > 200  # about 20 s at the car's power
 
@@ -82,15 +75,15 @@ def test_a_dc_session_s_cable_check_voltage_and_pre_charge_follow_the_rules() ->
     from charger.dc_rules import PRECHARGE_TOLERANCE_V, cable_check_voltage
 
     result = run_scenario(SCENARIOS / "dc_iso15118_session.yaml")
-    check = _rows(result, "start_cable_check", "secc1.charger")
+    check = timeline_rows(result, "start_cable_check", "secc1.charger")
     assert check and check[0][1]["voltage_v"] == pytest.approx(cable_check_voltage(760, 1000))
-    phases = [v for _, v in _rows(result, "hlc_phase")]
+    phases = [v for _, v in timeline_rows(result, "hlc_phase")]
     dc_states = [p["dc"] for p in phases]
     order = ["CableCheck", "IsolationCheck", "WaitingForPreCharge", "PreCharge",
              "WaitingForPowerDelivery", "CurrentDemand", "WeldingDetection", "Finished"]
     assert [s for s in order if s in dc_states] == order
     # the car closed its contactors on an inlet within 20 V of its battery
-    inlet = _rows(result, "measurement", "dc1.ev_dc")
+    inlet = timeline_rows(result, "measurement", "dc1.ev_dc")
     closing = next(v for _, v in inlet if v["contactors_closed"])
-    targets = [v for _, v in _rows(result, "dc_ev_target_voltage_current", "secc1.charger")]
+    targets = [v for _, v in timeline_rows(result, "dc_ev_target_voltage_current", "secc1.charger")]
     assert abs(closing["voltage_v"] - targets[0]["voltage_v"]) <= PRECHARGE_TOLERANCE_V

@@ -5,33 +5,25 @@ session itself (DC on ISO 15118-2 and DIN SPEC 70121, AC on ISO 15118-2)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from evbench.scenario import run_scenario
+from tests.support.timeline import timeline_rows
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
 STATIONS = SCENARIOS / "stations"
 
 
-def _rows(result, name: str, source: str | None = None) -> list[tuple[float, object]]:
-    events = result.events
-    chosen = events[(events["name"] == name)]
-    if source is not None:
-        chosen = chosen[chosen["source"] == source]
-    return [(float(t), json.loads(v) if isinstance(v, str) else v)
-            for t, v in zip(chosen["t"], chosen["value"])]
-
 
 def _states(result) -> list[str]:
-    return [v for _, v in _rows(result, "state", "evse1.evse")]
+    return [v for _, v in timeline_rows(result, "state", "evse1.evse")]
 
 
 def _session_events(result) -> list[tuple[float, dict]]:
-    return [(t, v) for t, v in _rows(result, "session_event", "evse1.evse")]
+    return [(t, v) for t, v in timeline_rows(result, "session_event", "evse1.evse")]
 
 
 def _first(result, event: str) -> float:
@@ -58,9 +50,9 @@ def test_a_dc_session_walks_the_states_without_detours(dc_session) -> None:
 
 def test_charging_starts_when_dc_energy_can_flow(dc_session) -> None:
     started = _first(dc_session, "ChargingStarted")
-    car_closed = next(t for t, v in _rows(dc_session, "measurement", "dc1.ev_dc")
+    car_closed = next(t for t, v in timeline_rows(dc_session, "measurement", "dc1.ev_dc")
                       if v["contactors_closed"])
-    messages = _rows(dc_session, "v2g_message", "secc1.charger")
+    messages = timeline_rows(dc_session, "v2g_message", "secc1.charger")
     first_demand = next(t for t, v in messages
                         if v["direction"] == "rx" and v["name"] == "CurrentDemandReq")
     power_delivery = next(t for t, v in messages if v["direction"] == "rx"
@@ -95,7 +87,7 @@ expect:
     result = run_scenario(path)
     assert not _failures(result)
     requests = [(t, v["name"], v["message"]["V2G_Message"]["Body"][v["name"]])
-                for t, v in _rows(result, "v2g_message", "secc1.charger")
+                for t, v in timeline_rows(result, "v2g_message", "secc1.charger")
                 if v["direction"] == "rx" and v["name"] in ("CurrentDemandReq",
                                                             "PowerDeliveryReq")]
     stop = [t for t, name, body in requests if name == "PowerDeliveryReq"][-1]
@@ -112,7 +104,7 @@ def test_a_car_s_pause_goes_straight_to_charging_paused_ev() -> None:
     assert _states(result) == ["Idle", "WaitingForAuthentication", "PrepareCharging",
                                "Charging", "ChargingPausedEV", "PrepareCharging", "Charging",
                                "Finished", "Idle"]
-    paused = _rows(result, "session_paused", "secc1.charger")
+    paused = timeline_rows(result, "session_paused", "secc1.charger")
     assert [t for t, v in _session_events(result) if v["event"] == "ChargingPausedEV"] == \
         [paused[0][0]]
 
@@ -182,7 +174,7 @@ def test_the_charger_pauses_a_din_session_by_its_limits(tmp_path: Path) -> None:
     paused = _first(result, "ChargingPausedEVSE")
     resumed = _first(result, "ChargingResumed")
     limits = [(t, v["message"]["V2G_Message"]["Body"]["CurrentDemandRes"])
-              for t, v in _rows(result, "v2g_message", "secc1.charger")
+              for t, v in timeline_rows(result, "v2g_message", "secc1.charger")
               if v["direction"] == "tx" and v["name"] == "CurrentDemandRes"]
     during = [body for t, body in limits if paused + 0.5 < t < resumed]
     assert during and all(body["EVSEMaximumCurrentLimit"]["Value"] == 0
