@@ -271,10 +271,10 @@ def hlc_on_the_rig(tmp_path: Path, scenario: Path, loop: str = "ChargingStatusRe
     simulated = run_scenario(scenario)
     assert simulated.passed, [e.detail for e in simulated.failed_expectations]
     rig, found = hlc_rig(tmp_path)
-    with emulating(rig, FACTOR) as emulator:
+    emulators = emulating(rig, FACTOR)
+    with emulators:
         bench = run_scenario(scenario, rig=rig, factor=FACTOR)
-        emulator.terminate()
-        emulator_log, _ = emulator.communicate(timeout=30)
+        emulator_log = emulators.stop()
     failed = [f"{o.name}: {o.detail}" for o in bench.expectations if not o.passed]
     assert not failed, f"on the emulated rig (factor {FACTOR:g}): " + "; ".join(failed)
     assert [o.name for o in bench.expectations] == [o.name for o in simulated.expectations]

@@ -129,7 +129,8 @@ class emulating:  # noqa: N801 - used as a context manager, like a function
             if line.startswith("emulating"):
                 # What the emulators say later is read away: a full pipe would stop them.
                 self.said: list[str] = []
-                threading.Thread(target=self._read_on, daemon=True).start()
+                self._reader = threading.Thread(target=self._read_on, daemon=True)
+                self._reader.start()
                 return self.process
         raise AssertionError(f"the emulators did not start (exit {self.process.wait()})")
 
@@ -137,6 +138,13 @@ class emulating:  # noqa: N801 - used as a context manager, like a function
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.said.append(line.rstrip())
+
+    def stop(self) -> str:
+        """Stop the emulators; everything they said, once they have said it all."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=10)
+        return "\n".join(self.said)
 
     def __exit__(self, *_exc: object) -> None:
         self.process.terminate()

@@ -52,6 +52,8 @@ def _ac_scenarios_with_cars() -> list[Path]:
     paths = []
     for path in sorted((REPO / "scenarios").glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "station" not in doc:
+            continue  # a fleet scenario builds its stations itself (tests/fleet)
         station = (path.parent / doc["station"]).read_text(encoding="utf-8")
         if (doc.get("world") or {}).get("cars") and "SimDcPowerPath" not in station:
             paths.append(path)
