@@ -29,7 +29,7 @@ def serial_bench(tmp_path: Path, registry):
     bench.wait_event("A")
     yield bench
     bench.stop()
-    rig.stop()
+    bench.rig.stop()  # a test may have plugged in another board (and its pty pair)
 
 
 def test_lost_keep_alives_raise_communication_fault_then_clear(serial_bench):
