@@ -14,7 +14,7 @@ from charger.framework.errors import ConfigError
 from hil.can.channel import CanChannel
 from hil.can.codec import ModuleCodec
 from hil.can.mapping import shipped_mapping
-from tests.hil.can.conftest import ADDRESSES, Bench, Rig, station_yaml
+from tests.hil.can.conftest import ADDRESSES, BACKENDS, Bench, Rig, station_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -45,14 +45,19 @@ def test_polling_keeps_infypower_modules_on_and_silence_switches_them_off(tmp_pa
         rig.stop()
 
 
-def _exporting(tmp_path, registry) -> tuple[Rig, Bench]:
-    rig = Rig(tmp_path, "infypower", ADDRESSES)
-    bench = Bench(station_yaml("InfyPowerSupply", rig.port, tmp_path),
-                  tmp_path / "station.yaml", registry)
-    bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-    bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-    bench.command("set_mode", mode="Export", phase="Charging")
-    bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
+def _exporting(tmp_path, registry, module: str = "InfyPowerSupply") -> tuple[Rig, Bench]:
+    """Emulated modules of ``module``'s vendor exporting 20 A; both stopped if that fails."""
+    rig = Rig(tmp_path, BACKENDS[module], ADDRESSES)
+    bench = Bench(station_yaml(module, rig.port, tmp_path), tmp_path / "station.yaml", registry)
+    try:
+        bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
+        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
+        bench.command("set_mode", mode="Export", phase="Charging")
+        bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
+    except BaseException:
+        bench.stop()
+        rig.stop()
+        raise
     return rig, bench
 
 
@@ -103,14 +108,8 @@ def test_a_module_that_switches_itself_off_and_refuses_to_come_back_faults_the_s
 
 
 def test_an_unplugged_adapter_is_a_communication_fault_until_it_is_back(tmp_path, registry):
-    rig = Rig(tmp_path, "winline", ADDRESSES)
-    bench = Bench(station_yaml("WinlinePowerSupply", rig.port, tmp_path),
-                  tmp_path / "station.yaml", registry)
+    rig, bench = _exporting(tmp_path, registry, "WinlinePowerSupply")
     try:
-        bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-        bench.command("set_mode", mode="Export", phase="Charging")
-        bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
         bench.mark()
         rig.unplug()
         raised = bench.wait_error("power_supply_DC/CommunicationFault")
@@ -216,14 +215,8 @@ def test_random_bytes_on_the_adapter_line_never_silence_the_backend(tmp_path, re
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    rig = Rig(tmp_path, "winline", ADDRESSES)
-    bench = Bench(station_yaml("WinlinePowerSupply", rig.port, tmp_path),
-                  tmp_path / "station.yaml", registry)
+    rig, bench = _exporting(tmp_path, registry, "WinlinePowerSupply")
     try:
-        bench.wait_for(lambda r: r.name == "capabilities", what="capabilities")
-        bench.command("set_export_voltage_current", voltage_v=450.0, current_a=20.0)
-        bench.command("set_mode", mode="Export", phase="Charging")
-        bench.wait_reading(lambda v: v["current_a"] > 19.0, "current flowing")
 
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
         @given(noise=st.binary(min_size=1, max_size=80))
