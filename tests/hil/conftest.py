@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from charger.framework.config import load_station
 from charger.framework.inproc import InProcessBus
@@ -25,6 +26,29 @@ from hil.emulators.board import BoardEmulator, BoardSettings
 from hil.emulators.host import EmulatorHost
 from hil.emulators.pty import PtyPair
 from reports.recorder import Recorder, Row
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def shortened_session(source: Path, out: Path, duration: str, script: tuple[str, str],
+                      min_energy_wh: float | None = None) -> Path:
+    """A shipped scenario cut short for a wall-clock run, written to ``out``: its station by
+    absolute path, ``duration``, the car's script with ``script[0]`` replaced by ``script[1]``
+    and, when given, every energy expectation a minimum of ``min_energy_wh``."""
+    doc = yaml.safe_load(source.read_text(encoding="utf-8"))
+    doc["station"] = str(SCENARIOS / doc["station"])
+    doc["duration"] = duration
+    car = doc["world"]["cars"][0]
+    old, new = script
+    assert old in car["script"]
+    car["script"] = car["script"].replace(old, new)
+    if min_energy_wh is not None:
+        for expectation in doc["expect"]:
+            if "energy_wh" in expectation:
+                expectation["energy_wh"] = {"min": min_energy_wh}
+    path = out / f"short_{source.stem}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def free_port() -> int:

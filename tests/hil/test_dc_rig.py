@@ -13,7 +13,7 @@ from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from evbench.cli import main
 from hil.rig import load_rig
-from tests.hil.conftest import free_port
+from tests.hil.conftest import free_port, shortened_session
 from tests.hil.test_rig import ROOT, SCENARIOS, compare_on_the_rig, emulating, write
 
 SHIPPED_RIG = ROOT / "hil" / "rigs" / "emulated-dc.yaml"
@@ -41,18 +41,8 @@ def dc_rig(tmp: Path) -> Path:
 def short_dc_session(tmp: Path) -> Path:
     """The shipped ISO 15118-2 DC session with 20 s of charging instead of two minutes: every
     expectation of the shipped file but the energy, scaled to the time."""
-    doc = yaml.safe_load((SCENARIOS / "dc_iso15118_session.yaml").read_text(encoding="utf-8"))
-    doc["station"] = str(SCENARIOS / doc["station"])
-    doc["duration"] = "90 s"
-    car = doc["world"]["cars"][0]
-    assert "sleep 120;" in car["script"]
-    car["script"] = car["script"].replace("sleep 120;", "sleep 20;")
-    for expectation in doc["expect"]:
-        if "energy_wh" in expectation:
-            expectation["energy_wh"] = {"min": 300}
-    path = tmp / "short_dc_session.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    return shortened_session(SCENARIOS / "dc_iso15118_session.yaml", tmp, "90 s",
+                             ("sleep 120;", "sleep 20;"), min_energy_wh=300)
 
 
 def test_the_shipped_dc_rig_feeds_the_power_path_from_the_modules():

@@ -25,7 +25,7 @@ from evbench.scenario import load_scenario, run_scenario
 from evbench.scenario.world import build_world
 from hil.emulators.car_plc import TopologyError, VethTopology
 from hil.ethernet import NEEDS_CAP_NET_RAW, inspect_interface
-from tests.hil.conftest import free_port
+from tests.hil.conftest import free_port, shortened_session
 from tests.hil.test_rig import emulating
 from tests.slac.netns import veth_lab
 
@@ -251,18 +251,8 @@ def test_the_emulator_refuses_names_in_use(topology):
 def short_hlc_session(tmp: Path) -> Path:
     """The shipped ISO 15118 EIM session with 30 s of charging instead of two minutes: every
     expectation of the shipped file, the energy scaled to the half minute."""
-    doc = yaml.safe_load(HLC_SCENARIO.read_text(encoding="utf-8"))
-    doc["station"] = str(SCENARIOS / doc["station"])
-    doc["duration"] = "90 s"
-    car = doc["world"]["cars"][0]
-    assert "sleep 120;" in car["script"]
-    car["script"] = car["script"].replace("sleep 120;", "sleep 30;")
-    for expectation in doc["expect"]:
-        if "energy_wh" in expectation:
-            expectation["energy_wh"] = {"min": 75}
-    path = tmp / "short_hlc_session.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    return shortened_session(HLC_SCENARIO, tmp, "90 s", ("sleep 120;", "sleep 30;"),
+                             min_energy_wh=75)
 
 
 def hlc_on_the_rig(tmp_path: Path, scenario: Path, loop: str = "ChargingStatusReq") -> None:
@@ -309,15 +299,8 @@ def test_an_hlc_session_crosses_the_veth_pairs(tmp_path, netns_capable):
 def short_dc_session(tmp: Path) -> Path:
     """The shipped DIN SPEC 70121 DC session with 40 s of current demand instead of ten
     minutes; the DC power path stays simulated, the pilot is the emulated board's."""
-    doc = yaml.safe_load((SCENARIOS / "dc_din_session.yaml").read_text(encoding="utf-8"))
-    doc["station"] = str(SCENARIOS / doc["station"])
-    doc["duration"] = "100 s"
-    car = doc["world"]["cars"][0]
-    assert "iso_wait_for_stop 600;" in car["script"]
-    car["script"] = car["script"].replace("iso_wait_for_stop 600;", "iso_wait_for_stop 40;")
-    path = tmp / "short_dc_session.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    return shortened_session(SCENARIOS / "dc_din_session.yaml", tmp, "100 s",
+                             ("iso_wait_for_stop 600;", "iso_wait_for_stop 40;"))
 
 
 @pytest.mark.slow
