@@ -26,6 +26,7 @@ from charger.framework.clocks import wall_clock_problems
 from charger.framework.config import StationConfig
 from charger.framework.errors import ConfigError
 from charger.framework.registry import ModuleRegistry
+from charger.framework.virtualclock import VirtualClockEnvironment
 from charger.framework.wallclock import WallClockEnvironment
 
 Tap = Callable[[str, str, str, Any], None]  # kind, source, name, value: as the recorder takes
@@ -100,7 +101,7 @@ def assemble(config: StationConfig, registry: ModuleRegistry, *, seed: int,
             problems = wall_clock_problems(config, registry)
             if problems:
                 raise ConfigError(problems)
-        env = WallClockEnvironment(factor) if wall_clock else simpy.Environment()
+        env = WallClockEnvironment(factor) if wall_clock else VirtualClockEnvironment()
         bus = InProcessBus(env)
         return Assembly(env, bus, config, station=Station(config, registry, bus, seed=seed))
     from charger.framework.manager import ProcessManager, module_command, process_groups

@@ -19,6 +19,11 @@ from charger.energy.messages import PHASES, EnergyRequest, NodeEntry
 from charger.energy.optimiser import POLICIES, Forecast, Problem, plan, watts_per_amp
 from charger.framework import Module, command
 
+# A car's need counts as met within this of it. The estimate of what it got adds many small
+# steps: a remainder of 1e-12 Wh would schedule its need check ever closer to now, at the same
+# instant in floating point, and the run would stand still.
+NEED_MET_WITHIN_WH = 1.0
+
 
 class EnergyManager(Module):
     def init(self) -> None:
@@ -26,10 +31,12 @@ class EnergyManager(Module):
         self.entries: dict[str, NodeEntry] = {}
         self.tree: FlatTree | None = None
         self.demand = np.zeros(0)
-        self.applied: dict[str, float] = {}
         self.resend: set[str] = set()
         self.settle_until = 0.0
         self._recheck_pending = False
+        self._reshaped = False  # the table changed shape since the tree was built
+        self._limits_moved = False  # only nodes' limits changed since
+        self._remember_pending = False
         self._solve_pending = False
         self._reshare_pending = False
         self._solve_timer = False
@@ -44,7 +51,6 @@ class EnergyManager(Module):
         # EVSE -> (departure time, need Wh, the car's own maximum current per phase, the
         # phases it draws on)
         self.plans: dict[str, tuple[float, float, float, int]] = {}
-        self.delivered_wh: dict[str, float] = {}  # estimated since its plan was set
         self._integrated_at = 0.0
         self.forecast: dict | None = None
         self.site_now = {"pv_w": 0.0, "base_load_w": 0.0}
@@ -55,10 +61,7 @@ class EnergyManager(Module):
             entry = NodeEntry.from_wire(wire)
             self.entries[entry.uuid] = entry
         self.demand_index: dict[str, int] = {}
-        if self.entries:
-            self.tree = FlatTree.from_entries(self.entries.values())
-            self.demand_index = {u: i for i, u in enumerate(self.tree.evses)}
-            self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
+        self._reshaped = bool(self.entries)  # the tree is built when it is first needed
         self.root.subscribe("energy_flow_request", self._on_request)
         grid = self.optional("grid")
         if grid:
@@ -82,15 +85,17 @@ class EnergyManager(Module):
         car_max = math.inf if max_current_a is None else float(max_current_a)
         self.plans[evse] = (self.env.now + departure_in_s, energy_wh, car_max,
                             3 if phases is None else int(phases))
-        self.delivered_wh[evse] = 0.0
+        if self.tree is not None:
+            if evse in self.demand_index:
+                self._delivered[self.demand_index[evse]] = 0.0
+            self._align_plans()
         self._request_solve()
 
     # --- what comes in -------------------------------------------------------------------------
     def _on_request(self, wire: dict) -> None:
         self._integrate()
         request = EnergyRequest.from_wire(wire)
-        reshaped = remember = arrived = False
-        limits: list[NodeEntry] = []  # nodes whose limit alone changed
+        arrived = False
         for entry in (request.entry(None, "L1"), *request.changed):
             if entry.is_evse:  # it published again: send its limit again, changed or not
                 self.resend.add(entry.uuid)
@@ -98,38 +103,94 @@ class EnergyManager(Module):
             if old == entry:
                 continue
             self.entries[entry.uuid] = entry
-            remember |= old is None or old.parent != entry.parent
+            self._remember_pending |= old is None or old.parent != entry.parent
             if old is not None and not entry.is_evse and old.limit_a != entry.limit_a \
                     and old == replace(entry, limit_a=old.limit_a):
-                limits.append(entry)
+                self._limits_moved = True  # the same tree, new limits
             elif old is None or not entry.is_evse or old.limit_a != entry.limit_a \
                     or old.phases != entry.phases or old.parent != entry.parent \
                     or old.min_current_a != entry.min_current_a:
-                reshaped = True
-        if limits and not reshaped and self.tree is not None:
-            # A grid connection follows the site's load: new limits, the same tree.
-            tree = self.tree.with_limits(self.entries)
-            reshaped = tree is None
-            if tree is not None:
-                self.tree = tree
-                self._publish_site_limits()
-        if reshaped or self.tree is None:
-            self.tree = FlatTree.from_entries(self.entries.values())
-            self._publish_site_limits()
-            self.demand_index = {u: i for i, u in enumerate(self.tree.evses)}
-            self.demand = np.array([self.entries[u].demand_a for u in self.tree.evses])
-        else:
-            for entry in (request.entry(None, "L1"), *request.changed):  # the EVSEs that changed
-                if entry.is_evse:
-                    i = self.demand_index[entry.uuid]
-                    arrived |= self.demand[i] <= 0 < entry.demand_a  # a car starts to want
-                    self.demand[i] = entry.demand_a
-        if remember:  # the tree's shape, for a restart of this process
-            self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
-        if reshaped or arrived:
+                self._reshaped = True
+            elif not self._reshaped:  # only its demand changed
+                i = self.demand_index[entry.uuid]
+                arrived |= self.demand[i] <= 0 < entry.demand_a  # a car starts to want
+                self.demand[i] = entry.demand_a
+        if self._reshaped or arrived:
             self._request_solve()
         else:
             self._request_reshare()
+
+    def _refresh(self) -> None:
+        """Apply this instant's changes of the table: the tree rebuilt (or only its limits),
+        once however many requests brought them (a station starting up sends one per EVSE)."""
+        if self._remember_pending:  # the tree's shape, for a restart of this process
+            self._remember_pending = False
+            self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
+        if self._limits_moved and not self._reshaped and self.tree is not None:
+            # A grid connection follows the site's load: new limits, the same tree.
+            tree = self.tree.with_limits(self.entries)
+            if tree is None:
+                self._reshaped = True
+            else:
+                self.tree = tree
+                self._publish_site_limits()
+        self._limits_moved = False
+        if self._reshaped and self.entries:
+            self._reshaped = False
+            self._rebuild_tree()
+
+    # --- per EVSE, in the tree's column order -----------------------------------------------------
+    def _rebuild_tree(self) -> None:
+        """A tree of a new shape; what is known per EVSE is carried over to its columns."""
+        old: dict[str, tuple[float, bool, float]] = {}
+        if self.tree is not None:
+            old = dict(zip(self.tree.evses, zip(self._applied.tolist(), self._offered.tolist(),
+                                                self._delivered.tolist())))
+        self.tree = FlatTree.from_entries(self.entries.values())
+        evses = self.tree.evses
+        self.demand_index = {u: i for i, u in enumerate(evses)}
+        self.demand = np.array([self.entries[u].demand_a for u in evses])
+        kept = [old.get(u, (0.0, False, 0.0)) for u in evses]
+        self._applied = np.array([k[0] for k in kept])  # the limit each EVSE was last sent
+        self._offered = np.array([k[1] for k in kept], dtype=bool)  # sent one at all
+        self._delivered = np.array([k[2] for k in kept])  # Wh estimated since its plan was set
+        self._publish_site_limits()
+        self._align_plans()
+
+    def _align_plans(self) -> None:
+        """The cars' plans as columns (after a plan or the tree changed)."""
+        assert self.tree is not None
+        plans = [self.plans.get(u) for u in self.tree.evses]
+        self._planned = np.array([p is not None for p in plans], dtype=bool)
+        self._leaves_at = np.array([p[0] if p else math.inf for p in plans])
+        self._need_wh = np.array([p[1] if p else 0.0 for p in plans])
+        self._car_max = np.array([p[2] if p else math.inf for p in plans])
+        self._car_phases = np.array([p[3] if p else 3 for p in plans])
+        # W per A of each EVSE with the phases its car draws on
+        self._watts_per_a = np.minimum(self.tree.phase_use.sum(axis=1), self._car_phases) \
+            * self.config["voltage_v"]
+        self._align_schedule()
+
+    def _align_schedule(self) -> None:
+        """The last schedule's rows as columns, and which EVSEs are held to them: the planned
+        cars the last solve knew, with the plan it was made for."""
+        assert self.tree is not None
+        schedule = self._schedule or {}
+        periods = max((len(row) for row in schedule.values()), default=1)
+        rows = np.full((len(self.tree.evses), periods), np.nan)
+        held = np.zeros(len(self.tree.evses), dtype=bool)
+        for i, uuid in enumerate(self.tree.evses):
+            row = schedule.get(uuid)
+            if row is not None and uuid in self._solved_for and uuid in self.plans \
+                    and self.plans[uuid] == self._solved_plans.get(uuid):
+                rows[i, :len(row)] = row
+                held[i] = True
+        self._schedule_rows, self._held = rows, held
+
+    def _left_wh(self) -> np.ndarray:
+        """What each planned car still needs, as counted since its plan was set (0 where
+        there is no plan)."""
+        return np.where(self._planned, self._need_wh - self._delivered, 0.0)
 
     def _on_forecast(self, value: dict) -> None:
         self.forecast = value
@@ -164,9 +225,6 @@ class EnergyManager(Module):
         then (and for changes that do not need one: demands, limits, a period boundary) the
         plan in force is followed: its currents for the present period, shared again inside
         the limits in force. ``force``: a period boundary."""
-        if self.policy is None:
-            self._optimise()
-            return
         if self._throttled and force:  # the plan's next period, or the solve it waited for
             if self._dirty:
                 self._request_solve()
@@ -247,22 +305,19 @@ class EnergyManager(Module):
         assert self._schedule is not None
         # The plan's currents for now, through water-filling: inside every limit and minimum. A
         # period's average below an EVSE's minimum is charged at the minimum until the need is
-        # met (a re-solve then stops it), rather than never. A car with no plan (nothing known
-        # of its departure) is not held back: it shares what the planned cars leave; after a
-        # solver failure nobody is (water-filling decides).
+        # met (a re-solve then stops it), rather than never. A car whose need is met (as
+        # counted since its plan was set) stops without a solve. A car with no plan (nothing
+        # known of its departure) or that the last solve did not know is not held back
+        # otherwise: it shares what the planned cars leave; after a solver failure nobody is
+        # (water-filling decides).
         period = float(self.config["period_s"])
         column = int((self.env.now - self._schedule_t + 1e-9) // period)
-        min_a = dict(zip(self.tree.evses, self.tree.min_a.tolist()))
-        cap = np.full(len(self.tree.evses), np.inf)
-        for i, uuid in enumerate(self.tree.evses):
-            row = self._schedule.get(uuid)
-            if row is None or uuid not in self.plans or uuid not in self._solved_for \
-                    or self.plans[uuid] != self._solved_plans.get(uuid):
-                continue  # no plan, or a car the last solve did not know: not held back
-            now = float(row[min(column, len(row) - 1)])
-            if self.plans[uuid][1] - self.delivered_wh.get(uuid, 0.0) <= 0:
-                now = 0.0  # its need is met (as counted since): it stops without a solve
-            cap[i] = (min_a[uuid] if 1e-3 < now < min_a[uuid] else now) + 1e-6
+        rows = self._schedule_rows
+        now = rows[:, min(column, rows.shape[1] - 1)]
+        minimum = self.tree.min_a
+        cap = np.where(self._held,
+                       np.where((now > 1e-3) & (now < minimum), minimum, now) + 1e-6, np.inf)
+        cap[self._planned & (self._left_wh() <= NEED_MET_WITHIN_WH)] = 0.0
         return share(live, np.minimum(self._car_demand(), cap))
 
     def _solve(self) -> None:
@@ -280,52 +335,51 @@ class EnergyManager(Module):
         self._schedule = (dict(zip(self.tree.evses, schedule.current_a)) if schedule.solved
                           else {})
         self._schedule_t = self.env.now
+        self._align_schedule()
 
     def _optimise(self, replan: bool = True) -> None:
+        self._integrate()
+        self._refresh()
         if self.tree is None or not len(self.tree.evses):
             return
-        self._integrate()
-        target = dict(zip(self.tree.evses, (float(a) for a in self._targets(replan))))
-        new = dict(self.applied)
-        demand = dict(zip(self.tree.evses, self.demand))
-        for uuid, amps in target.items():
-            if amps < self.applied.get(uuid, 0.0):
-                new[uuid] = amps
-                if demand.get(uuid, 0.0) > 0:  # a car may be drawing: give it time to follow
-                    self.settle_until = max(self.settle_until,
-                                            self.env.now + self.config["settle_s"])
-            elif uuid not in self.applied:
-                new[uuid] = 0.0
-        raises = {u: a for u, a in target.items() if a > self.applied.get(u, 0.0)}
-        if raises:
+        target = self._targets(replan)
+        applied = self._applied
+        lower = target < applied
+        if (lower & (self.demand > 0)).any():  # a car may be drawing: give it time to follow
+            self.settle_until = max(self.settle_until, self.env.now + self.config["settle_s"])
+        new = np.where(lower, target, applied)
+        raises = target > applied
+        if raises.any():
             if self.env.now >= self.settle_until:
-                new.update(raises)
+                new = np.where(raises, target, new)
             elif not self._recheck_pending:
                 self._recheck_pending = True
                 self.start(self._recheck_at(self.settle_until))
-        send = {u: a for u, a in new.items()
-                if u in self.resend or self.applied.get(u) != a}
+        send = ~self._offered | (new != applied)
+        for uuid in self.resend:
+            if uuid in self.demand_index:
+                send[self.demand_index[uuid]] = True
         self.resend.clear()
-        self.applied = new
-        if send:
-            self.root.send("enforce_limits", limits=send)
+        self._applied, self._offered[:] = new, True
+        if send.any():
+            evses = self.tree.evses
+            self.root.send("enforce_limits",
+                           limits={evses[i]: float(new[i]) for i in np.flatnonzero(send)})
         if self.policy is not None:
             self._solve_when_a_need_is_met()
 
     def _solve_when_a_need_is_met(self) -> None:
         """Re-solve when the first planned car will have got its need at its present offer,
         so that it stops there and its share goes to the others."""
-        assert self.tree is not None
-        power = self._power()
-        finishes = []
-        for uuid, (_, need_wh, car_max, _phases) in self.plans.items():
-            watts = min(self.applied.get(uuid, 0.0), car_max) * power.get(uuid, 0.0)
-            left = need_wh - self.delivered_wh.get(uuid, 0.0)
-            if watts > 0 and left > 0:
-                finishes.append(self.env.now + left / watts * 3600.0)
-        if finishes and (self._need_check is None or min(finishes) < self._need_check):
-            self._need_check = min(finishes)
-            self.start(self._solve_at(self._need_check))
+        watts = np.minimum(self._applied, self._car_max) * self._watts_per_a
+        left = self._left_wh()
+        finishing = self._planned & (watts > 0) & (left > NEED_MET_WITHIN_WH)
+        if not finishing.any():
+            return
+        first = self.env.now + float((left[finishing] / watts[finishing]).min()) * 3600.0
+        if self._need_check is None or first < self._need_check:
+            self._need_check = first
+            self.start(self._solve_at(first))
 
     def _solve_at(self, when: float) -> Generator:
         yield self.env.timeout(max(0.0, when - self.env.now))
@@ -347,45 +401,27 @@ class EnergyManager(Module):
         self._integrated_at = self.env.now
         if hours <= 0 or self.tree is None:
             return
-        power = self._power()
-        for uuid in self.delivered_wh:
-            amps = min(self.applied.get(uuid, 0.0), self.plans[uuid][2])
-            self.delivered_wh[uuid] += amps * power.get(uuid, 0.0) * hours
+        self._delivered += np.where(
+            self._planned, np.minimum(self._applied, self._car_max) * self._watts_per_a * hours,
+            0.0)
 
     def _problem(self) -> Problem:
         assert self.tree is not None
         period = float(self.config["period_s"])
         periods = max(1, int(round(self.config["horizon_s"] / period)))
         now = self.env.now
-        departure = np.full(len(self.tree.evses), periods)
-        need = np.full(len(self.tree.evses), np.inf)
-        demand = self._car_demand()
-        for i, uuid in enumerate(self.tree.evses):
-            if uuid in self.plans:
-                leaves, wh, _, _ = self.plans[uuid]
-                departure[i] = max(1, int(math.ceil((leaves - now) / period)))
-                need[i] = max(0.0, wh - self.delivered_wh.get(uuid, 0.0))
-        return Problem(self.tree, demand, departure, need,
+        with np.errstate(invalid="ignore"):  # no plan: leaves at infinity
+            periods_left = np.ceil((self._leaves_at - now) / period)
+        departure = np.where(self._planned, np.maximum(1, periods_left), periods).astype(int)
+        left = self._left_wh()
+        need = np.where(self._planned, np.where(left > NEED_MET_WITHIN_WH, left, 0.0), np.inf)
+        return Problem(self.tree, self._car_demand(), departure, need,
                        self._forecast(now, period, periods), self.config["voltage_v"],
-                       car_phases=self._car_phases())
-
-    def _car_phases(self) -> np.ndarray:
-        assert self.tree is not None
-        return np.array([self.plans[u][3] if u in self.plans else 3 for u in self.tree.evses])
-
-    def _power(self) -> dict[str, float]:
-        """W per A of each EVSE with the phases its car draws on."""
-        assert self.tree is not None
-        watts = np.minimum(self.tree.phase_use.sum(axis=1), self._car_phases()) \
-            * self.config["voltage_v"]
-        return dict(zip(self.tree.evses, watts.tolist()))
+                       car_phases=self._car_phases)
 
     def _car_demand(self) -> np.ndarray:
         """Each EVSE's demand, no more than its car's own maximum where the plan gives one."""
-        assert self.tree is not None
-        cars = np.array([self.plans[u][2] if u in self.plans else np.inf
-                         for u in self.tree.evses])
-        return np.minimum(self.demand, cars)
+        return np.minimum(self.demand, self._car_max)
 
     def _forecast(self, now: float, period: float, periods: int) -> Forecast:
         starts = now + period * np.arange(periods)

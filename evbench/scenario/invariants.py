@@ -401,43 +401,80 @@ def lock_engaged_while_powered(view: RunView) -> list[Violation]:
 
 
 def energy_tree_limits(view: RunView) -> list[Violation]:
+    """One sweep through time: at each change of a connector's currents only the nodes above it
+    are added up again, and at each new tree (its limits or shape) every node is, so a depot's
+    day costs its changes times the tree's depth, not its changes times its connectors."""
     found: list[Violation] = []
     if not view.trees:
         return found
-    evse_connector = {cv.evse: c for c, cv in view.connectors.items()}
-    points = sorted({t for t, _ in view.trees}
-                    | {s.t for cv in view.connectors.values() for s in cv.segments})
+    connector_of = {cv.evse: c for c, cv in view.connectors.items()}
+    changes = sorted(((s.t, c, s.current) for c, cv in view.connectors.items()
+                      for prev, s in zip((None, *cv.segments), cv.segments)
+                      if prev is None or s.current != prev.current),
+                     key=lambda change: change[0])  # stable: a connector's own order is kept
+    points = sorted({t for t, _ in view.trees} | {t for t, _, _ in changes})
     points = [p for p in points if p < view.end]
-    pieces: dict[str, list[tuple[float, float, bool]]] = {}
-    detail: dict[tuple[str, float], tuple[float, float]] = {}  # (node, t) -> (amperes, limit)
-    for i, t in enumerate(points):
-        until = points[i + 1] if i + 1 < len(points) else view.end
-        nodes = next((n for since, n in reversed(view.trees) if since <= t + EPS), None)
-        if nodes is None:
-            continue
-        for node in nodes:
-            phases = [0.0, 0.0, 0.0]
-            for uuid in node.evses:
-                c = evse_connector.get(uuid)
-                seg = _state_at(view.connectors[c].segments, t) if c is not None else None
-                if seg is not None:
-                    # the connector's phase k flows on the k-th site phase it is wired to
-                    for site, amps in zip(node.evse_phases.get(uuid, (0, 1, 2)), seg.current):
-                        phases[site] += amps
-            excess = [a - limit for a, limit in zip(phases, node.limit_a)]
+    current: dict[int, tuple[float, float, float]] = {}
+    nodes: list[TreeNode] = []
+    above: dict[int, list[int]] = {}  # connector -> indices of the nodes it is below
+    sums: list[list[float]] = []
+    over_since: dict[str, tuple[float, float, float]] = {}  # node -> (since, amperes, limit)
+    runs: list[tuple[str, float, float, float, float]] = []
+    next_change = next_tree = 0
+
+    def add(k: int, c: int, sign: float) -> None:
+        node = nodes[k]
+        for site, amps in zip(node.evse_phases.get(view.connectors[c].evse, (0, 1, 2)),
+                              current.get(c, (0.0, 0.0, 0.0))):
+            sums[k][site] += sign * amps
+
+    def close(uuid: str, t: float) -> None:
+        since, amps, limit = over_since.pop(uuid)
+        runs.append((uuid, since, t, amps, limit))
+
+    for t in points:
+        touched: set[int] = set()
+        while next_change < len(changes) and changes[next_change][0] <= t + EPS:
+            _, c, amps = changes[next_change]
+            next_change += 1
+            for k in above.get(c, ()):
+                add(k, c, -1.0)
+            current[c] = amps
+            for k in above.get(c, ()):
+                add(k, c, 1.0)
+                touched.add(k)
+        tree = None
+        while next_tree < len(view.trees) and view.trees[next_tree][0] <= t + EPS:
+            tree = view.trees[next_tree][1]
+            next_tree += 1
+        if tree is not None:  # a new tree: every node added up afresh
+            nodes, above, sums = list(tree), {}, []
+            for k, node in enumerate(nodes):
+                sums.append([0.0, 0.0, 0.0])
+                for uuid in node.evses:
+                    c = connector_of.get(uuid)
+                    if c is not None:
+                        above.setdefault(c, []).append(k)
+                        add(k, c, 1.0)
+            for uuid in set(over_since) - {n.uuid for n in nodes}:
+                close(uuid, t)
+            touched = set(range(len(nodes)))
+        for k in touched:
+            node = nodes[k]
+            excess = [a - limit for a, limit in zip(sums[k], node.limit_a)]
             worst = max(range(3), key=lambda p: excess[p])
-            over = excess[worst] > 1e-6
-            pieces.setdefault(node.uuid, []).append((t, until, over))
-            if over:
-                detail[(node.uuid, t)] = (phases[worst], node.limit_a[worst])
-    for uuid, node_pieces in pieces.items():
-        for start, end in _runs(node_pieces):
-            if end - start > view.settle_s + OVERCURRENT_REACTION_S + EPS:
-                amps, limit = detail[(uuid, start)]
-                found.append((start, f"{uuid}: {amps:g} A against a {limit:g} A limit from "
-                              f"t={start:.3f} s for {end - start:.3f} s (allowed: settle "
-                              f"window {view.settle_s:g} s + {OVERCURRENT_REACTION_S:g} s to cut "
-                              "off a car that does not follow)"))
+            if excess[worst] > 1e-6:
+                over_since.setdefault(node.uuid, (t, sums[k][worst], node.limit_a[worst]))
+            elif node.uuid in over_since:
+                close(node.uuid, t)
+    for uuid in list(over_since):
+        close(uuid, view.end)
+    for uuid, start, end, amps, limit in sorted(runs, key=lambda run: (run[1], run[0])):
+        if end - start > view.settle_s + OVERCURRENT_REACTION_S + EPS:
+            found.append((start, f"{uuid}: {amps:g} A against a {limit:g} A limit from "
+                          f"t={start:.3f} s for {end - start:.3f} s (allowed: settle "
+                          f"window {view.settle_s:g} s + {OVERCURRENT_REACTION_S:g} s to cut "
+                          "off a car that does not follow)"))
     return found
 
 

@@ -13,6 +13,7 @@ from charger.framework.bus import Bus, CommandError
 from charger.framework.registry import ModuleRegistry
 from charger.framework.schema import SchemaRegistry
 from charger.framework.station import Station
+from charger.framework.virtualclock import TimeStalled
 from charger.framework.wallclock import WallClockEnvironment
 from evbench.assembly import assemble
 from evbench.scenario.actions import ACTIONS
@@ -67,6 +68,7 @@ class ScenarioRun:
         for limit in (self.recorder.limit, self.sampler.limit):  # a full record ends the run
             limit.reached.callbacks.append(self._finish)
         self.step_failures: list[str] = []
+        self.stalled: str | None = None  # why virtual time stopped moving, if it did
         self._mark = 0  # timeline rows before this index happened before the current step
 
     @property
@@ -88,7 +90,11 @@ class ScenarioRun:
             if self.scenario.fleet_steps:  # the fleet's cars come and go on their own
                 self.env.process(self._steps(self.scenario.fleet_steps))
             self.env.process(self._deadline())
-            self.env.run(until=self.finished)
+            try:
+                self.env.run(until=self.finished)
+            except TimeStalled as stalled:  # a module's bug: the run ends with what it recorded
+                self.stalled = str(stalled)
+                self.recorder.record("log", SOURCE, "error", self.stalled, always=True)
             self.sampler.finish()
         finally:
             self.assembly.stop()
@@ -233,6 +239,9 @@ class ScenarioRun:
         out.append(ExpectationResult(
             "no module raised an exception", not exceptions,
             "; ".join(exceptions) or "none raised", None, kind="implicit"))
+        if self.stalled is not None:
+            out.append(ExpectationResult("simulated time kept moving", False, self.stalled, None,
+                                         kind="implicit"))
         full = [limit.describe() for limit in (self.recorder.limit, self.sampler.limit)
                 if limit.reached.triggered]
         if full:

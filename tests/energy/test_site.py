@@ -55,6 +55,24 @@ def test_the_cheapest_policy_waits_for_cheap_hours_and_meets_every_need() -> Non
             assert list(row.value["args"]["limits"]) == [row.name.split(".")[0]]
 
 
+@pytest.mark.parametrize("late_kwh", [3.0, 8.3, 10.0])
+def test_between_solves_every_planned_car_stops_at_its_need(tmp_path: Path,
+                                                          late_kwh: float) -> None:
+    """With an hour between solves, a car that reaches its need stops there at once: the early
+    car, which the first solve did not know yet (it plugged in just after), and the late one,
+    whose remainder once shrank without end (1e-12 Wh, its need check due at the same instant
+    again and again: the run stood still)."""
+    path = _variant(CHEAPEST, tmp_path, {"min_solve_interval_s": 3600})
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["steps"][0]["energy_kwh"] = late_kwh
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    run = ScenarioRun(load_scenario(path))
+    result = run.run()
+    assert run.stalled is None
+    assert result.energy_wh[1] == pytest.approx(late_kwh * 1000, abs=20)
+    assert result.energy_wh[2] == pytest.approx(8000, abs=20)  # not an hour at 16 A: 11 kWh
+
+
 def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> None:
     run = ScenarioRun(load_scenario(_variant(CHEAPEST, tmp_path,
                                              {"solver_time_limit_s": 1e-9})))
