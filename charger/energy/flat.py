@@ -193,9 +193,8 @@ def _reoffer(tree: FlatTree, want: np.ndarray, excluded: np.ndarray, chunk: list
 
 def _unservable(tree: FlatTree, want: np.ndarray) -> np.ndarray:
     """EVSEs that, alone in the tree, would still get less than their minimum (but not 0)."""
-    alone = want.copy()
-    for r in range(len(tree.cap)):
-        members = tree.matrix[r] > 0
-        alone[members] = np.minimum(alone[members], tree.cap[r] / tree.matrix[r, members])
-    alone = floor_step(alone)
+    member = tree.matrix > 0
+    with np.errstate(divide="ignore"):  # what each row alone would let each EVSE have
+        room = np.where(member, tree.cap[:, None] / np.where(member, tree.matrix, 1.0), np.inf)
+    alone = floor_step(np.minimum(want, room.min(axis=0, initial=np.inf)))
     return (alone > 0) & (alone < tree.min_a - 1e-9)

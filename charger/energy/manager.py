@@ -85,10 +85,8 @@ class EnergyManager(Module):
         car_max = math.inf if max_current_a is None else float(max_current_a)
         self.plans[evse] = (self.env.now + departure_in_s, energy_wh, car_max,
                             3 if phases is None else int(phases))
-        if self.tree is not None:
-            if evse in self.demand_index:
-                self._delivered[self.demand_index[evse]] = 0.0
-            self._align_plans()
+        if evse in self.demand_index:  # its column only (cars arrive one at a time)
+            self._align_plan(self.demand_index[evse])
         self._request_solve()
 
     # --- what comes in -------------------------------------------------------------------------
@@ -170,6 +168,20 @@ class EnergyManager(Module):
         self._watts_per_a = np.minimum(self.tree.phase_use.sum(axis=1), self._car_phases) \
             * self.config["voltage_v"]
         self._align_schedule()
+
+    def _align_plan(self, i: int) -> None:
+        """One EVSE's column after its car's plan was set: counted afresh, and held to the
+        schedule only if it was made for this very plan."""
+        assert self.tree is not None
+        uuid = self.tree.evses[i]
+        leaves, need_wh, car_max, phases = self.plans[uuid]
+        self._planned[i] = True
+        self._leaves_at[i], self._need_wh[i], self._car_max[i] = leaves, need_wh, car_max
+        self._car_phases[i] = phases
+        self._watts_per_a[i] = min(self.tree.phase_use[i].sum(), phases) \
+            * self.config["voltage_v"]
+        self._delivered[i] = 0.0
+        self._held[i] &= self.plans[uuid] == self._solved_plans.get(uuid)
 
     def _align_schedule(self) -> None:
         """The last schedule's rows as columns, and which EVSEs are held to them: the planned

@@ -24,7 +24,7 @@ from typing import Any
 from charger.framework.errors import ConfigError, EvbenchError, Problem
 from charger.framework.module import ModuleDefinitionError
 from charger.framework.registry import ModuleRegistry
-from charger.framework.schema import SchemaCheck, document_problems
+from charger.framework.schema import document_problems
 from charger.framework.yamlio import LineDict, line_at, load_yaml
 
 _MODULE_ID = "^[A-Za-z][A-Za-z0-9_-]*$"
@@ -187,7 +187,7 @@ def _check_config(inst: ModuleInstance, manifest) -> list[Problem]:
                 problems.append(Problem(inst.path, inst.line("config") or inst.line(),
                                         f"{inst.id}: missing required parameter {key!r}"))
             continue
-        problem = SchemaCheck(schema)(inst.config[key])
+        problem = manifest.check_parameter[key](inst.config[key])
         if problem:
             problems.append(Problem(inst.path, inst.line("config", key),
                                     f"{inst.id}: bad value for parameter {key!r}: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from charger.framework.errors import ConfigError
@@ -66,9 +67,11 @@ class Manifest:
     def config_defaults(self) -> dict:
         return {k: v["default"] for k, v in self.config.items() if "default" in v}
 
-    @property
-    def check_config(self) -> SchemaCheck:
-        return SchemaCheck(self.config_schema())
+    @cached_property
+    def check_parameter(self) -> dict[str, SchemaCheck]:
+        """A check per parameter, compiled once for every instance of the module (a fleet
+        station has a thousand of some)."""
+        return {key: SchemaCheck(schema) for key, schema in self.config.items()}
 
 
 def load_manifest(name: str, path: Path, schemas: SchemaRegistry) -> Manifest:

@@ -32,6 +32,7 @@ class SimGrid(Module):
         self.site_configured = bool(self.config["pv_peak_kw"] or self.config["base_load_kw"]
                                     or self.config["time_of_use"] or self.config["day_ahead"])
         self.loads: dict[int, float] = {}  # index of a load's meter -> its latest power (W)
+        self._loads_w = 0.0  # their sum
         self.import_wh = 0.0
         self._metered_at = 0.0
         self._import_w = 0.0
@@ -131,7 +132,9 @@ class SimGrid(Module):
 
     def _on_load(self, index: int, value: dict) -> None:
         self._meter()
-        self.loads[index] = float(value["power_w"]["total"])
+        power = float(value["power_w"]["total"])
+        self._loads_w += power - self.loads.get(index, 0.0)  # a running sum: a meter per charger
+        self.loads[index] = power
 
     def _meter(self) -> None:
         """Integrate the import at the connection point up to now."""
@@ -139,7 +142,7 @@ class SimGrid(Module):
         self._metered_at = self.env.now
         self.import_wh += max(self._import_w, 0.0) * hours
         i = self._index()
-        self._import_w = sum(self.loads.values()) + float(self.base_w[i] - self.pv_w[i])
+        self._import_w = self._loads_w + float(self.base_w[i] - self.pv_w[i])
 
     def _site_updates(self) -> Generator:
         while True:
