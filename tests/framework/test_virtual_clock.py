@@ -67,3 +67,20 @@ def test_a_stalled_scenario_run_keeps_its_timeline_and_fails_with_the_module_nam
     assert (result.events["t"] <= 30.0).all()
     assert "SessionStarted" in result.events["value"].astype(str).str.cat()
     assert len(result.signals) > 0
+
+
+def test_full_collections_wait_while_virtual_time_runs_and_resume_after() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    env = VirtualClockEnvironment()
+    seen: list[tuple[int, int, int]] = []
+
+    def look() -> Generator:
+        yield env.timeout(1.0)
+        seen.append(gc.get_threshold())
+
+    env.process(look())
+    env.run(until=2.0)
+    assert seen[0][:2] == before[:2] and seen[0][2] > 1_000_000  # young ones still collected
+    assert gc.get_threshold() == before
