@@ -46,6 +46,7 @@ class EnergyManager(Module):
         self._solved_plans: dict[str, tuple] = {}  # the car plans it was made for
         self._solved_for: set[str] = set()  # the EVSEs with a car wanting current then
         self._schedule_t = 0.0  # when it was made (its period 0 starts then)
+        self._schedule_group = np.zeros(1, dtype=int)  # each period_s since then: its period
         self._need_check: float | None = None
         self.policy = POLICIES.get(self.config["policy"])
         # EVSE -> (departure time, need Wh, the car's own maximum current per phase, the
@@ -323,9 +324,10 @@ class EnergyManager(Module):
         # otherwise: it shares what the planned cars leave; after a solver failure nobody is
         # (water-filling decides).
         period = float(self.config["period_s"])
-        column = int((self.env.now - self._schedule_t + 1e-9) // period)
+        fine = int((self.env.now - self._schedule_t + 1e-9) // period)
         rows = self._schedule_rows
-        now = rows[:, min(column, rows.shape[1] - 1)]
+        now = rows[:, min(int(self._schedule_group[min(fine, len(self._schedule_group) - 1)]),
+                          rows.shape[1] - 1)]
         minimum = self.tree.min_a
         cap = np.where(self._held,
                        np.where((now > 1e-3) & (now < minimum), minimum, now) + 1e-6, np.inf)
@@ -334,7 +336,7 @@ class EnergyManager(Module):
 
     def _solve(self) -> None:
         assert self.tree is not None and self.policy is not None
-        problem = self._problem()
+        problem, self._schedule_group = self._problem()
         if (problem.demand_a > 0).any():  # a solve with no car wanting current binds nothing
             self._last_solve = self.env.now
         self._dirty = False
@@ -417,19 +419,43 @@ class EnergyManager(Module):
             self._planned, np.minimum(self._applied, self._car_max) * self._watts_per_a * hours,
             0.0)
 
-    def _problem(self) -> Problem:
+    def _problem(self) -> tuple[Problem, np.ndarray]:
+        """The program to solve now, and the period of it each period_s from now falls in."""
         assert self.tree is not None
         period = float(self.config["period_s"])
         periods = max(1, int(round(self.config["horizon_s"] / period)))
+        group = self._grouping(periods)
+        ends = np.cumsum(np.bincount(group))  # where each of its periods ends, in period_s
         now = self.env.now
         with np.errstate(invalid="ignore"):  # no plan: leaves at infinity
             periods_left = np.ceil((self._leaves_at - now) / period)
-        departure = np.where(self._planned, np.maximum(1, periods_left), periods).astype(int)
+        # The program's period each car leaves in, and the share of it the car is still there
+        # (a longer period beyond the detail horizon may end after the car left).
+        leaves = np.maximum(1, np.where(self._planned, periods_left, periods))
+        full = np.searchsorted(ends, leaves, side="right")  # periods it stays to the end of
+        starts = np.concatenate([[0], ends])
+        length = np.diff(starts, append=starts[-1] + 1)
+        departure = full + (leaves - starts[full]) / length[full]
         left = self._left_wh()
         need = np.where(self._planned, np.where(left > NEED_MET_WITHIN_WH, left, 0.0), np.inf)
-        return Problem(self.tree, self._car_demand(), departure, need,
-                       self._forecast(now, period, periods), self.config["voltage_v"],
-                       car_phases=self._car_phases)
+        forecast = self._forecast(now, period, periods)
+        if len(ends) < periods:
+            forecast = forecast.coarsened(group)
+        return Problem(self.tree, self._car_demand(), departure, need, forecast,
+                       self.config["voltage_v"], car_phases=self._car_phases), group
+
+    def _grouping(self, periods: int) -> np.ndarray:
+        """The program's period each period_s of the horizon falls in: one each up to
+        ``detail_horizon_s``, then one per ``coarse_period_s`` (a smaller program; the far
+        part is solved again, in detail, before it is followed)."""
+        index = np.arange(periods)
+        detail_s = self.config["detail_horizon_s"]
+        if detail_s is None:
+            return index
+        period = float(self.config["period_s"])
+        fine = max(1, int(round(detail_s / period)))
+        merged = max(1, int(round(self.config["coarse_period_s"] / period)))
+        return np.where(index < fine, index, fine + (index - fine) // merged)
 
     def _car_demand(self) -> np.ndarray:
         """Each EVSE's demand, no more than its car's own maximum where the plan gives one."""

@@ -64,17 +64,40 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (
 
 @dataclass(frozen=True)
 class Forecast:
-    """What the site expects per period of the horizon (all arrays of length ``periods``)."""
+    """What the site expects per period of the horizon (all arrays of length ``periods``).
+    Periods are ``period_s`` long, or each as long as ``lengths_s`` says (a plan that is
+    detailed near now and coarse beyond: ``coarsened``)."""
 
     period_s: float
     price: np.ndarray  # currency per kWh imported
     pv_w: np.ndarray  # local production
     base_load_w: np.ndarray  # the site's own consumption
     import_cap_w: np.ndarray  # demand-response caps on net import (inf: none)
+    lengths_s: np.ndarray | None = None
 
     @property
     def periods(self) -> int:
         return len(self.price)
+
+    @property
+    def durations_s(self) -> np.ndarray:
+        return (np.full(self.periods, self.period_s) if self.lengths_s is None
+                else self.lengths_s)
+
+    def coarsened(self, group: np.ndarray) -> Forecast:
+        """Periods merged: ``group[k]`` is the new period that period k falls in (ascending,
+        from 0). Prices, PV and base load are averaged, a demand-response cap is the lowest."""
+        count = np.bincount(group)
+
+        def mean(values: np.ndarray) -> np.ndarray:
+            return np.bincount(group, weights=values * self.durations_s) \
+                / np.bincount(group, weights=self.durations_s)
+
+        cap = np.full(len(count), np.inf)
+        np.minimum.at(cap, group, self.import_cap_w)
+        return Forecast(self.period_s, mean(self.price), mean(self.pv_w),
+                        mean(self.base_load_w), cap,
+                        np.bincount(group, weights=self.durations_s))
 
     @classmethod
     def flat(cls, periods: int, period_s: float, price: float = 0.0) -> Forecast:
@@ -88,7 +111,9 @@ class Problem:
 
     tree: FlatTree
     demand_a: np.ndarray  # what each EVSE wants now (0: no car, or not charging)
-    departure_period: np.ndarray  # first period the car is gone (ints; periods if unknown)
+    # the period the car leaves in (periods if unknown); a fraction: the share of that period
+    # it is still there (1.5: all of period 0, half of period 1)
+    departure_period: np.ndarray
     energy_wh: np.ndarray  # remaining need (inf: unknown, no energy constraint)
     forecast: Forecast
     voltage_v: float = 230.0
@@ -128,20 +153,22 @@ def solve(problem: Problem, policy: Policy, time_limit_s: float | None = None) -
 
     tree, fc = problem.tree, problem.forecast
     n, periods = len(tree.evses), fc.periods
-    dt = fc.period_s
+    dt = fc.durations_s  # per period
     w = policy.weights
     arrival = (np.zeros(n, dtype=int) if problem.arrival_period is None
                else problem.arrival_period.astype(int))
-    departure = np.minimum(problem.departure_period.astype(int), periods)
+    departure = np.minimum(problem.departure_period, periods)
     present = (problem.demand_a > 0) & ~(problem.energy_wh <= 0)  # a car with its need met: 0
     t_index = np.arange(periods)
     stay = present[:, None] & (t_index[None, :] >= arrival[:, None]) & \
         (t_index[None, :] < departure[:, None])
     cars, times = np.nonzero(stay)  # one LP column per EVSE and period of its stay
     m = len(cars)
-    upper = np.minimum(problem.demand_a, tree.max_a)[cars]
+    # A car leaving partway through a period can take that share of it: its average current.
+    upper = np.minimum(problem.demand_a, tree.max_a)[cars] \
+        * np.minimum(1.0, departure[cars] - times)
     power = problem.power  # W per A, per EVSE
-    kwh = power[cars] * dt * WH_PER_WS / 1000.0  # kWh per A over one period, per column
+    kwh = power[cars] * dt[times] * WH_PER_WS / 1000.0  # kWh per A over its period, per column
     # Column layout: r (m) | g (periods) | peak | fair
     g0, peak_col, fair_col = m, m + periods, m + periods + 1
     width = m + periods + 2
@@ -272,15 +299,15 @@ def evaluate(problem: Problem, current_a: np.ndarray) -> dict[str, float]:
     charging_w = (current_a * power[:, None]).sum(axis=0)
     net_w = charging_w + fc.base_load_w - fc.pv_w
     import_w = np.maximum(net_w, 0.0)
-    hours = fc.period_s / 3600.0
-    delivered = (current_a * power[:, None]).sum(axis=1) * hours
+    hours = fc.durations_s / 3600.0  # per period
+    delivered = (current_a * power[:, None] * hours).sum(axis=1)
     need = np.where(np.isfinite(problem.energy_wh), problem.energy_wh, delivered)
     return {"delivered_kwh": float(delivered.sum() / 1000.0),
             "unmet_kwh": float(np.maximum(need - delivered, 0.0).sum() / 1000.0),
-            "cost": float((import_w * fc.price).sum() * hours / 1000.0),
+            "cost": float((import_w * fc.price * hours).sum() / 1000.0),
             "peak_kw": float(import_w.max(initial=0.0) / 1000.0),
-            "pv_used_kwh": float(np.minimum(charging_w, np.maximum(fc.pv_w - fc.base_load_w, 0))
-                                 .sum() * hours / 1000.0)}
+            "pv_used_kwh": float((np.minimum(charging_w, np.maximum(fc.pv_w - fc.base_load_w, 0))
+                                  * hours).sum() / 1000.0)}
 
 
 def water_filling_schedule(problem: Problem) -> np.ndarray:

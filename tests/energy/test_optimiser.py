@@ -96,3 +96,54 @@ def test_no_policy_is_water_filling() -> None:
     schedule = plan(problem, None)
     assert schedule.reason == "water-filling"
     assert np.array_equal(schedule.now_a, share(problem.tree, problem.demand_a))
+
+
+def _coarse(problem: Problem, group: np.ndarray) -> Problem:
+    """The same problem planned on merged periods (departures in the new periods: those the
+    car stays to the end of)."""
+    ends = np.cumsum(np.bincount(group))
+    departure = np.searchsorted(ends, problem.departure_period, side="right")
+    return Problem(problem.tree, problem.demand_a, departure, problem.energy_wh,
+                   problem.forecast.coarsened(group), problem.voltage_v)
+
+
+def test_merged_periods_average_the_forecast_and_keep_the_lowest_cap() -> None:
+    forecast = _problem(import_cap=15_000.0).forecast  # a cap in hours 17 and 18
+    group = np.array([0, 1, 2, 3] + [4 + (k - 4) // 4 for k in range(4, PERIODS)])
+    coarse = forecast.coarsened(group)
+    assert coarse.periods == 9 and coarse.durations_s.tolist() == [3600.0] * 4 + [14400.0] * 5
+    assert coarse.price[:4].tolist() == forecast.price[:4].tolist()
+    assert coarse.price[4] == pytest.approx(forecast.price[4:8].mean())
+    assert coarse.import_cap_w[7] == 15_000.0  # hours 16-19
+    assert np.isinf(coarse.import_cap_w[6])
+    assert coarse.durations_s.sum() == forecast.durations_s.sum()
+
+
+@pytest.mark.parametrize("policy", ["cheapest", "fastest"])
+def test_a_plan_coarse_beyond_its_detail_counts_energy_by_each_periods_length(
+        policy: str) -> None:
+    problem = _problem()
+    group = np.array([0, 1, 2, 3] + [4 + (k - 4) // 4 for k in range(4, PERIODS)])
+    coarse = _coarse(problem, group)
+    schedule = solve(coarse, POLICIES[policy])
+    assert schedule.solved, schedule.reason
+    r, hours = schedule.current_a, coarse.forecast.durations_s / 3600.0
+    power = coarse.power
+    delivered = (r * power[:, None] * hours).sum(axis=1)
+    assert (delivered <= coarse.energy_wh + 1e-3).all()
+    for i, leaves in enumerate(coarse.departure_period):
+        assert (r[i, leaves:] == 0).all()
+    # As much energy as the detailed plan where the stays allow it, at no lower price.
+    detailed = evaluate(problem, solve(problem, POLICIES[policy]).current_a)
+    assert evaluate(coarse, r)["delivered_kwh"] == pytest.approx(delivered.sum() / 1000.0)
+    assert evaluate(coarse, r)["delivered_kwh"] <= detailed["delivered_kwh"] + 1e-6
+    assert evaluate(coarse, r)["delivered_kwh"] >= 0.95 * detailed["delivered_kwh"]
+
+
+def test_a_car_leaving_partway_through_a_period_takes_that_share_of_it() -> None:
+    tree = _site(cars=1)
+    forecast = Forecast(3600.0, np.zeros(3), np.zeros(3), np.zeros(3), np.full(3, np.inf),
+                        lengths_s=np.array([900.0, 7200.0, 7200.0]))
+    problem = Problem(tree, np.array([32.0]), np.array([1.25]), np.array([1e9]), forecast)
+    r = solve(problem, POLICIES["fastest"]).current_a
+    assert r[0].tolist() == pytest.approx([32.0, 8.0, 0.0])  # a quarter of period 1

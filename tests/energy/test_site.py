@@ -73,6 +73,16 @@ def test_between_solves_every_planned_car_stops_at_its_need(tmp_path: Path,
     assert result.energy_wh[2] == pytest.approx(8000, abs=20)  # not an hour at 16 A: 11 kWh
 
 
+def test_a_plan_detailed_for_an_hour_and_coarse_beyond_still_waits_for_cheap_hours(
+        tmp_path: Path) -> None:
+    """The late car's cheap hours start 4 h away, in the plan's coarse part: it still waits for
+    them, and gets its need by its departure."""
+    path = _variant(CHEAPEST, tmp_path, {"detail_horizon_s": 3600, "coarse_period_s": 7200})
+    result = ScenarioRun(load_scenario(path)).run()
+    assert _failed(result) == []
+    assert result.energy_wh[1] == pytest.approx(12_000, abs=100)
+
+
 def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> None:
     run = ScenarioRun(load_scenario(_variant(CHEAPEST, tmp_path,
                                              {"solver_time_limit_s": 1e-9})))
