@@ -118,23 +118,40 @@ def floor_step(amps: np.ndarray) -> np.ndarray:
 
 def fill(matrix: np.ndarray, cap: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Progressive filling: the max-min fair currents below ``want`` with ``matrix @ x <= cap``
-    (a row's coefficients may be other than 1: a power row has each EVSE's watts per ampere)."""
-    x = np.zeros(len(want))
+    (a row's coefficients may be other than 1: a power row has each EVSE's watts per ampere).
+
+    Every EVSE still rising has the same current, the level; each step raises it to the next
+    event (the smallest want still ahead, or the first row to fill up), and what the rows carry
+    and how fast it grows are kept up to date instead of recomputed: a step costs the rows, not
+    the rows times the EVSEs (a plan gives a thousand EVSEs a thousand different wants)."""
+    n = len(want)
+    x = np.zeros(n)
     active = want > EPS
-    # An EVSE in a row with no room at all gets nothing.
+    rate = matrix[:, active].sum(axis=1)  # how fast each row's load grows with the level
+    used = np.zeros(len(cap))
+    full = np.zeros(len(cap), dtype=bool)
+    order = np.argsort(want, kind="stable")
+    nearest = 0  # into order: the smallest want not yet reached
+    level = 0.0
     while active.any():
-        rate = matrix[:, active].sum(axis=1)
-        slack = cap - matrix @ x
+        while not active[order[nearest]]:
+            nearest += 1
         in_use = rate > EPS
-        room = np.where(in_use, np.maximum(slack, 0.0) / np.where(in_use, rate, 1.0), np.inf)
-        step = min(room.min(initial=np.inf), (want - x)[active].min())
-        x[active] += step
-        full_rows = in_use & (slack - step * rate <= 1e-7)
-        blocked = matrix[full_rows].sum(axis=0) > 0 if full_rows.any() else np.zeros_like(active)
-        done = active & ((want - x <= 1e-7) | blocked)
+        room = np.where(in_use, np.maximum(cap - used, 0.0) / np.where(in_use, rate, 1.0),
+                        np.inf)
+        step = min(room.min(initial=np.inf), want[order[nearest]] - level)
+        level += step
+        used += step * rate
+        newly_full = in_use & ~full & (cap - used <= 1e-7)
+        full |= newly_full
+        blocked = (matrix[newly_full].sum(axis=0) > 0) if newly_full.any() else False
+        done = active & ((want - level <= 1e-7) | blocked)
         if not done.any():  # cannot happen (the step always closes a row or a want); be safe
             break
+        x[done] = level
         active &= ~done
+        rate -= matrix[:, done].sum(axis=1)
+    x[active] = level
     return np.minimum(x, want)
 
 

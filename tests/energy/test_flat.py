@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from charger.energy.flat import STEP_A, FlatTree, share
+from charger.energy.flat import STEP_A, FlatTree, fill, share
 from charger.energy.messages import EnergyRequest, NodeEntry
 
 PHASES = ("L1", "L2", "L3")
@@ -83,3 +83,29 @@ def test_entries_and_requests_survive_their_wire_form(entries: list[NodeEntry]) 
     request = EnergyRequest("grid", "Grid", 3, entries[0].limit_a, (1.0, 2.0, 3.0),
                             changed=tuple(entries[1:]))
     assert EnergyRequest.from_wire(request.to_wire()) == request
+
+
+@st.composite
+def fill_inputs(draw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = draw(st.integers(1, 12))
+    rows = draw(st.integers(0, 6))
+    matrix = np.array([[draw(st.sampled_from([0.0, 1.0])) for _ in range(n)]
+                       for _ in range(rows)]).reshape(rows, n)
+    cap = np.array([draw(st.sampled_from([0.0, 5.0, 20.0, 33.3, 100.0])) for _ in range(rows)])
+    want = np.array([draw(st.sampled_from([0.0, 6.0, 7.5, 16.0, 32.0])) for _ in range(n)])
+    return matrix, cap, want
+
+
+@settings(max_examples=300, deadline=None)
+@given(fill_inputs())
+def test_filling_is_max_min_fair(inputs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Within every limit and want, and an EVSE below its want is in a full row where nobody
+    has more than it: it could only get more by taking from someone with no more."""
+    matrix, cap, want = inputs
+    x = fill(matrix, cap, want)
+    assert (x >= 0).all() and (x <= want + 1e-9).all()
+    assert (matrix @ x <= cap + 1e-6).all()
+    used = matrix @ x
+    for i in np.flatnonzero(x < want - 1e-6):
+        rows = np.flatnonzero((matrix[:, i] > 0) & (used >= cap - 1e-6))
+        assert any(x[i] >= x[matrix[r] > 0].max() - 1e-6 for r in rows), (i, x)
