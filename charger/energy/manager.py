@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from charger.energy.flat import FlatTree, share
 from charger.energy.messages import PHASES, EnergyRequest, NodeEntry
 from charger.energy.optimiser import POLICIES, Forecast, Problem, plan, watts_per_amp
 from charger.framework import Module, command
+from charger.framework.errors import Problem as ConfigProblem
 
 # A car's need counts as met within this of it. The estimate of what it got adds many small
 # steps: a remainder of 1e-12 Wh would schedule its need check ever closer to now, at the same
@@ -26,6 +28,18 @@ NEED_MET_WITHIN_WH = 1.0
 
 
 class EnergyManager(Module):
+    @classmethod
+    def station_problems(cls, instance: Any, station: Any) -> list[ConfigProblem]:
+        """metered_evses names the EVSE of each meter connection: as many as there are."""
+        named = len(instance.config.get("metered_evses", []))
+        meters = len(instance.connections.get("meters") or [])
+        if named == meters:
+            return []
+        where = instance.line("config", "metered_evses") or instance.line()
+        return [ConfigProblem(instance.path, where,
+                              f"{instance.id}: metered_evses names {named} EVSEs for {meters} "
+                              "meters connected (one each, in the same order)")]
+
     def init(self) -> None:
         self.root = self.require("root")
         self.entries: dict[str, NodeEntry] = {}
@@ -64,6 +78,10 @@ class EnergyManager(Module):
         self.demand_index: dict[str, int] = {}
         self._reshaped = bool(self.entries)  # the tree is built when it is first needed
         self.root.subscribe("energy_flow_request", self._on_request)
+        self._meter_wh: dict[str, float] = {}  # each metered EVSE's last reading (register Wh)
+        self._meter_at_plan: dict[str, float] = {}  # its reading when its car's plan was set
+        for meter, evse in zip(self.requirements("meters"), self.config["metered_evses"]):
+            meter.subscribe("powermeter", lambda value, e=evse: self._on_meter(e, value))
         grid = self.optional("grid")
         if grid:
             grid.subscribe("forecast", self._on_forecast)
@@ -86,6 +104,7 @@ class EnergyManager(Module):
         car_max = math.inf if max_current_a is None else float(max_current_a)
         self.plans[evse] = (self.env.now + departure_in_s, energy_wh, car_max,
                             3 if phases is None else int(phases))
+        self._meter_at_plan[evse] = self._meter_wh.get(evse, 0.0)
         if evse in self.demand_index:  # its column only (cars arrive one at a time)
             self._align_plan(self.demand_index[evse])
         self._request_solve()
@@ -204,6 +223,20 @@ class EnergyManager(Module):
         """What each planned car still needs, as counted since its plan was set (0 where
         there is no plan)."""
         return np.where(self._planned, self._need_wh - self._delivered, 0.0)
+
+    def _on_meter(self, evse: str, value: dict) -> None:
+        """A metered EVSE's reading replaces the estimate of what its car got since its plan
+        was set; a car stopped on the estimate that has not got its need goes on."""
+        self._meter_wh[evse] = float(value["energy_wh_import"]["total"])
+        i = self.demand_index.get(evse)
+        if i is None or not self._planned[i]:
+            return
+        self._integrate()
+        was_met = self._need_wh[i] - self._delivered[i] <= NEED_MET_WITHIN_WH
+        self._delivered[i] = self._meter_wh[evse] - self._meter_at_plan.get(evse, 0.0)
+        if was_met and self._need_wh[i] - self._delivered[i] > NEED_MET_WITHIN_WH:
+            self._dirty = True  # planned for again at the next period boundary at the latest
+            self._request_reshare()
 
     def _on_forecast(self, value: dict) -> None:
         self.forecast = value

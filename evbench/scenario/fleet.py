@@ -306,9 +306,11 @@ def station_document(fleet: Fleet) -> dict[str, Any]:
         "module": "EnergyNode",
         "config": {"node_type": "Grid", "fuse_limit_a": fleet.connection_a},
         "connections": {"children": top, "supply": "grid.supply"}}
-    modules["energy_manager"] = {
-        "module": "EnergyManager", "config": dict(fleet.energy_manager),
-        "connections": {"root": "grid_connection", "grid": "grid.supply"}}
+    modules["energy_manager"] = {  # it counts each car's energy from its charger's meter
+        "module": "EnergyManager",
+        "config": {**fleet.energy_manager, "metered_evses": [f"evse{i}" for i in range(1, n + 1)]},
+        "connections": {"root": "grid_connection", "grid": "grid.supply",
+                        "meters": [f"board{i}.meter" for i in range(1, n + 1)]}}
     return {"description": f"A fleet site: {n} chargers of {fleet.max_current_a:g} A under "
             f"{fleet.feeders} feeders", "active_modules": modules}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from charger.framework.errors import ConfigError
 from charger.framework.yamlio import load_yaml
 from evbench.scenario import load_scenario, run_scenario
 from evbench.scenario.runner import ScenarioRun
@@ -81,6 +82,47 @@ def test_a_plan_detailed_for_an_hour_and_coarse_beyond_still_waits_for_cheap_hou
     result = ScenarioRun(load_scenario(path)).run()
     assert _failed(result) == []
     assert result.energy_wh[1] == pytest.approx(12_000, abs=100)
+
+
+def _metered(tmp_path: Path, meters: list[str], evses: list[str]) -> Path:
+    """The two-car site with its energy manager reading the given meters."""
+    doc = yaml.safe_load((HERE / "site-2-connectors.yaml").read_text(encoding="utf-8"))
+    manager = doc["active_modules"]["energy_manager"]
+    manager["config"]["metered_evses"] = evses
+    manager["connections"]["meters"] = meters
+    path = tmp_path / "site-metered.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("metered", [False, True])
+def test_with_its_meter_a_car_drawing_less_than_offered_still_gets_its_need(
+        tmp_path: Path, metered: bool) -> None:
+    """The early car's plan says nothing of its own 16 A: the manager offers it 32 A and, without
+    a meter, counts more than it gets and stops it short; reading its meter, it does not."""
+    doc = _plain(load_yaml(CHEAPEST))
+    doc["station"] = str(_metered(tmp_path, ["board1.meter", "board2.meter"],
+                                  ["evse1", "evse2"]) if metered
+                         else HERE / "site-2-connectors.yaml")
+    del doc["steps"][1]["max_current_a"]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = ScenarioRun(load_scenario(path)).run()
+    if metered:
+        assert result.energy_wh[2] == pytest.approx(8000, abs=20)
+        assert result.energy_wh[1] == pytest.approx(12_000, abs=100)
+    else:
+        assert result.energy_wh[2] < 6000  # counted as 16 A more than it drew, for a while
+
+
+def test_meters_and_the_evses_they_measure_must_pair_up(tmp_path: Path) -> None:
+    doc = _plain(load_yaml(CHEAPEST))
+    doc["station"] = str(_metered(tmp_path, ["board1.meter", "board2.meter"], ["evse1"]))
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"site-metered.yaml:\d+: energy_manager: "
+                                          r"metered_evses names 1 EVSEs for 2 meters"):
+        ScenarioRun(load_scenario(path))
 
 
 def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> None:
