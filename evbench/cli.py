@@ -515,6 +515,7 @@ def _validate(args: argparse.Namespace) -> int:
     from charger.framework.yamlio import load_yaml
     from evbench.filekind import expect_kind
     from evbench.scenario import load_scenario
+    from evbench.scenario.fleet import with_fleet
     from evbench.scenario.limits import check_run_size
     from evbench.scenario.world import build_world, connector_problems
 
@@ -531,8 +532,12 @@ def _validate(args: argparse.Namespace) -> int:
                 print(f"{file}: ok (station with {len(station.modules)} modules)")
             else:
                 scenario = load_scenario(file, doc)
+                scenario = with_fleet(scenario, scenario.seed)  # a fleet's steps, for its seed
                 check_run_size(scenario, len(build_world(scenario, registry).probes))
-                print(f"{file}: ok (scenario '{scenario.title}', {len(scenario.steps)} steps, "
+                fleet = f" ({len(scenario.fleet_steps)} of its fleet's cars, seed " \
+                    f"{scenario.seed})" if scenario.fleet_steps else ""
+                steps = len(scenario.steps) + len(scenario.fleet_steps)
+                print(f"{file}: ok (scenario '{scenario.title}', {steps} steps{fleet}, "
                       f"{len(scenario.expectations)} expectations)")
         except ConfigError as error:
             problems += error.problems

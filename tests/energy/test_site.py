@@ -125,6 +125,22 @@ def test_meters_and_the_evses_they_measure_must_pair_up(tmp_path: Path) -> None:
         ScenarioRun(load_scenario(path))
 
 
+@pytest.mark.parametrize(("phases", "share_of_need"), [(1, 1.0), (3, 1 / 3)])
+def test_a_single_phase_cars_energy_is_counted_on_the_phases_it_draws_on(
+        tmp_path: Path, phases: int, share_of_need: float) -> None:
+    """A 1-phase car on a 3-phase EVSE, no meter read: told it draws on one phase, the manager
+    counts its energy right and it gets its need; told three, it counts three times what the car
+    gets and stops it at a third."""
+    doc = _plain(load_yaml(CHEAPEST))
+    doc["station"] = str((HERE / doc["station"]).resolve())
+    doc["world"]["cars"][1]["profile"] = "compact-1ph-7kw"
+    doc["steps"][1].update({"phases": phases, "energy_kwh": 6, "max_current_a": 32})
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = ScenarioRun(load_scenario(path)).run()
+    assert result.energy_wh[2] == pytest.approx(6000 * share_of_need, rel=0.02)
+
+
 def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> None:
     run = ScenarioRun(load_scenario(_variant(CHEAPEST, tmp_path,
                                              {"solver_time_limit_s": 1e-9})))

@@ -172,3 +172,15 @@ def test_the_shipped_fleet_scenarios_load_and_expand(registry: ModuleRegistry) -
         assert len(world.probes) == scenario.fleet.chargers == len(scenario.cars)
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert doc["fleet"]["energy_manager"]["min_solve_interval_s"] > 0
+
+
+def test_validate_counts_a_fleets_steps_for_its_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    from evbench.cli import EXIT_OK, main
+
+    path = REPO / "scenarios" / "fleet_depot_day.yaml"
+    expanded = with_fleet(load_scenario(path), load_scenario(path).seed)
+    assert main(["validate", str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    n = len(expanded.fleet_steps)
+    assert n >= 2 * expanded.fleet.chargers  # each car plugs in and is planned, at least
+    assert f"{n} steps ({n} of its fleet's cars, seed {expanded.seed})" in out
