@@ -50,7 +50,6 @@ class EnergyManager(Module):
         self._recheck_pending = False
         self._reshaped = False  # the table changed shape since the tree was built
         self._limits_moved = False  # only nodes' limits changed since
-        self._remember_pending = False
         self._solve_pending = False
         self._reshare_pending = False
         self._solve_timer = False
@@ -121,7 +120,8 @@ class EnergyManager(Module):
             if old == entry:
                 continue
             self.entries[entry.uuid] = entry
-            self._remember_pending |= old is None or old.parent != entry.parent
+            if old is None or old.parent != entry.parent:  # for a restart of this process
+                self.remember_soon(self._tree_state)
             if old is not None and not entry.is_evse and old.limit_a != entry.limit_a \
                     and old == replace(entry, limit_a=old.limit_a):
                 self._limits_moved = True  # the same tree, new limits
@@ -138,12 +138,12 @@ class EnergyManager(Module):
         else:
             self._request_reshare()
 
+    def _tree_state(self) -> dict:
+        return {"entries": [e.to_wire() for e in self.entries.values()]}
+
     def _refresh(self) -> None:
         """Apply this instant's changes of the table: the tree rebuilt (or only its limits),
         once however many requests brought them (a station starting up sends one per EVSE)."""
-        if self._remember_pending:  # the tree's shape, for a restart of this process
-            self._remember_pending = False
-            self.remember({"entries": [e.to_wire() for e in self.entries.values()]})
         if self._limits_moved and not self._reshaped and self.tree is not None:
             # A grid connection follows the site's load: new limits, the same tree.
             tree = self.tree.with_limits(self.entries)

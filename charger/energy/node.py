@@ -8,7 +8,6 @@ that child.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 
 from charger.energy.messages import PHASES, EnergyRequest, NodeEntry, PerPhase, per_phase
 from charger.framework import Module, command
@@ -27,7 +26,6 @@ class EnergyNode(Module):
         self.site_load_a: list[float] = [0.0, 0.0, 0.0]  # base load less PV, per phase
         self.external_limit_a: float | None = None
         self.published: EnergyRequest | None = None
-        self._remember_pending = False
         # After a restart of this module's process: the tree below as it was (its shape only
         # changes rarely; demands are refreshed as children publish).
         remembered = self.recall() or {}
@@ -76,17 +74,13 @@ class EnergyNode(Module):
                 reshaped |= old is None or old.parent != entry.parent
             if entry.is_evse:
                 self.route[entry.uuid] = index
-        if reshaped and not self._remember_pending:  # once per instant: a station starting
-            self._remember_pending = True          # up brings one child after another
-            self.start(self._remember_soon())
+        if reshaped:  # for a restart of this module's process
+            self.remember_soon(self._subtree_state)
         self.child_demand[index] = (request.phases, own.site_phase, request.demand_a)
         self._publish()
 
-    def _remember_soon(self) -> Generator:
-        yield self.env.timeout(0)
-        self._remember_pending = False
-        self.remember({"entries": [e.to_wire() for e in self.entries.values()],
-                       "route": dict(self.route)})
+    def _subtree_state(self) -> dict:
+        return {"entries": [e.to_wire() for e in self.entries.values()], "route": dict(self.route)}
 
     def _on_supply(self, supply: dict) -> None:
         self.supply = supply

@@ -139,6 +139,7 @@ class Module:
         self.rng = random.Random(f"{ctx.seed}:{ctx.module_id}")
         self.exceptions: list[str] = []
         self._var_specs: dict[tuple[str, str], Any] = {}
+        self._to_remember: Callable[[], dict] | None = None  # remember_soon's, until it runs
         self._requirements: dict[str, list[Requirement]] = {}
         for req_name, targets in ctx.connections.items():
             interface = ctx.schemas.interface(self.manifest.requires[req_name].interface)
@@ -211,6 +212,19 @@ class Module:
     def remember(self, state: dict) -> None:
         """Keep ``state`` (JSON) for this module's next start after its process died."""
         self._ctx.bus.remember(self.id, state)
+
+    def remember_soon(self, state: Callable[[], dict]) -> None:
+        """Remember ``state()`` at the end of this instant, once however often it is asked
+        for then (a station starting up changes a state one child at a time)."""
+        if self._to_remember is None:
+            self.start(self._remember_at_end_of_instant())
+        self._to_remember = state
+
+    def _remember_at_end_of_instant(self) -> Generator:
+        yield self.env.timeout(0)
+        state, self._to_remember = self._to_remember, None
+        if state is not None:
+            self.remember(state())
 
     def recall(self) -> dict | None:
         """What this module remembered before its process was restarted (None: first start)."""

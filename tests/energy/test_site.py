@@ -141,6 +141,30 @@ def test_a_single_phase_cars_energy_is_counted_on_the_phases_it_draws_on(
     assert result.energy_wh[2] == pytest.approx(6000 * share_of_need, rel=0.02)
 
 
+def test_the_tree_is_remembered_whole_and_once_per_instant() -> None:
+    """For a restart of their processes the manager and the nodes keep the tree below them; a
+    station starting up changes it one EVSE at a time, and they write it once per round of the
+    instant, not once per change."""
+    run = ScenarioRun(load_scenario(CHEAPEST))
+    written: list[tuple[float, str, dict]] = []
+    keep = run.bus.remember
+
+    def remember(module_id: str, state: dict) -> None:
+        written.append((run.env.now, module_id, state))
+        keep(module_id, state)
+
+    run.bus.remember = remember  # type: ignore[method-assign]
+    run.run()
+    requests = [r for r in run.recorder.rows if r.t == 0.0 and r.name == "energy_flow_request"
+                and r.source in ("grid_connection.energy", "fuse.energy")]
+    writes = [m for t, m, _ in written if t == 0.0 and m in ("energy_manager", "fuse")]
+    assert 0 < len(writes) < len(requests)
+    kept = run.bus.recall("energy_manager")
+    assert kept is not None
+    assert {e["uuid"] for e in kept["entries"]} == {"grid_connection", "fuse", "evse1", "evse2"}
+    assert set(run.bus.recall("fuse")["route"]) == {"evse1", "evse2"}  # type: ignore[index]
+
+
 def test_without_time_to_solve_water_filling_charges_at_once(tmp_path: Path) -> None:
     run = ScenarioRun(load_scenario(_variant(CHEAPEST, tmp_path,
                                              {"solver_time_limit_s": 1e-9})))
