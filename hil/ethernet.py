@@ -34,8 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 from charger.framework import Module, command
 from charger.framework.errors import Problem
-from charger.slac import frames
-from charger.slac.raw_ethernet import PortError, RawEthernetPort, attach_port, network_namespace
+from charger.slac.raw_ethernet import (
+    PortError,
+    RawEthernetPort,
+    attach_port,
+    network_namespace,
+    received_value,
+    send_hex,
+)
 from hil.backends import Backend
 from hil.device import Device, DeviceUnavailable
 
@@ -78,14 +84,11 @@ class EthernetPlc(Module):
     def _send(self, impl: str, port: int, frame: str) -> dict:
         if port != self.port:
             raise ValueError(f"no port {port} (this interface is port {self.port})")
-        raw = bytes.fromhex(frame)
-        sent = self.ports[impl].send(raw)
-        return {"message": frames.describe(raw).get("message", "not SLAC"), "bytes": sent}
+        return send_hex(self.ports[impl], frame)
 
     def _received(self, impl: str, received: list[bytes]) -> None:
         for raw in received:
-            self.publish(impl, "received", {"port": self.port, "frame": raw.hex(),
-                                            "decoded": frames.describe(raw)})
+            self.publish(impl, "received", received_value(self.port, raw))
 
 
 class EmulatedEthernetPlc(EthernetPlc):

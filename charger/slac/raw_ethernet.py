@@ -127,6 +127,19 @@ def attach_port(env, port: RawEthernetPort, handle) -> None:
     env.attach(_PortPump(port, lambda received: env.post(lambda: handle(received))))
 
 
+def send_hex(port: RawEthernetPort, frame: str) -> dict:
+    """Send a frame given as hex; the ``plc_link`` ``send_frame`` result (what it was, bytes
+    sent)."""
+    raw = bytes.fromhex(frame)
+    sent = port.send(raw)
+    return {"message": frames.describe(raw).get("message", "not SLAC"), "bytes": sent}
+
+
+def received_value(port: int, raw: bytes) -> dict:
+    """A frame that arrived on ``port``, as the ``plc_link`` ``received`` value."""
+    return {"port": port, "frame": raw.hex(), "decoded": frames.describe(raw)}
+
+
 class RawEthernetPlc(Module):
     def init(self) -> None:
         self.ports: dict[int, RawEthernetPort] = {}
@@ -144,11 +157,8 @@ class RawEthernetPlc(Module):
     def send_frame(self, port: int, frame: str) -> dict:
         if port not in self.ports:
             raise ValueError(f"no port {port} (configured: {sorted(self.ports)})")
-        raw = bytes.fromhex(frame)
-        sent = self.ports[port].send(raw)
-        return {"message": frames.describe(raw).get("message", "not SLAC"), "bytes": sent}
+        return send_hex(self.ports[port], frame)
 
     def _received(self, port: int, received: list[bytes]) -> None:
         for raw in received:
-            self.publish("plc", "received", {"port": port, "frame": raw.hex(),
-                                             "decoded": frames.describe(raw)})
+            self.publish("plc", "received", received_value(port, raw))
