@@ -100,17 +100,11 @@ def offline(chargers: int, seed: int = 0) -> None:
     """The optimiser and water-filling on the scenario's own cars, planned over the whole day
     at once (perfect knowledge of arrivals): cost, unmet energy, peak import."""
     import numpy as np
+    from bench_optimiser import print_policies  # beside this script
 
     from charger.energy.flat import FlatTree
     from charger.energy.messages import NodeEntry
-    from charger.energy.optimiser import (
-        POLICIES,
-        Forecast,
-        Problem,
-        evaluate,
-        solve,
-        water_filling_schedule,
-    )
+    from charger.energy.optimiser import Forecast, Problem
     from evbench.scenario.fleet import population
     from evbench.scenario.loader import load_scenario
     from sim.car.profiles import car_profiles
@@ -148,23 +142,7 @@ def offline(chargers: int, seed: int = 0) -> None:
                       car_phases=phases)
     print(f"\noffline plan of the same {len(visits)} cars over {periods} periods of "
           f"{period / 60:g} min (whole day at once)")
-    print(f"{'policy':>14} {'cost':>10} {'unmet kWh':>10} {'peak kW':>9} {'solve s':>8}")
-    rows = [("water_filling", water_filling_schedule, None)]
-    rows += [(name, None, policy) for name, policy in POLICIES.items() if name == "cheapest"]
-    for name, fill, policy in rows:
-        start = time.perf_counter()
-        if fill is not None:
-            current = fill(problem)
-        else:
-            schedule = solve(problem, policy)
-            current = schedule.current_a if schedule.solved else None
-        took = time.perf_counter() - start
-        if current is None:
-            print(f"{name:>14}  no solution")
-            continue
-        k = evaluate(problem, current)
-        print(f"{name:>14} {k['cost']:>10.2f} {k['unmet_kwh']:>10.1f} {k['peak_kw']:>9.1f} "
-              f"{took:>8.3f}")
+    print_policies(problem, ("cheapest",))
 
 
 def show(figures: dict) -> None:

@@ -57,12 +57,19 @@ def depot(cars: int, periods: int = 96, seed: int = 1) -> Problem:
 def compare(cars: int) -> None:
     problem = depot(cars)
     print(f"\n{cars} cars x {problem.forecast.periods} periods of {PERIOD_S / 60:g} min")
+    print_policies(problem)
+
+
+def print_policies(problem: Problem, names: tuple[str, ...] = tuple(POLICIES)) -> None:
+    """Water-filling and the policies ``names`` on ``problem``: each one's KPIs and solve time,
+    a row each."""
     print(f"{'policy':>14} {'cost':>10} {'unmet kWh':>10} {'peak kW':>9} {'PV used kWh':>12} "
           f"{'solve s':>8}")
     start = time.perf_counter()
     schedules = {"water_filling": water_filling_schedule(problem)}
     times = {"water_filling": time.perf_counter() - start}
-    for name, policy in POLICIES.items():
+    for name in names:
+        policy = POLICIES[name]
         start = time.perf_counter()
         schedule = solve(problem, policy)
         times[name] = time.perf_counter() - start
